@@ -1,0 +1,182 @@
+"""RunFunction: request -> spec -> plan -> resources -> response. No service knowledge lives here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import grpc
+from crossplane.function import logging, request, resource, response
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+
+from function import readiness
+from function.input import provider_configs
+from function.plan import Plan, build_plan, workspace_from_xr
+from function.resources import COMPONENT_ANNOTATION, HOLDS_DATA_ANNOTATION, Composed
+from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, resolve
+from function.services import Context, SecretValues, datastores, librechat
+from function.spec import SecretKeySelector, SpecError, parse_spec
+from function.xrds import CREDENTIALS_NAME
+
+SERVICES = (datastores, librechat)
+TARGET = fnv1.TARGET_COMPOSITE_AND_CLAIM
+
+
+class MissingSecretError(SpecError):
+    """A Secret or key the team references does not exist."""
+
+
+def requirement_name(ref: SecretKeySelector) -> str:
+    return f"secret-{ref.name}"
+
+
+def _result(rsp: fnv1.RunFunctionResponse, severity: int, reason: str, message: str) -> None:
+    rsp.results.append(fnv1.Result(severity=severity, reason=reason, message=message, target=TARGET))
+
+
+def _observed(req: fnv1.RunFunctionRequest) -> dict[str, dict[str, Any]]:
+    return {name: resource.struct_to_dict(obs.resource) for name, obs in sorted(req.observed.resources.items())}
+
+
+def _referenced_values(req: fnv1.RunFunctionRequest, plan: Plan) -> dict[tuple[str, str], str] | None:
+    """Values of the Secret keys the team references; None while Crossplane has yet to fetch them."""
+    values: dict[tuple[str, str], str] = {}
+    for ref in plan.referenced_secrets():
+        name = requirement_name(ref)
+        if name not in req.required_resources:
+            return None
+        found = request.get_required_resources(req, name)
+        where = f"Secret {plan.workspace.namespace}/{ref.name}"
+        if not found:
+            raise MissingSecretError(f"{where} does not exist; create it with key '{ref.key}', or fix the reference "
+                                     f"to it in the spec")
+        data = decode_data(found[0].get("data"))
+        if not data.get(ref.key):
+            raise MissingSecretError(f"{where} has no key '{ref.key}' (it has: {', '.join(sorted(data)) or 'none'}); "
+                                     f"add the key or fix the reference to it in the spec")
+        values[(ref.name, ref.key)] = data[ref.key]
+    return values
+
+
+def _observed_secret_data(observed: dict[str, dict[str, Any]], plan: Plan) -> dict[str, dict[str, str]]:
+    names = {secret.secret for secret in plan.generated_secrets}
+    out: dict[str, dict[str, str]] = {}
+    for body in observed.values():
+        meta = body.get("metadata", {})
+        if body.get("kind") == "Secret" and meta.get("name") in names and meta.get("namespace") == plan.workspace.namespace:
+            out[meta["name"]] = decode_data(body.get("data"))
+    return out
+
+
+def _retained(observed: dict[str, dict[str, Any]], desired_keys: set[str]) -> list[Composed]:
+    """Observed resources that hold data but the plan no longer wants: kept, never silently deleted."""
+    kept = []
+    for key, body in observed.items():
+        annotations = body.get("metadata", {}).get("annotations", {}) or {}
+        if key in desired_keys or annotations.get(HOLDS_DATA_ANNOTATION) != "true":
+            continue
+        keep = {
+            "apiVersion": body["apiVersion"],
+            "kind": body["kind"],
+            "metadata": {"name": body["metadata"]["name"], "annotations": annotations},
+            "spec": body.get("spec", {}),
+        }
+        kept.append(Composed(key, keep, annotations.get(COMPONENT_ANNOTATION, "retained"), holds_data=True))
+    return kept
+
+
+def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None:
+    """Everything between the request and the response; raises SpecError for requests it cannot serve."""
+    xr = resource.struct_to_dict(req.observed.composite.resource)
+    workspace = workspace_from_xr(xr)
+    spec = parse_spec(xr.get("spec", {}))
+    plan = build_plan(workspace, spec, provider_configs(resource.struct_to_dict(req.input)))
+
+    # Declare every requirement on every call: Crossplane resolves them until they stop changing.
+    for ref in plan.referenced_secrets():
+        response.require_resources(rsp, requirement_name(ref), "v1", "Secret", match_name=ref.name,
+                                   namespace=workspace.namespace)
+    referenced = _referenced_values(req, plan)
+    if referenced is None:
+        return  # Crossplane fetches the Secrets and calls again before applying anything.
+
+    seed = check_seed(request.get_credentials(req, CREDENTIALS_NAME).data.get(SEED_KEY))
+    observed = _observed(req)
+    generated = resolve(seed, workspace, plan.generated_secrets, _observed_secret_data(observed, plan))
+    ctx = Context(plan=plan, secrets=SecretValues(generated=generated, referenced=referenced))
+
+    wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
+    retained = _retained(observed, {item.key for item in wanted})
+    for item in retained:
+        _result(rsp, fnv1.SEVERITY_WARNING, "DataRetained",
+                f"{item.key} is no longer part of the workspace but holds data, so it is kept; "
+                f"delete it explicitly once its data is no longer needed")
+    wanted += retained
+
+    components: dict[str, list[tuple[str, bool, str]]] = defaultdict(list)
+    held_back: list[str] = []
+    for item in wanted:
+        waiting_on = [dep for dep in item.depends_on if dep not in observed]
+        if item.key not in observed and waiting_on:
+            held_back.append(f"{item.key} waits for {', '.join(waiting_on)}")
+            components[item.component].append((item.key, False, f"waits for {', '.join(waiting_on)}"))
+            continue
+        ready = readiness.is_ready(observed.get(item.key))
+        desired = rsp.desired.resources[item.key]
+        resource.update(desired, item.body)
+        desired.ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
+        why = "" if ready else readiness.waiting_reason(observed.get(item.key))
+        components[item.component].append((item.key, ready, why))
+
+    if held_back:
+        rsp.desired.composite.ready = fnv1.READY_FALSE
+
+    statuses = []
+    for name in sorted(components):
+        parts = components[name]
+        ready = all(ok for _, ok, _ in parts)
+        entry: dict[str, Any] = {"name": name, "ready": ready}
+        if not ready:
+            entry["message"] = "; ".join(f"{key}: {why}" for key, ok, why in parts if not ok)
+        statuses.append(entry)
+    ready_count = sum(1 for s in statuses if s["ready"])
+    resource.update(rsp.desired.composite, {"status": {
+        "chatUrl": plan.chat_url,
+        "readyComponents": f"{ready_count}/{len(statuses)}",
+        "components": statuses,
+    }})
+
+    waiting = [s for s in statuses if not s["ready"]]
+    if waiting:
+        _result(rsp, fnv1.SEVERITY_NORMAL, "Waiting",
+                "Waiting for " + "; ".join(f"{s['name']} ({s['message']})" for s in waiting))
+    else:
+        _result(rsp, fnv1.SEVERITY_NORMAL, "Available", f"Workspace is ready at {plan.chat_url}")
+
+
+class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
+    """Serves RunFunction for the AIWorkspace composition."""
+
+    def __init__(self) -> None:
+        self.log = logging.get_logger()
+
+    async def RunFunction(
+        self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None
+    ) -> fnv1.RunFunctionResponse:
+        log = self.log.bind(tag=req.meta.tag)
+        rsp = response.to(req)
+        try:
+            compose(req, rsp)
+        except (SpecError, SeedError) as err:
+            # Nothing is applied on a fatal result, so existing resources stay exactly as they are.
+            del rsp.results[:]
+            _result(rsp, fnv1.SEVERITY_FATAL, "InvalidWorkspace", str(err))
+            log.info("cannot compose workspace", error=str(err))
+        except Exception as err:  # noqa: BLE001 - a bug must surface as a Fatal result, never a traceback
+            del rsp.results[:]
+            _result(rsp, fnv1.SEVERITY_FATAL, "InternalError",
+                    f"function-ai-workspace failed to compose the workspace ({type(err).__name__}: {err}); "
+                    f"no resources were changed")
+            log.exception("unexpected error")
+        return rsp

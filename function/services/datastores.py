@@ -1,0 +1,153 @@
+"""LibreChat's in-cluster datastores: MongoDB, Meilisearch and Valkey, each with its own volume.
+
+Authentication is on for all three; their passwords are generated (see secrets.py) and live in the
+workspace's datastore Secret, which the Deployments reference by key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from function import k8s
+from function.resources import DEPLOYMENT_AVAILABLE, Composed, kubernetes_object, secret
+from function.services import Context
+from function.versions import MEILISEARCH_IMAGE, MONGODB_IMAGE, VALKEY_IMAGE
+
+MONGODB_DATABASE = "LibreChat"
+MONGODB_USER = "librechat"
+
+MONGODB_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
+MEILISEARCH_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}
+REDIS_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "512Mi"}}
+
+
+def mongodb_uri(ctx: Context) -> str:
+    """The in-cluster MongoDB's connection URI for LibreChat (it carries the password: Secret data only)."""
+    plan = ctx.plan
+    assert plan.mongodb is not None
+    password = ctx.secrets.get(plan.datastore_secret, "mongodb-root-password")
+    return f"mongodb://{MONGODB_USER}:{password}@{plan.mongodb.host_port}/{MONGODB_DATABASE}?authSource=admin"
+
+
+def redis_uri(ctx: Context) -> str:
+    password = ctx.secrets.get(ctx.plan.datastore_secret, "redis-password")
+    return f"redis://:{password}@{ctx.plan.redis.host_port}"
+
+
+def _volume(claim: str) -> list[dict[str, Any]]:
+    return [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]
+
+
+def _datastore_secret(ctx: Context) -> Composed:
+    plan = ctx.plan
+    values = {key: value for (name, key), value in ctx.secrets.generated.items() if name == plan.datastore_secret}
+    return secret(plan, "datastore-secret", "datastores", name=plan.datastore_secret, values=values)
+
+
+def _mongodb(ctx: Context) -> list[Composed]:
+    plan = ctx.plan
+    assert plan.mongodb is not None
+    ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.librechat.mongodb
+    name = plan.mongodb.service
+    container = {
+        "name": "mongodb",
+        "image": MONGODB_IMAGE.reference,
+        "args": ["--bind_ip_all", "--auth"],
+        "ports": [{"name": "mongodb", "containerPort": plan.mongodb.port}],
+        "env": [
+            {"name": "MONGO_INITDB_ROOT_USERNAME", "value": MONGODB_USER},
+            k8s.secret_env("MONGO_INITDB_ROOT_PASSWORD", plan.datastore_secret, "mongodb-root-password"),
+            {"name": "MONGO_INITDB_DATABASE", "value": MONGODB_DATABASE},
+        ],
+        "resources": k8s.resources(spec.resources, MONGODB_RESOURCES),
+        "volumeMounts": [{"name": "data", "mountPath": "/data/db"}],
+        "readinessProbe": {
+            "exec": {"command": ["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"]},
+            "periodSeconds": 10, "timeoutSeconds": 5,
+        },
+        "livenessProbe": {"tcpSocket": {"port": plan.mongodb.port}, "initialDelaySeconds": 30, "periodSeconds": 20},
+    }
+    return [
+        kubernetes_object(plan, "mongodb-pvc", "mongodb", k8s.pvc(name, ns, ws, "mongodb", spec.storage, "8Gi"),
+                          holds_data=True),
+        kubernetes_object(
+            plan, "mongodb-deployment", "mongodb",
+            k8s.deployment(name=name, namespace=ns, workspace=ws, component="mongodb", container=container,
+                           run_as_user=999, volumes=_volume(name)),
+            ready_when=DEPLOYMENT_AVAILABLE,
+        ),
+        kubernetes_object(plan, "mongodb-service", "mongodb", k8s.service(name, ns, ws, "mongodb", plan.mongodb.port)),
+    ]
+
+
+def _meilisearch(ctx: Context) -> list[Composed]:
+    plan = ctx.plan
+    ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.librechat.meilisearch
+    name = plan.meilisearch.service
+    container = {
+        "name": "meilisearch",
+        "image": MEILISEARCH_IMAGE.reference,
+        "ports": [{"name": "http", "containerPort": plan.meilisearch.port}],
+        "env": [
+            k8s.secret_env("MEILI_MASTER_KEY", plan.librechat_env_secret, "MEILI_MASTER_KEY"),
+            {"name": "MEILI_ENV", "value": "production"},
+            {"name": "MEILI_NO_ANALYTICS", "value": "true"},
+            {"name": "MEILI_DB_PATH", "value": "/meili_data/data.ms"},
+        ],
+        "resources": k8s.resources(spec.resources, MEILISEARCH_RESOURCES),
+        "volumeMounts": [{"name": "data", "mountPath": "/meili_data"}],
+        "readinessProbe": {"httpGet": {"path": "/health", "port": plan.meilisearch.port}, "periodSeconds": 10},
+        "livenessProbe": {"httpGet": {"path": "/health", "port": plan.meilisearch.port}, "initialDelaySeconds": 20,
+                          "periodSeconds": 20},
+    }
+    return [
+        kubernetes_object(plan, "meilisearch-pvc", "meilisearch",
+                          k8s.pvc(name, ns, ws, "meilisearch", spec.storage, "5Gi"), holds_data=True),
+        kubernetes_object(
+            plan, "meilisearch-deployment", "meilisearch",
+            k8s.deployment(name=name, namespace=ns, workspace=ws, component="meilisearch", container=container,
+                           run_as_user=1000, volumes=_volume(name)),
+            ready_when=DEPLOYMENT_AVAILABLE,
+        ),
+        kubernetes_object(plan, "meilisearch-service", "meilisearch",
+                          k8s.service(name, ns, ws, "meilisearch", plan.meilisearch.port)),
+    ]
+
+
+def _redis(ctx: Context) -> list[Composed]:
+    plan = ctx.plan
+    ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.librechat.redis
+    name = plan.redis.service
+    container = {
+        "name": "valkey",
+        "image": VALKEY_IMAGE.reference,
+        "command": ["valkey-server"],
+        "args": ["--requirepass", "$(VALKEY_PASSWORD)", "--dir", "/data", "--save", "60", "1",
+                 "--loglevel", "warning"],
+        "ports": [{"name": "redis", "containerPort": plan.redis.port}],
+        "env": [k8s.secret_env("VALKEY_PASSWORD", plan.datastore_secret, "redis-password")],
+        "resources": k8s.resources(spec.resources, REDIS_RESOURCES),
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+        "readinessProbe": {"tcpSocket": {"port": plan.redis.port}, "periodSeconds": 10},
+        "livenessProbe": {"tcpSocket": {"port": plan.redis.port}, "initialDelaySeconds": 10, "periodSeconds": 20},
+    }
+    return [
+        kubernetes_object(plan, "redis-pvc", "redis", k8s.pvc(name, ns, ws, "redis", spec.storage, "1Gi"),
+                          holds_data=True),
+        kubernetes_object(
+            plan, "redis-deployment", "redis",
+            k8s.deployment(name=name, namespace=ns, workspace=ws, component="redis", container=container,
+                           run_as_user=999, volumes=_volume(name)),
+            ready_when=DEPLOYMENT_AVAILABLE,
+        ),
+        kubernetes_object(plan, "redis-service", "redis", k8s.service(name, ns, ws, "redis", plan.redis.port)),
+    ]
+
+
+def compose(ctx: Context) -> list[Composed]:
+    resources = [_datastore_secret(ctx)]
+    if ctx.plan.mongodb is not None:
+        resources += _mongodb(ctx)
+    resources += _meilisearch(ctx)
+    resources += _redis(ctx)
+    return resources

@@ -1,0 +1,232 @@
+"""LibreChat through its upstream Helm chart, fed by a ConfigMap (librechat.yaml) and one env Secret.
+
+The chart mounts the env Secret with envFrom after its own configEnv ConfigMap, so a key in the Secret
+always wins; the chart's demo credentials are removed from configEnv as well. The chart's bundled Bitnami
+datastores and RAG API are switched off: datastores.py runs LibreChat's datastores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import yaml
+
+from function.plan import Plan
+from function.resources import Composed, config_map, helm_release, kubernetes_object, secret
+from function.services import Context
+from function.services.datastores import mongodb_uri, redis_uri
+from function.spec import Interface, MCPTransport
+from function import k8s
+from function.versions import LIBRECHAT_CHART, LIBRECHAT_CONFIG_VERSION, LIBRECHAT_IMAGE
+
+CONFIG_KEY = "librechat.yaml"
+CONFIG_CHECKSUM_ANNOTATION = "checksum/librechat-config"
+FILES_MOUNTS = (("images", "/app/client/public/images"), ("uploads", "/app/uploads"))
+LIBRECHAT_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
+# Demo credentials in the chart's default configEnv; null removes them from the rendered ConfigMap.
+CHART_DEMO_ENV = ("CREDS_KEY", "CREDS_IV", "JWT_SECRET", "JWT_REFRESH_SECRET")
+
+_INTERFACE_KEYS: tuple[tuple[str, str], ...] = (
+    ("model_select", "modelSelect"),
+    ("parameters", "parameters"),
+    ("presets", "presets"),
+    ("prompts", "prompts"),
+    ("bookmarks", "bookmarks"),
+    ("multi_convo", "multiConvo"),
+    ("agents", "agents"),
+    ("memories", "memories"),
+    ("temporary_chat", "temporaryChat"),
+    ("run_code", "runCode"),
+    ("web_search", "webSearch"),
+    ("file_search", "fileSearch"),
+    ("shared_links", "sharedLinks"),
+)
+
+
+def _interface(interface: Interface) -> dict[str, Any]:
+    out: dict[str, Any] = {yaml_key: getattr(interface, attr) for attr, yaml_key in _INTERFACE_KEYS}
+    if interface.welcome_message:
+        out["customWelcome"] = interface.welcome_message
+    return out
+
+
+def _mcp_servers(plan: Plan) -> dict[str, Any]:
+    from function.plan import mcp_header_env
+
+    servers: dict[str, Any] = {}
+    for server in plan.spec.librechat.mcp_servers:
+        entry: dict[str, Any] = {"type": server.type.value, "url": server.url}
+        if server.headers and server.type is not MCPTransport.WEBSOCKET:
+            entry["headers"] = {
+                header.name: header.value if header.value is not None
+                else f"${{{mcp_header_env(server.name, header.name)}}}"
+                for header in server.headers
+            }
+        if server.timeout_ms:
+            entry["timeout"] = server.timeout_ms
+        servers[server.name] = entry
+    return servers
+
+
+def librechat_config(plan: Plan) -> dict[str, Any]:
+    """The librechat.yaml document: only keys the pinned image's strict schema accepts."""
+    auth = plan.spec.librechat.authentication
+    config: dict[str, Any] = {
+        "version": LIBRECHAT_CONFIG_VERSION,
+        "cache": True,
+        "fileStrategy": "local",
+        "interface": _interface(plan.spec.librechat.interface),
+    }
+    social = [name for name, login in (("github", auth.github), ("google", auth.google), ("openid", auth.openid))
+              if login]
+    registration: dict[str, Any] = {"socialLogins": social}
+    if auth.allowed_domains:
+        registration["allowedDomains"] = list(auth.allowed_domains)
+    config["registration"] = registration
+    mcp = _mcp_servers(plan)
+    if mcp:
+        config["mcpServers"] = mcp
+        # LibreChat blocks private and in-cluster addresses unless they are exempted here.
+        config["mcpSettings"] = {"allowedAddresses": list(plan.mcp_allowed_addresses)}
+    return config
+
+
+def render_config(plan: Plan) -> str:
+    return yaml.safe_dump(librechat_config(plan), sort_keys=True, default_flow_style=False, allow_unicode=True)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def config_env(plan: Plan) -> dict[str, Any]:
+    """LibreChat's non-secret env (the chart's configEnv). Nothing here is a credential."""
+    spec = plan.spec
+    auth = spec.librechat.authentication
+    social = bool(auth.github or auth.google or auth.openid)
+    endpoints = [name for name, enabled in (("openAI", spec.openai.enabled), ("anthropic", spec.anthropic.enabled))
+                 if enabled]
+    env: dict[str, Any] = {key: None for key in CHART_DEMO_ENV}
+    env.update({
+        "DOMAIN_CLIENT": plan.chat_url,
+        "DOMAIN_SERVER": plan.chat_url,
+        "ALLOW_EMAIL_LOGIN": _bool(auth.allow_email_login),
+        "ALLOW_REGISTRATION": _bool(auth.allow_registration),
+        "ALLOW_SOCIAL_LOGIN": _bool(social),
+        "ALLOW_SOCIAL_REGISTRATION": _bool(social and auth.allow_social_registration),
+        "SEARCH": "true",
+        "MEILI_HOST": plan.meilisearch.url,
+        "MEILI_NO_ANALYTICS": "true",
+        "USE_REDIS": "true",
+        "ENDPOINTS": ",".join([*endpoints, "agents"]),
+        "NO_INDEX": "true",
+    })
+    if spec.openai.enabled:
+        env["OPENAI_MODELS"] = ",".join(spec.openai.models)
+    if spec.anthropic.enabled:
+        env["ANTHROPIC_MODELS"] = ",".join(spec.anthropic.models)
+    if auth.github:
+        env["GITHUB_CLIENT_ID"] = auth.github.client_id
+        env["GITHUB_CALLBACK_URL"] = "/oauth/github/callback"
+        if auth.github.enterprise_base_url:
+            env["GITHUB_ENTERPRISE_BASE_URL"] = auth.github.enterprise_base_url
+    if auth.google:
+        env["GOOGLE_CLIENT_ID"] = auth.google.client_id
+        env["GOOGLE_CALLBACK_URL"] = "/oauth/google/callback"
+    if auth.openid:
+        env["OPENID_CLIENT_ID"] = auth.openid.client_id
+        env["OPENID_ISSUER"] = auth.openid.issuer
+        env["OPENID_SCOPE"] = auth.openid.scope
+        env["OPENID_CALLBACK_URL"] = "/oauth/openid/callback"
+        if auth.openid.button_label:
+            env["OPENID_BUTTON_LABEL"] = auth.openid.button_label
+    return env
+
+
+def secret_env(ctx: Context) -> dict[str, str]:
+    """LibreChat's credentials: generated ones, copies of the team's referenced keys, and datastore URIs."""
+    plan = ctx.plan
+    env = {key: value for (name, key), value in ctx.secrets.generated.items() if name == plan.librechat_env_secret}
+    for entry in plan.env_from_secrets:
+        env[entry.env] = entry.prefix + ctx.secrets.referenced[(entry.ref.name, entry.ref.key)]
+    if plan.mongodb is not None:
+        env["MONGO_URI"] = mongodb_uri(ctx)
+    env["REDIS_URI"] = redis_uri(ctx)
+    return env
+
+
+def _ingress(plan: Plan) -> dict[str, Any]:
+    ingress = plan.spec.librechat.ingress
+    if not ingress.enabled:
+        return {"enabled": False}
+    annotations = dict(sorted(ingress.annotations.items()))
+    if ingress.tls.enabled and ingress.tls.cluster_issuer:
+        annotations["cert-manager.io/cluster-issuer"] = ingress.tls.cluster_issuer
+    if ingress.tls.enabled and ingress.tls.issuer:
+        annotations["cert-manager.io/issuer"] = ingress.tls.issuer
+    domain = plan.spec.librechat.domain
+    values: dict[str, Any] = {
+        "enabled": True,
+        "annotations": annotations,
+        "hosts": [{"host": domain, "paths": [{"path": "/", "pathType": "Prefix"}]}],
+        "tls": [{"secretName": plan.tls_secret, "hosts": [domain]}] if plan.tls_secret else [],
+    }
+    if ingress.class_name:
+        values["className"] = ingress.class_name
+    return values
+
+
+def chart_values(plan: Plan, config_checksum: str) -> dict[str, Any]:
+    librechat = plan.spec.librechat
+    return {
+        "fullnameOverride": plan.librechat_fullname,
+        "replicaCount": librechat.replicas,
+        "image": {
+            "registry": LIBRECHAT_IMAGE.registry,
+            "repository": LIBRECHAT_IMAGE.repository,
+            "tag": LIBRECHAT_IMAGE.tag,
+        },
+        "global": {"librechat": {"existingSecretName": plan.librechat_env_secret}},
+        "librechat": {
+            "existingSecretName": plan.librechat_env_secret,
+            "existingConfigYaml": plan.librechat_config_map,
+            "configEnv": config_env(plan),
+            # Files live on the workspace's own protected volume, not on a PVC owned by the Helm release.
+            "imageVolume": {"enabled": False},
+        },
+        "podAnnotations": {CONFIG_CHECKSUM_ANNOTATION: config_checksum},
+        "resources": k8s.resources(librechat.resources, LIBRECHAT_RESOURCES),
+        "volumes": [{"name": "files", "persistentVolumeClaim": {"claimName": plan.librechat_files_pvc}}],
+        "volumeMounts": [{"name": "files", "mountPath": path, "subPath": sub} for sub, path in FILES_MOUNTS],
+        "service": {"type": "ClusterIP", "port": plan.librechat.port},
+        "ingress": _ingress(plan),
+        "mongodb": {"enabled": False},
+        "meilisearch": {"enabled": False},
+        "redis": {"enabled": False},
+        "librechat-rag-api": {"enabled": False},
+    }
+
+
+def compose(ctx: Context) -> list[Composed]:
+    plan = ctx.plan
+    ws, ns = plan.workspace.name, plan.workspace.namespace
+    config_text = render_config(plan)
+    checksum = hashlib.sha256(config_text.encode()).hexdigest()
+    env_secret = secret(plan, "librechat-env", "librechat", name=plan.librechat_env_secret, values=secret_env(ctx))
+    config = config_map(plan, "librechat-config", "librechat", name=plan.librechat_config_map,
+                        data={CONFIG_KEY: config_text})
+    files = kubernetes_object(
+        plan, "librechat-files-pvc", "librechat",
+        k8s.pvc(plan.librechat_files_pvc, ns, ws, "librechat", plan.spec.librechat.storage, "10Gi"),
+        holds_data=True,
+    )
+    release = helm_release(
+        plan, "librechat-release", "librechat",
+        release_name=plan.librechat_fullname,
+        chart=LIBRECHAT_CHART,
+        values=chart_values(plan, checksum),
+        # The chart mounts the env Secret as optional: starting before it exists would run on temporary creds.
+        depends_on=(env_secret.key, config.key),
+    )
+    return [env_secret, config, files, release]

@@ -1,0 +1,421 @@
+"""The AIWorkspace API: the one model both XRDs are generated from and the function parses.
+
+Every field has a description (it becomes the XRD's documentation, shown by `kubectl explain`).
+Cross-field rules are written once as a `Rule`: a CEL expression enforced at admission by the XRD and
+the same check in Python, so a request that bypassed admission (a render, an old XRD) gets the same
+message as a Fatal result instead of a half-rendered workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic.alias_generators import to_camel
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
+HOSTNAME = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+QUANTITY = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+
+# A Kubernetes quantity ("500m", "2Gi", 1): int-or-string with the apimachinery pattern.
+Quantity = Annotated[
+    str | int,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "pattern": QUANTITY,
+            "x-kubernetes-int-or-string": True,
+        }
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cross-field rule: CEL for admission, the same check in Python for the function."""
+
+    cel: str
+    message: str
+    check: Callable[[Any], bool]
+    field_path: str | None = None
+
+    def schema(self) -> dict[str, str]:
+        rule = {"rule": self.cel, "message": self.message}
+        if self.field_path:
+            rule["fieldPath"] = self.field_path
+        return rule
+
+
+class SpecError(ValueError):
+    """A request the function cannot build a workspace from; the message names the field and the fix."""
+
+
+class Model(BaseModel):
+    """Base for every API object: camelCase on the wire, unknown fields rejected, rules applied."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        use_enum_values=False,
+        frozen=True,
+    )
+    rules: ClassVar[tuple[Rule, ...]] = ()
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = handler(core_schema)
+        schema = handler.resolve_ref_schema(schema)
+        if cls.rules:
+            schema["x-kubernetes-validations"] = [rule.schema() for rule in cls.rules]
+        return schema
+
+    @model_validator(mode="after")
+    def _apply_rules(self) -> Self:
+        for rule in self.rules:
+            if not rule.check(self):
+                raise ValueError(rule.message)
+        return self
+
+
+M = TypeVar("M", bound=Model)
+
+
+def section(model: type[M], description: str) -> Any:
+    """A nested object that is always present, defaulted as a whole (`default: {}` in the XRD)."""
+    return Field(default_factory=model, description=description, json_schema_extra={"default": {}})
+
+
+class SecretKeySelector(Model):
+    """A key of a Secret in the workspace's namespace."""
+
+    name: str = Field(description="Name of the Secret, in the workspace's namespace.", pattern=DNS_SUBDOMAIN,
+                      max_length=253)
+    key: str = Field(description="Key within the Secret's data.", pattern=SECRET_KEY, max_length=253)
+
+
+class ResourceList(Model):
+    cpu: Quantity | None = Field(default=None, description="CPU, e.g. 500m or 2.")
+    memory: Quantity | None = Field(default=None, description="Memory, e.g. 512Mi or 4Gi.")
+
+
+class Resources(Model):
+    """Compute resources of a container."""
+
+    requests: ResourceList | None = Field(default=None, description="Minimum resources the scheduler reserves.")
+    limits: ResourceList | None = Field(default=None, description="Maximum resources the container may use.")
+
+
+class AccessMode(StrEnum):
+    READ_WRITE_ONCE = "ReadWriteOnce"
+    READ_WRITE_MANY = "ReadWriteMany"
+
+
+class Storage(Model):
+    """A persistent volume claim."""
+
+    size: Quantity | None = Field(default=None, description="Requested size, e.g. 10Gi. Defaults per service.")
+    storage_class_name: str | None = Field(
+        default=None, description="StorageClass to use; the cluster's default class when unset.",
+        pattern=DNS_SUBDOMAIN,
+    )
+    access_mode: AccessMode = Field(
+        default=AccessMode.READ_WRITE_ONCE,
+        description="ReadWriteOnce for one replica; ReadWriteMany when several LibreChat replicas share files.",
+    )
+
+
+class Datastore(Model):
+    """An in-cluster datastore that the workspace runs for LibreChat."""
+
+    storage: Storage = section(Storage, "Its persistent volume.")
+    resources: Resources | None = Field(default=None, description="Its compute resources; sane defaults when unset.")
+
+
+class MongoDB(Datastore):
+    """LibreChat's database: in-cluster MongoDB (official image, authentication on) or an existing one."""
+
+    existing_uri_secret_ref: SecretKeySelector | None = Field(
+        default=None,
+        description="Use an existing MongoDB instead of running one: a Secret key holding its full connection URI "
+                    "(mongodb:// or mongodb+srv://, credentials and database included).",
+    )
+
+
+class IngressTLS(Model):
+    """TLS for the chat URL: an existing certificate Secret, or one that cert-manager issues."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="!(has(self.clusterIssuer) && has(self.issuer))",
+            message="spec.librechat.ingress.tls: set clusterIssuer or issuer, not both",
+            check=lambda m: not (m.cluster_issuer and m.issuer),
+        ),
+        Rule(
+            cel="!self.enabled || has(self.secretName) || has(self.clusterIssuer) || has(self.issuer)",
+            message="spec.librechat.ingress.tls: TLS needs a certificate; set secretName to an existing TLS Secret, "
+                    "or clusterIssuer/issuer for cert-manager, or set enabled: false",
+            check=lambda m: not m.enabled or bool(m.secret_name or m.cluster_issuer or m.issuer),
+        ),
+    )
+
+    enabled: bool = Field(default=True, description="Serve the chat URL over HTTPS.")
+    secret_name: str | None = Field(
+        default=None, pattern=DNS_SUBDOMAIN,
+        description="TLS Secret holding the certificate. With a cert-manager issuer this is the Secret cert-manager "
+                    "writes (default <workspace>-librechat-tls); without one it must already exist.",
+    )
+    cluster_issuer: str | None = Field(default=None, description="cert-manager ClusterIssuer that issues the certificate.")
+    issuer: str | None = Field(default=None, description="cert-manager Issuer, in the workspace's namespace.")
+
+
+class Ingress(Model):
+    enabled: bool = Field(default=True, description="Expose LibreChat at https://<domain> through an Ingress.")
+    class_name: str | None = Field(default=None, description="IngressClass to use; the cluster default when unset.")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Extra annotations for the Ingress.")
+    tls: IngressTLS = section(IngressTLS, "TLS for the chat URL.")
+
+
+class OAuthClient(Model):
+    client_id: str = Field(description="OAuth client ID registered with the identity provider.", min_length=1)
+    client_secret_ref: SecretKeySelector = Field(description="Secret key holding the OAuth client secret.")
+
+
+class GitHubLogin(OAuthClient):
+    """Sign in with GitHub. Register the callback https://<domain>/oauth/github/callback."""
+
+    enterprise_base_url: str | None = Field(
+        default=None, pattern=r"^https://", description="Base URL of a GitHub Enterprise Server, if not github.com.",
+    )
+
+
+class GoogleLogin(OAuthClient):
+    """Sign in with Google. Register the callback https://<domain>/oauth/google/callback."""
+
+
+class OpenIDLogin(OAuthClient):
+    """Sign in with an OpenID Connect provider. Register the callback https://<domain>/oauth/openid/callback."""
+
+    issuer: str = Field(description="The provider's issuer URL (its discovery document lives beneath it).",
+                        pattern=r"^https://")
+    scope: str = Field(default="openid profile email", description="Scopes requested at login.")
+    button_label: str | None = Field(default=None, description="Text of the login button.")
+
+
+class Authentication(Model):
+    """Who may sign in, and how."""
+
+    allow_email_login: bool = Field(default=True, description="Allow sign-in with email and password.")
+    allow_registration: bool = Field(default=False, description="Allow anyone who can reach the site to register "
+                                                                "with email and password.")
+    allow_social_registration: bool = Field(
+        default=True, description="Create an account on first social login (limited by allowedDomains).",
+    )
+    allowed_domains: list[str] = Field(
+        default_factory=list, max_length=100,
+        description="Only email addresses of these domains may register or sign in; empty allows any domain.",
+    )
+    github: GitHubLogin | None = Field(default=None, description="GitHub login.")
+    google: GoogleLogin | None = Field(default=None, description="Google login.")
+    openid: OpenIDLogin | None = Field(default=None, description="OpenID Connect login.")
+
+
+class Interface(Model):
+    """What users see in LibreChat: a welcome message and which features are switched on."""
+
+    welcome_message: str | None = Field(default=None, max_length=1000,
+                                        description="Message on the start page; {{user.name}} is replaced.")
+    model_select: bool = Field(default=True, description="Show the model selector.")
+    parameters: bool = Field(default=True, description="Let users change model parameters.")
+    presets: bool = Field(default=True, description="Let users save presets.")
+    prompts: bool = Field(default=True, description="Prompt library.")
+    bookmarks: bool = Field(default=True, description="Conversation bookmarks.")
+    multi_convo: bool = Field(default=True, description="Side-by-side conversations.")
+    agents: bool = Field(default=True, description="Agents.")
+    memories: bool = Field(default=True, description="User memories.")
+    temporary_chat: bool = Field(default=True, description="Temporary chats that are not saved.")
+    run_code: bool = Field(default=False, description="Code interpreter (needs a code interpreter API).")
+    web_search: bool = Field(default=True, description="Web search in chats, when a search provider is wired.")
+    file_search: bool = Field(default=True, description="Search in uploaded files (RAG).")
+    shared_links: bool = Field(default=True, description="Let users share conversations by link.")
+
+
+class MCPTransport(StrEnum):
+    STREAMABLE_HTTP = "streamable-http"
+    SSE = "sse"
+    WEBSOCKET = "websocket"
+
+
+class MCPHeader(Model):
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="has(self.value) != has(self.secretRef)",
+            message="spec.librechat.mcpServers[].headers[]: set exactly one of value or secretRef",
+            check=lambda m: (m.value is None) != (m.secret_ref is None),
+        ),
+    )
+
+    name: str = Field(description="HTTP header name, e.g. Authorization.", pattern=r"^[A-Za-z0-9-]+$")
+    value: str | None = Field(default=None, description="A literal value (never a credential).")
+    secret_ref: SecretKeySelector | None = Field(default=None, description="A Secret key holding the value.")
+    prefix: str | None = Field(default=None, description="Text before the secret value, e.g. 'Bearer '.")
+
+
+class MCPServer(Model):
+    """A Model Context Protocol server that LibreChat's agents may use."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="self.type == 'websocket' ? self.url.startsWith('ws') : self.url.startsWith('http')",
+            message="spec.librechat.mcpServers[].url: websocket servers need a ws:// or wss:// URL, "
+                    "streamable-http and sse servers an http:// or https:// URL",
+            check=lambda m: m.url.startswith("ws") if m.type == MCPTransport.WEBSOCKET else m.url.startswith("http"),
+        ),
+    )
+
+    name: str = Field(description="Name shown in LibreChat.", pattern=r"^[a-zA-Z0-9_-]+$", max_length=63)
+    type: MCPTransport = Field(default=MCPTransport.STREAMABLE_HTTP, description="Transport.")
+    url: str = Field(description="Server URL.", pattern=r"^(https?|wss?)://[^\s]+$", max_length=2048)
+    headers: list[MCPHeader] = Field(default_factory=list, max_length=20, description="Headers sent to the server.")
+    timeout_ms: int | None = Field(default=None, ge=1000, le=600000, description="Request timeout in milliseconds.")
+
+
+class LibreChat(Model):
+    """The chat application and everything it needs."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="self.replicas == 1 || self.storage.accessMode == 'ReadWriteMany'",
+            message="spec.librechat.replicas: more than one replica must share uploaded files; "
+                    "set spec.librechat.storage.accessMode: ReadWriteMany or keep replicas: 1",
+            check=lambda m: m.replicas == 1 or m.storage.access_mode == AccessMode.READ_WRITE_MANY,
+        ),
+        Rule(
+            cel="!has(self.mcpServers) || self.mcpServers.all(a, self.mcpServers.exists_one(b, b.name == a.name))",
+            message="spec.librechat.mcpServers: names must be unique",
+            check=lambda m: len({s.name for s in m.mcp_servers}) == len(m.mcp_servers),
+        ),
+    )
+
+    domain: str = Field(description="Public hostname of the chat, e.g. chat.example.com.", pattern=HOSTNAME,
+                        max_length=253)
+    replicas: int = Field(default=1, ge=1, le=20, description="LibreChat pods. Redis is always wired, so more "
+                                                              "than one works.")
+    resources: Resources | None = Field(default=None, description="LibreChat's compute resources; "
+                                                                  "defaults to 250m/512Mi requested, 2Gi limit.")
+    storage: Storage = section(Storage, "Volume for uploaded files and images (default 10Gi).")
+    ingress: Ingress = section(Ingress, "How the chat is exposed.")
+    authentication: Authentication = section(Authentication, "Sign-in and registration.")
+    interface: Interface = section(Interface, "Welcome message and feature switches.")
+    mcp_servers: list[MCPServer] = Field(default_factory=list, max_length=50, description="MCP servers.")
+    mongodb: MongoDB = section(MongoDB, "LibreChat's MongoDB (in-cluster by default, 8Gi).")
+    meilisearch: Datastore = section(Datastore, "Meilisearch for conversation search (in-cluster, 5Gi).")
+    redis: Datastore = section(Datastore, "Valkey cache shared by LibreChat's replicas (in-cluster, 1Gi).")
+
+
+DEFAULT_OPENAI_MODELS = ("gpt-4o", "gpt-4o-mini")
+DEFAULT_ANTHROPIC_MODELS = ("claude-3-5-sonnet-20241022", "claude-3-5-haiku-20241022")
+
+
+class OpenAI(Model):
+    """OpenAI as a model provider."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="!self.enabled || has(self.apiKeySecretRef)",
+            message="spec.openai.apiKeySecretRef: OpenAI is enabled but has no API key; "
+                    "reference a Secret key holding it, or set spec.openai.enabled: false",
+            check=lambda m: not m.enabled or m.api_key_secret_ref is not None,
+        ),
+    )
+
+    enabled: bool = Field(default=False, description="Offer OpenAI models in LibreChat.")
+    api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
+    models: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_OPENAI_MODELS), min_length=1, max_length=100,
+        description="Chat models offered to users.", json_schema_extra={"default": list(DEFAULT_OPENAI_MODELS)},
+    )
+
+
+class Anthropic(Model):
+    """Anthropic as a model provider."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="!self.enabled || has(self.apiKeySecretRef)",
+            message="spec.anthropic.apiKeySecretRef: Anthropic is enabled but has no API key; "
+                    "reference a Secret key holding it, or set spec.anthropic.enabled: false",
+            check=lambda m: not m.enabled or m.api_key_secret_ref is not None,
+        ),
+    )
+
+    enabled: bool = Field(default=False, description="Offer Anthropic models in LibreChat.")
+    api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
+    models: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ANTHROPIC_MODELS), min_length=1, max_length=100,
+        description="Chat models offered to users.", json_schema_extra={"default": list(DEFAULT_ANTHROPIC_MODELS)},
+    )
+
+
+class DataDeletionPolicy(StrEnum):
+    RETAIN = "Retain"
+    DELETE = "Delete"
+
+
+class AIWorkspaceSpec(Model):
+    """A team's AI workspace: LibreChat with its datastores, wired to the model providers."""
+
+    librechat: LibreChat = Field(description="The chat application.")
+    openai: OpenAI = section(OpenAI, "OpenAI models.")
+    anthropic: Anthropic = section(Anthropic, "Anthropic models.")
+    data_deletion_policy: DataDeletionPolicy = Field(
+        default=DataDeletionPolicy.RETAIN,
+        description="What happens to volumes holding data (databases, uploads) when the workspace is deleted: "
+                    "Retain keeps them (re-creating the workspace with the same name picks them up again); "
+                    "Delete removes them with the workspace.",
+    )
+
+
+class ComponentStatus(Model):
+    """One part of the workspace and whether it is ready."""
+
+    name: str = Field(description="The part, e.g. librechat, mongodb.")
+    ready: bool = Field(description="Whether all of its composed resources are ready.")
+    message: str | None = Field(default=None, description="What it is waiting for, when not ready.")
+
+
+class AIWorkspaceStatus(Model):
+    """What the function reports on the workspace (and so on the claim)."""
+
+    chat_url: str | None = Field(default=None, description="The URL users open to chat.")
+    ready_components: str | None = Field(default=None, description="Ready parts out of all parts, e.g. 5/7.")
+    components: list[ComponentStatus] = Field(default_factory=list, description="Readiness of each part.")
+
+
+# Fields Crossplane itself keeps in an XR's spec: spec.crossplane for namespaced XRs, the rest for
+# LegacyCluster XRs. They are Crossplane's, not the workspace's.
+CROSSPLANE_SPEC_FIELDS = frozenset({
+    "crossplane", "claimRef", "compositionRef", "compositionSelector", "compositionRevisionRef",
+    "compositionRevisionSelector", "compositionUpdatePolicy", "compositeDeletePolicy", "resourceRefs",
+    "writeConnectionSecretToRef", "publishConnectionDetailsTo", "environmentConfigRefs",
+})
+
+
+def parse_spec(raw: dict[str, Any]) -> AIWorkspaceSpec:
+    """Parse an XR's spec, turning pydantic's errors into one message that names each field."""
+    from pydantic import ValidationError
+
+    try:
+        return AIWorkspaceSpec.model_validate({k: v for k, v in raw.items() if k not in CROSSPLANE_SPEC_FIELDS})
+    except ValidationError as err:
+        problems = []
+        for error in err.errors(include_url=False):
+            location = ".".join(str(part) for part in ("spec", *error["loc"]))
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(message if message.startswith("spec.") else f"{location}: {message}")
+        raise SpecError("; ".join(problems)) from None

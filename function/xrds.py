@@ -1,0 +1,176 @@
+"""Generate the XRDs and Compositions of both API flavours from the pydantic model in spec.py.
+
+`make generate` writes them under apis/; a test fails when the committed files differ.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from function.spec import AIWorkspaceSpec, AIWorkspaceStatus
+
+GROUP = "aiworkspace.io"
+VERSION = "v1alpha1"
+FUNCTION_NAME = "function-ai-workspace"
+SEED_SECRET = {"namespace": "crossplane-system", "name": "function-ai-workspace-seed"}
+CREDENTIALS_NAME = "workspace-seed"
+
+# Keys of pydantic's JSON schema that a structural Kubernetes schema either forbids or does not need.
+_DROPPED_KEYS = {"title", "additionalProperties", "$defs"}
+
+
+def _structural(node: Any, defs: dict[str, Any]) -> Any:
+    """Inline $refs, collapse Optional[X] to X and drop what CRD schemas do not accept."""
+    if isinstance(node, list):
+        return [_structural(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = dict(node)
+    if "$ref" in node:
+        target = copy.deepcopy(defs[node.pop("$ref").split("/")[-1]])
+        target.update(node)  # siblings of a $ref (description, default) win
+        node = target
+    any_of = node.get("anyOf")
+    if any_of and any(option.get("type") == "null" for option in any_of):
+        options = [option for option in any_of if option.get("type") != "null"]
+        node.pop("anyOf")
+        if node.get("default", "") is None:
+            node.pop("default")
+        if len(options) == 1:
+            merged = dict(options[0])
+            merged.update(node)
+            node = _structural(merged, defs)
+            return node
+        node["anyOf"] = options
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED_KEYS and not (key == "additionalProperties" and isinstance(value, dict)):
+            continue
+        if key == "properties":
+            out[key] = {name: _structural(prop, defs) for name, prop in value.items()}
+        elif key in {"items", "additionalProperties"}:
+            out[key] = _structural(value, defs)
+        elif key == "anyOf":
+            out[key] = [_structural(option, defs) for option in value]
+        else:
+            out[key] = copy.deepcopy(value)
+    if "enum" in out and "type" not in out:
+        out["type"] = "string"
+    return out
+
+
+def openapi_schema(model: type[AIWorkspaceSpec] | type[AIWorkspaceStatus]) -> dict[str, Any]:
+    """The structural OpenAPI v3 schema of a model, as a CRD version expects it."""
+    raw = model.model_json_schema(by_alias=True, mode="validation")
+    schema: dict[str, Any] = _structural(raw, raw.get("$defs", {}))
+    return schema
+
+
+def _version_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "An AIWorkspace: LibreChat wired to web search, speech, model providers and datastores.",
+        "properties": {
+            "spec": openapi_schema(AIWorkspaceSpec),
+            "status": openapi_schema(AIWorkspaceStatus),
+        },
+        "required": ["spec"],
+    }
+
+
+def _printer_columns() -> list[dict[str, Any]]:
+    return [
+        {"name": "URL", "type": "string", "jsonPath": ".status.chatUrl"},
+        {"name": "COMPONENTS", "type": "string", "jsonPath": ".status.readyComponents"},
+    ]
+
+
+def _version() -> dict[str, Any]:
+    return {
+        "name": VERSION,
+        "served": True,
+        "referenceable": True,
+        "schema": {"openAPIV3Schema": _version_schema()},
+        "additionalPrinterColumns": _printer_columns(),
+    }
+
+
+def xrd_claims() -> dict[str, Any]:
+    """Claims flavour: a LegacyCluster CompositeAIWorkspace that teams claim as AIWorkspace."""
+    return {
+        "apiVersion": "apiextensions.crossplane.io/v1",
+        "kind": "CompositeResourceDefinition",
+        "metadata": {"name": f"compositeaiworkspaces.{GROUP}"},
+        "spec": {
+            "scope": "LegacyCluster",
+            "group": GROUP,
+            "names": {"kind": "CompositeAIWorkspace", "plural": "compositeaiworkspaces",
+                      "categories": ["crossplane", "composite", "aiworkspace"]},
+            "claimNames": {"kind": "AIWorkspace", "plural": "aiworkspaces", "categories": ["claim", "aiworkspace"]},
+            "defaultCompositionRef": {"name": "aiworkspace-claims"},
+            "versions": [_version()],
+        },
+    }
+
+
+def xrd_namespaced() -> dict[str, Any]:
+    """Namespaced flavour (Crossplane v2 native): teams create an AIWorkspace XR in their namespace."""
+    return {
+        "apiVersion": "apiextensions.crossplane.io/v2",
+        "kind": "CompositeResourceDefinition",
+        "metadata": {"name": f"aiworkspaces.{GROUP}"},
+        "spec": {
+            "scope": "Namespaced",
+            "group": GROUP,
+            "names": {"kind": "AIWorkspace", "plural": "aiworkspaces",
+                      "categories": ["crossplane", "composite", "aiworkspace"]},
+            "defaultCompositionRef": {"name": "aiworkspace-namespaced"},
+            "versions": [_version()],
+        },
+    }
+
+
+def composition(name: str, kind: str) -> dict[str, Any]:
+    """A pipeline Composition that runs this function, with the platform's seed Secret as credentials."""
+    return {
+        "apiVersion": "apiextensions.crossplane.io/v1",
+        "kind": "Composition",
+        "metadata": {"name": name, "labels": {"aiworkspace.io/flavour": name.removeprefix("aiworkspace-")}},
+        "spec": {
+            "compositeTypeRef": {"apiVersion": f"{GROUP}/{VERSION}", "kind": kind},
+            "mode": "Pipeline",
+            "pipeline": [
+                {
+                    "step": "compose-workspace",
+                    "functionRef": {"name": FUNCTION_NAME},
+                    "input": {
+                        "apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1",
+                        "kind": "Input",
+                        "helmProviderConfigName": "default",
+                        "kubernetesProviderConfigName": "default",
+                    },
+                    "credentials": [
+                        {"name": CREDENTIALS_NAME, "source": "Secret", "secretRef": dict(SEED_SECRET)},
+                    ],
+                }
+            ],
+        },
+    }
+
+
+def generated_files() -> dict[str, dict[str, Any]]:
+    """Every generated file, keyed by its path under the repository root."""
+    return {
+        "apis/claims/definition.yaml": xrd_claims(),
+        "apis/claims/composition.yaml": composition("aiworkspace-claims", "CompositeAIWorkspace"),
+        "apis/namespaced/definition.yaml": xrd_namespaced(),
+        "apis/namespaced/composition.yaml": composition("aiworkspace-namespaced", "AIWorkspace"),
+    }
+
+
+def dump(document: dict[str, Any]) -> str:
+    """YAML as committed: key order as built, long strings unwrapped."""
+    import yaml
+
+    return yaml.safe_dump(document, sort_keys=False, width=1_000_000, allow_unicode=True)
