@@ -1,0 +1,65 @@
+# function-ai-workspace: the commands a developer needs.
+#   make render [EXAMPLE=examples/<dir>]   the rendered YAML stream of an example (stdout only)
+#   make test                              every check CI runs
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+EXAMPLE ?= examples/basic-namespaced
+SCHEMA_CHECK := hack/librechat-schema
+export SHARED_CRDS ?= $(abspath ../shared/crds)
+
+.PHONY: help
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -m venv $(VENV) >&2
+	@$(PY) -m pip install --quiet --upgrade pip >&2
+	@$(PY) -m pip install --quiet -e '.[dev]' >&2
+	@touch $@
+
+$(SCHEMA_CHECK)/node_modules/.installed: $(SCHEMA_CHECK)/package-lock.json
+	@cd $(SCHEMA_CHECK) && npm ci --no-audit --no-fund --silent >&2
+	@touch $@
+
+.PHONY: setup
+setup: $(VENV)/.installed $(SCHEMA_CHECK)/node_modules/.installed tools ## Install everything the tests need.
+
+.PHONY: tools
+tools: ## Build (once) and cache the crossplane CLI and core binary outside the clone.
+	@bash hack/tools.sh >&2
+
+.PHONY: generate
+generate: $(VENV)/.installed ## Regenerate the XRDs and Compositions under apis/ from function/spec.py.
+	@$(PY) hack/generate.py
+
+.PHONY: render
+render: $(VENV)/.installed tools ## Render EXAMPLE through the real crossplane CLI.
+	@$(PY) hack/xp.py render $(EXAMPLE)
+
+.PHONY: test
+test: setup ## Run every test: unit, golden renders, schema validation, secret scan, determinism.
+	@$(PY) -m pytest
+
+.PHONY: golden
+golden: setup ## Regenerate the golden renders (then review the diff like code).
+	@UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_render.py -q
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff and mypy.
+	@$(VENV)/bin/ruff check function tests hack
+	@$(VENV)/bin/ruff format --check function tests hack
+	@$(VENV)/bin/mypy
+
+.PHONY: bench
+bench: $(VENV)/.installed ## Time and memory of RunFunction on the examples.
+	@$(PY) hack/bench.py
+
+.PHONY: package
+package: tools ## Build the function's metadata-only package (the runtime image comes from the Dockerfile).
+	@mkdir -p _output
+	@$$(bash hack/tools.sh --print | sed -n 's/^CROSSPLANE=//p') xpkg build --package-root=package \
+		--examples-root=examples --package-file=_output/function-ai-workspace.xpkg

@@ -1,0 +1,249 @@
+"""RunFunction, end to end in-process: each case says what must be true and checks exactly that."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
+from tests.helpers import (
+    OPENAI_KEY,
+    basic_spec,
+    claims_xr,
+    desired,
+    fatal,
+    full_request,
+    namespaced_xr,
+    request,
+    required_for,
+    results,
+    run,
+    secret,
+)
+
+
+def _with(spec_patch: dict[str, Any]) -> dict[str, Any]:
+    spec = basic_spec()
+    for section, values in spec_patch.items():
+        spec.setdefault(section, {}).update(values)
+    return spec
+
+
+@dataclass
+class FatalCase:
+    reason: str
+    req: fnv1.RunFunctionRequest
+    message_contains: list[str] = field(default_factory=list)
+
+
+FATAL_CASES = [
+    FatalCase(
+        reason="A referenced Secret that does not exist stops the render with its name and the fix.",
+        req=request(namespaced_xr(), required=required_for(namespaced_xr(), [])),
+        message_contains=["Secret team-a/openai does not exist", "create it with key 'api-key'"],
+    ),
+    FatalCase(
+        reason="A referenced Secret without the key names the key and the keys it does have.",
+        req=request(namespaced_xr(), required=required_for(namespaced_xr(), [secret("openai", {"token": "x"})])),
+        message_contains=["has no key 'api-key'", "it has: token"],
+    ),
+    FatalCase(
+        reason="Without the platform's seed credentials the function says how to create them.",
+        req=full_request(namespaced_xr(), seed=None),
+        message_contains=["workspace-seed", "kubectl -n crossplane-system create secret generic"],
+    ),
+    FatalCase(
+        reason="A seed too short to be secret is refused.",
+        req=full_request(namespaced_xr(), seed="short"),
+        message_contains=["at least 32"],
+    ),
+    FatalCase(
+        reason="An enabled provider without a key is refused with the field and the fix (also a CEL rule).",
+        req=request(namespaced_xr(_with({"openai": {"apiKeySecretRef": None}}) | {"openai": {"enabled": True}})),
+        message_contains=["spec.openai.apiKeySecretRef", "spec.openai.enabled: false"],
+    ),
+    FatalCase(
+        reason="An unknown field is named with its full path.",
+        req=request(namespaced_xr(_with({"librechat": {"replicaz": 2}}))),
+        message_contains=["spec.librechat.replicaz"],
+    ),
+    FatalCase(
+        reason="A CompositeAIWorkspace created without a claim has no namespace to run in and says so.",
+        req=full_request({**claims_xr(), "metadata": {"name": "orphan"}}),
+        message_contains=["has no claim", "create an AIWorkspace claim"],
+    ),
+    FatalCase(
+        reason="Several replicas on a ReadWriteOnce volume would fail to schedule, so it is refused.",
+        req=request(namespaced_xr(_with({"librechat": {"replicas": 3}}))),
+        message_contains=["spec.librechat.replicas", "ReadWriteMany"],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", FATAL_CASES, ids=lambda c: c.reason)
+def test_fatal_results(case: FatalCase) -> None:
+    rsp = run(case.req)
+    message = fatal(rsp)
+    assert message is not None, f"{case.reason}: no fatal result, got {results(rsp)}"
+    for fragment in case.message_contains:
+        assert fragment in message, f"{case.reason}\n-want fragment: {fragment}\n+got: {message}"
+    assert not rsp.desired.resources, f"{case.reason}: a fatal response must not carry new desired resources"
+
+
+def test_requirements_come_first() -> None:
+    """Before Crossplane has fetched the referenced Secrets, the function asks for them and composes nothing."""
+    rsp = run(request(namespaced_xr()))
+    assert fatal(rsp) is None
+    selector = rsp.requirements.resources["secret-openai"]
+    assert (selector.api_version, selector.kind, selector.match_name, selector.namespace) == (
+        "v1", "Secret", "openai", "team-a")
+    assert not rsp.desired.resources
+
+
+def test_requirements_are_declared_on_every_call() -> None:
+    """Crossplane resolves requirements until they stabilise, so the resolved call declares them again."""
+    rsp = run(full_request(namespaced_xr()))
+    assert "secret-openai" in rsp.requirements.resources
+
+
+def test_release_waits_for_its_env_and_config() -> None:
+    """LibreChat mounts its env Secret as optional, so its release is held back until the Secret exists."""
+    rsp = run(full_request(namespaced_xr()))
+    resources = desired(rsp)
+    assert "librechat-release" not in resources
+    assert {"librechat-env", "librechat-config", "mongodb-deployment"} <= set(resources)
+    assert rsp.desired.composite.ready == fnv1.READY_FALSE
+    messages = " ".join(message for _, _, message in results(rsp))
+    assert "librechat-release: waits for librechat-env, librechat-config" in messages
+
+
+def _observed_basics(rsp: fnv1.RunFunctionResponse) -> dict[str, dict[str, Any]]:
+    return {key: {**body, "metadata": {**body["metadata"], "name": body["metadata"].get("name", key)}}
+            for key, body in desired(rsp).items()}
+
+
+def test_release_is_composed_once_its_inputs_exist() -> None:
+    """With the env Secret and config observed, the release is composed and the XR's readiness is derived."""
+    first = run(full_request(namespaced_xr()))
+    rsp = run(full_request(namespaced_xr(), observed=_observed_basics(first)))
+    assert "librechat-release" in desired(rsp)
+    assert rsp.desired.composite.ready == fnv1.READY_UNSPECIFIED
+
+
+def test_secrets_are_stable_once_observed() -> None:
+    """An observed generated secret wins over derivation, so a workspace keeps its keys for life."""
+    first = run(full_request(namespaced_xr()))
+    observed = _observed_basics(first)
+    env = observed["librechat-env"]
+    env["data"]["CREDS_KEY"] = base64.b64encode(b"f" * 64).decode()
+    rsp = run(full_request(namespaced_xr(), observed=observed, seed="another-seed-0123456789abcdef0123456789"))
+    assert desired(rsp)["librechat-env"]["data"]["CREDS_KEY"] == env["data"]["CREDS_KEY"]
+
+
+def test_generated_secret_shapes() -> None:
+    """CREDS_KEY is 32 bytes and CREDS_IV 16 bytes of hex, as LibreChat requires."""
+    data = desired(run(full_request(namespaced_xr())))["librechat-env"]["data"]
+    decoded = {k: base64.b64decode(v).decode() for k, v in data.items()}
+    assert len(decoded["CREDS_KEY"]) == 64 and int(decoded["CREDS_KEY"], 16) >= 0
+    assert len(decoded["CREDS_IV"]) == 32 and int(decoded["CREDS_IV"], 16) >= 0
+    assert len(decoded["JWT_SECRET"]) == 64 and decoded["JWT_SECRET"] != decoded["JWT_REFRESH_SECRET"]
+    assert decoded["OPENAI_API_KEY"] == OPENAI_KEY
+    assert decoded["MONGO_URI"].startswith("mongodb://librechat:")
+    assert decoded["REDIS_URI"].startswith("redis://:")
+
+
+def test_same_request_same_bytes() -> None:
+    """The same request gives a byte-identical response."""
+    req = full_request(namespaced_xr())
+    first = run(req).SerializeToString(deterministic=True)
+    second = run(req).SerializeToString(deterministic=True)
+    assert first == second
+
+
+def test_data_resources_are_kept_when_the_spec_stops_wanting_them() -> None:
+    """Switching to an existing MongoDB keeps the in-cluster MongoDB volume and warns instead of deleting it."""
+    first = run(full_request(namespaced_xr()))
+    observed = _observed_basics(first)
+    spec = basic_spec()
+    spec["librechat"]["mongodb"] = {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}
+    xr = namespaced_xr(spec)
+    req = request(xr, observed=observed, required=required_for(xr, [
+        secret("openai", {"api-key": OPENAI_KEY}), secret("mongo", {"uri": "mongodb://db.example.com/LibreChat"})]))
+    rsp = run(req)
+    resources = desired(rsp)
+    assert "mongodb-pvc" in resources, "the volume holding MongoDB's data must stay in desired state"
+    assert "mongodb-deployment" not in resources, "the MongoDB server itself is no longer wanted"
+    warnings = [m for severity, reason, m in results(rsp) if severity == "Warning" and reason == "DataRetained"]
+    assert any("mongodb-pvc" in m for m in warnings)
+
+
+@dataclass
+class FlavourCase:
+    reason: str
+    xr: dict[str, Any]
+    check: Callable[[dict[str, dict[str, Any]]], None]
+
+
+def _claims_protect_data(resources: dict[str, dict[str, Any]]) -> None:
+    pvc = resources["mongodb-pvc"]
+    assert pvc["apiVersion"] == "kubernetes.crossplane.io/v1alpha2"
+    assert pvc["spec"]["deletionPolicy"] == "Orphan"
+    assert pvc["spec"]["forProvider"]["manifest"]["metadata"]["namespace"] == "team-a"
+
+
+def _namespaced_protect_data(resources: dict[str, dict[str, Any]]) -> None:
+    pvc = resources["mongodb-pvc"]
+    assert pvc["apiVersion"] == "kubernetes.m.crossplane.io/v1alpha1"
+    assert "Delete" not in pvc["spec"]["managementPolicies"]
+    assert "managementPolicies" not in resources["mongodb-deployment"]["spec"]
+
+
+def _namespaced_plain_config_map(resources: dict[str, dict[str, Any]]) -> None:
+    assert resources["librechat-config"]["kind"] == "ConfigMap"
+    assert resources["librechat-env"]["kind"] == "Secret"
+
+
+def _claims_config_in_object(resources: dict[str, dict[str, Any]]) -> None:
+    assert resources["librechat-config"]["kind"] == "Object"
+    assert resources["librechat-env"]["kind"] == "Secret", "a Secret is never wrapped in an Object's spec"
+
+
+def _delete_policy_unprotects(resources: dict[str, dict[str, Any]]) -> None:
+    assert "managementPolicies" not in resources["mongodb-pvc"]["spec"]
+
+
+FLAVOUR_CASES = [
+    FlavourCase("Claims: data volumes are orphaned on deletion by default and live in the claim's namespace.",
+                claims_xr(), _claims_protect_data),
+    FlavourCase("Namespaced: data volumes are created without the Delete management policy by default.",
+                namespaced_xr(), _namespaced_protect_data),
+    FlavourCase("Namespaced: the config is a plain ConfigMap and the env a plain Secret.",
+                namespaced_xr(), _namespaced_plain_config_map),
+    FlavourCase("Claims: the config goes through an Object, but the env Secret never does.",
+                claims_xr(), _claims_config_in_object),
+    FlavourCase("dataDeletionPolicy: Delete lets volumes go with the workspace.",
+                namespaced_xr({**basic_spec(), "dataDeletionPolicy": "Delete"}), _delete_policy_unprotects),
+]
+
+
+@pytest.mark.parametrize("case", FLAVOUR_CASES, ids=lambda c: c.reason)
+def test_flavours(case: FlavourCase) -> None:
+    rsp = run(full_request(case.xr))
+    assert fatal(rsp) is None, results(rsp)
+    case.check(desired(rsp))
+
+
+def test_status_reports_url_and_components() -> None:
+    """The XR's status carries the chat URL and one entry per component with what it waits for."""
+    rsp = run(full_request(namespaced_xr()))
+    from crossplane.function import resource
+
+    status = resource.struct_to_dict(rsp.desired.composite.resource)["status"]
+    assert status["chatUrl"] == "https://chat.team-a.example.com"
+    names = [c["name"] for c in status["components"]]
+    assert names == sorted(names) and "librechat" in names
+    assert status["readyComponents"] == f"0/{len(names)}"

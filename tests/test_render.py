@@ -1,0 +1,164 @@
+"""Every example, rendered by the real `crossplane composition render` through the locally served function.
+
+Each render is compared with its golden file (regenerate with `make golden`, then review the diff like code),
+validated with `crossplane resource validate` against the providers' CRDs and our XRDs, its Object manifests
+against the Kubernetes OpenAPI schema, its librechat.yaml against LibreChat's own strict schema, and scanned
+for secret values written in plaintext anywhere but a Secret's data.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+import xp
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+EXAMPLES = sorted(path.parent for path in (ROOT / "examples").glob("*/xr.yaml"))
+KUBERNETES_VERSION = "1.33.0"
+SCHEMA_CHECK = ROOT / "hack" / "librechat-schema" / "check.js"
+
+
+@cache
+def _render(example: Path, address: str) -> str:
+    return xp.render(example, address)
+
+
+@pytest.fixture(params=EXAMPLES, ids=[p.name for p in EXAMPLES])
+def rendered(request: pytest.FixtureRequest, function_address: str, tools: xp.Tools) -> tuple[Path, str]:
+    example: Path = request.param
+    return example, _render(example, function_address)
+
+
+def _documents(text: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+def test_examples_exist() -> None:
+    """Both flavours and the readiness walk-through are covered."""
+    names = {p.name for p in EXAMPLES}
+    assert {"basic-namespaced", "basic-claims", "ready-namespaced"} <= names
+
+
+def test_golden(rendered: tuple[Path, str]) -> None:
+    """The render matches its reviewed golden file byte for byte."""
+    example, text = rendered
+    golden = GOLDEN / f"{example.name}.yaml"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text)
+    assert golden.exists(), f"no golden file for {example.name}; run `make golden` and review it"
+    assert text == golden.read_text(), f"render of {example.name} differs from {golden}; if intended: make golden"
+
+
+def test_xr_first_then_composed(rendered: tuple[Path, str]) -> None:
+    """The stream starts with the XR, followed only by resources it composed."""
+    example, text = rendered
+    docs = _documents(text)
+    xr = yaml.safe_load((example / "xr.yaml").read_text())
+    assert (docs[0]["apiVersion"], docs[0]["kind"]) == (xr["apiVersion"], xr["kind"])
+    for doc in docs[1:]:
+        assert "crossplane.io/composition-resource-name" in doc["metadata"]["annotations"]
+
+
+def test_validates_against_crds_and_xrds(rendered: tuple[Path, str], tools: xp.Tools) -> None:
+    """Every rendered resource, the XR included, is valid with zero invalid and zero missing schemas."""
+    example, text = rendered
+    report = xp.validate(text, tool=tools)
+    summary = report["summary"]
+    assert isinstance(summary, dict)
+    problems = [r for r in report["resources"] if r["status"] != "valid"]  # type: ignore[union-attr]
+    assert summary["invalid"] == 0 and summary["missingSchemas"] == 0, json.dumps(problems, indent=2)
+    assert summary["total"] == len(_documents(text))
+
+
+def test_object_manifests_are_valid_kubernetes(rendered: tuple[Path, str]) -> None:
+    """Manifests inside Objects validate strictly against the Kubernetes OpenAPI schema."""
+    _, text = rendered
+    manifests = [doc["spec"]["forProvider"]["manifest"] for doc in _documents(text) if doc["kind"] == "Object"]
+    assert manifests
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+def _librechat_configs(text: str) -> list[str]:
+    configs = []
+    for doc in _documents(text):
+        body = doc["spec"]["forProvider"]["manifest"] if doc["kind"] == "Object" else doc
+        if body.get("kind") == "ConfigMap" and "librechat.yaml" in body.get("data", {}):
+            configs.append(body["data"]["librechat.yaml"])
+    return configs
+
+
+def run_schema_check(path: Path) -> dict[str, Any]:
+    proc = subprocess.run(["node", str(SCHEMA_CHECK), str(path)], capture_output=True, text=True, check=False)
+    assert proc.stdout, proc.stderr
+    report: dict[str, Any] = json.loads(proc.stdout.splitlines()[0])
+    return report
+
+
+def test_librechat_yaml_passes_the_strict_schema(rendered: tuple[Path, str], tmp_path: Path) -> None:
+    """librechat.yaml passes librechat-data-provider's configSchema.strict() and no key is dropped."""
+    _, text = rendered
+    configs = _librechat_configs(text)
+    assert len(configs) == 1
+    path = tmp_path / "librechat.yaml"
+    path.write_text(configs[0])
+    report = run_schema_check(path)
+    assert report["ok"], json.dumps(report, indent=2)
+    assert yaml.safe_load(configs[0])["version"] == report["configVersion"]
+
+
+def test_schema_check_catches_dropped_keys(tmp_path: Path) -> None:
+    """The strict check really fails on a key LibreChat would silently drop (the renamed scraperType)."""
+    path = tmp_path / "librechat.yaml"
+    path.write_text("version: 1.3.16\nwebSearch:\n  scraperType: firecrawl\n")
+    report = run_schema_check(path)
+    assert not report["ok"] and report["dropped"] == ["webSearch.scraperType"]
+
+
+def _secret_values(example: Path, docs: list[dict[str, Any]]) -> set[str]:
+    values: set[str] = set()
+    for doc in docs:
+        if doc["kind"] == "Secret":
+            values.update(base64.b64decode(v).decode() for v in doc.get("data", {}).values())
+    required = example / "required-resources.yaml"
+    if required.exists():
+        for doc in _documents(required.read_text()):
+            values.update(base64.b64decode(v).decode() for v in doc.get("data", {}).values())
+    # Short values (e.g. "true") cannot be told apart from ordinary text; every real secret here is longer.
+    return {v for v in values if len(v) >= 16}
+
+
+def _fragments(value: str) -> set[str]:
+    """The value and the credentials embedded in it (a URI carries its password)."""
+    parts = {value}
+    if "://" in value and "@" in value:
+        credentials = value.split("://", 1)[1].rsplit("@", 1)[0]
+        parts.update(p for p in credentials.split(":") if len(p) >= 16)
+    return parts
+
+
+def test_no_secret_in_plaintext(rendered: tuple[Path, str]) -> None:
+    """No generated or referenced secret appears in any composed spec, plain or base64, outside Secret data."""
+    example, text = rendered
+    docs = _documents(text)
+    secrets = _secret_values(example, docs)
+    assert secrets, "the scan must have secrets to look for"
+    needles = {f for value in secrets for f in _fragments(value)}
+    needles |= {base64.b64encode(n.encode()).decode() for n in needles}
+    for doc in docs:
+        body = {k: v for k, v in doc.items() if not (doc["kind"] == "Secret" and k == "data")}
+        dumped = json.dumps(body)
+        leaked = sorted(n for n in needles if n in dumped)
+        assert not leaked, f"{doc['kind']} {doc['metadata'].get('name')} carries secret material: {leaked}"
