@@ -41,8 +41,9 @@ render: $(VENV)/.installed tools ## Render EXAMPLE through the real crossplane C
 	@$(PY) hack/xp.py render $(EXAMPLE)
 
 .PHONY: test
-test: setup ## Run every test: unit, golden renders, schema validation, secret scan, determinism.
+test: setup ## Run every test (unit, golden renders, schema validation, secret scan, determinism), then lint.
 	@$(PY) -m pytest
+	@$(MAKE) --no-print-directory lint
 
 .PHONY: golden
 golden: setup ## Regenerate the golden renders (then review the diff like code).

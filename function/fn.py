@@ -31,7 +31,7 @@ def requirement_name(ref: SecretKeySelector) -> str:
     return f"secret-{ref.name}"
 
 
-def _result(rsp: fnv1.RunFunctionResponse, severity: int, reason: str, message: str) -> None:
+def _result(rsp: fnv1.RunFunctionResponse, severity: fnv1.Severity, reason: str, message: str) -> None:
     rsp.results.append(fnv1.Result(severity=severity, reason=reason, message=message, target=TARGET))
 
 
@@ -49,12 +49,15 @@ def _referenced_values(req: fnv1.RunFunctionRequest, plan: Plan) -> dict[tuple[s
         found = request.get_required_resources(req, name)
         where = f"Secret {plan.workspace.namespace}/{ref.name}"
         if not found:
-            raise MissingSecretError(f"{where} does not exist; create it with key '{ref.key}', or fix the reference "
-                                     f"to it in the spec")
+            raise MissingSecretError(
+                f"{where} does not exist; create it with key '{ref.key}', or fix the reference to it in the spec"
+            )
         data = decode_data(found[0].get("data"))
         if not data.get(ref.key):
-            raise MissingSecretError(f"{where} has no key '{ref.key}' (it has: {', '.join(sorted(data)) or 'none'}); "
-                                     f"add the key or fix the reference to it in the spec")
+            raise MissingSecretError(
+                f"{where} has no key '{ref.key}' (it has: {', '.join(sorted(data)) or 'none'}); "
+                f"add the key or fix the reference to it in the spec"
+            )
         values[(ref.name, ref.key)] = data[ref.key]
     return values
 
@@ -64,7 +67,11 @@ def _observed_secret_data(observed: dict[str, dict[str, Any]], plan: Plan) -> di
     out: dict[str, dict[str, str]] = {}
     for body in observed.values():
         meta = body.get("metadata", {})
-        if body.get("kind") == "Secret" and meta.get("name") in names and meta.get("namespace") == plan.workspace.namespace:
+        if (
+            body.get("kind") == "Secret"
+            and meta.get("name") in names
+            and meta.get("namespace") == plan.workspace.namespace
+        ):
             out[meta["name"]] = decode_data(body.get("data"))
     return out
 
@@ -95,8 +102,9 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
 
     # Declare every requirement on every call: Crossplane resolves them until they stop changing.
     for ref in plan.referenced_secrets():
-        response.require_resources(rsp, requirement_name(ref), "v1", "Secret", match_name=ref.name,
-                                   namespace=workspace.namespace)
+        response.require_resources(
+            rsp, requirement_name(ref), "v1", "Secret", match_name=ref.name, namespace=workspace.namespace
+        )
     referenced = _referenced_values(req, plan)
     if referenced is None:
         return  # Crossplane fetches the Secrets and calls again before applying anything.
@@ -109,9 +117,13 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
     retained = _retained(observed, {item.key for item in wanted})
     for item in retained:
-        _result(rsp, fnv1.SEVERITY_WARNING, "DataRetained",
-                f"{item.key} is no longer part of the workspace but holds data, so it is kept; "
-                f"delete it explicitly once its data is no longer needed")
+        _result(
+            rsp,
+            fnv1.SEVERITY_WARNING,
+            "DataRetained",
+            f"{item.key} is no longer part of the workspace but holds data, so it is kept; "
+            f"delete it explicitly once its data is no longer needed",
+        )
     wanted += retained
 
     components: dict[str, list[tuple[str, bool, str]]] = defaultdict(list)
@@ -141,16 +153,25 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
             entry["message"] = "; ".join(f"{key}: {why}" for key, ok, why in parts if not ok)
         statuses.append(entry)
     ready_count = sum(1 for s in statuses if s["ready"])
-    resource.update(rsp.desired.composite, {"status": {
-        "chatUrl": plan.chat_url,
-        "readyComponents": f"{ready_count}/{len(statuses)}",
-        "components": statuses,
-    }})
+    resource.update(
+        rsp.desired.composite,
+        {
+            "status": {
+                "chatUrl": plan.chat_url,
+                "readyComponents": f"{ready_count}/{len(statuses)}",
+                "components": statuses,
+            }
+        },
+    )
 
     waiting = [s for s in statuses if not s["ready"]]
     if waiting:
-        _result(rsp, fnv1.SEVERITY_NORMAL, "Waiting",
-                "Waiting for " + "; ".join(f"{s['name']} ({s['message']})" for s in waiting))
+        _result(
+            rsp,
+            fnv1.SEVERITY_NORMAL,
+            "Waiting",
+            "Waiting for " + "; ".join(f"{s['name']} ({s['message']})" for s in waiting),
+        )
     else:
         _result(rsp, fnv1.SEVERITY_NORMAL, "Available", f"Workspace is ready at {plan.chat_url}")
 
@@ -173,10 +194,14 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             del rsp.results[:]
             _result(rsp, fnv1.SEVERITY_FATAL, "InvalidWorkspace", str(err))
             log.info("cannot compose workspace", error=str(err))
-        except Exception as err:  # noqa: BLE001 - a bug must surface as a Fatal result, never a traceback
+        except Exception as err:
             del rsp.results[:]
-            _result(rsp, fnv1.SEVERITY_FATAL, "InternalError",
-                    f"function-ai-workspace failed to compose the workspace ({type(err).__name__}: {err}); "
-                    f"no resources were changed")
+            _result(
+                rsp,
+                fnv1.SEVERITY_FATAL,
+                "InternalError",
+                f"function-ai-workspace failed to compose the workspace ({type(err).__name__}: {err}); "
+                f"no resources were changed",
+            )
             log.exception("unexpected error")
         return rsp

@@ -14,8 +14,7 @@ class FunctionInput(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     helm_provider_config_name: str = Field(default="default", alias="helmProviderConfigName", min_length=1)
-    kubernetes_provider_config_name: str = Field(default="default", alias="kubernetesProviderConfigName",
-                                                 min_length=1)
+    kubernetes_provider_config_name: str = Field(default="default", alias="kubernetesProviderConfigName", min_length=1)
 
 
 def provider_configs(raw: dict[str, Any]) -> ProviderConfigs:

@@ -38,7 +38,9 @@ def resources(spec: Resources | None, default: dict[str, dict[str, str]]) -> dic
     return out
 
 
-def pvc(name: str, namespace: str, workspace: str, component: str, storage: Storage, default_size: str) -> dict[str, Any]:
+def pvc(
+    name: str, namespace: str, workspace: str, component: str, storage: Storage, default_size: str
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "accessModes": [storage.access_mode.value],
         "resources": {"requests": {"storage": str(storage.size or default_size)}},

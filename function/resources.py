@@ -72,7 +72,9 @@ def kubernetes_object(
 
     ready_when is a CEL query over `object`; without one the Object is ready once applied.
     """
-    readiness = {"policy": "DeriveFromCelQuery", "celQuery": ready_when} if ready_when else {"policy": "SuccessfulCreate"}
+    readiness = (
+        {"policy": "DeriveFromCelQuery", "celQuery": ready_when} if ready_when else {"policy": "SuccessfulCreate"}
+    )
     spec: dict[str, Any] = {
         "forProvider": {"manifest": manifest},
         "readiness": readiness,
@@ -84,7 +86,12 @@ def kubernetes_object(
         if plan.workspace.flavour is Flavour.CLAIMS
         else "kubernetes.m.crossplane.io/v1alpha1"
     )
-    body = {"apiVersion": api_version, "kind": "Object", "metadata": _metadata(component, holds_data), "spec": spec}
+    body = {
+        "apiVersion": api_version,
+        "kind": "Object",
+        "metadata": _metadata(component, holds_data),
+        "spec": spec,
+    }
     return Composed(key, body, component, holds_data)
 
 
@@ -106,7 +113,9 @@ def helm_release(
         "waitTimeout": "10m",
         "values": values,
     }
-    api_version = "helm.crossplane.io/v1beta1" if plan.workspace.flavour is Flavour.CLAIMS else "helm.m.crossplane.io/v1beta1"
+    api_version = (
+        "helm.crossplane.io/v1beta1" if plan.workspace.flavour is Flavour.CLAIMS else "helm.m.crossplane.io/v1beta1"
+    )
     body = {
         "apiVersion": api_version,
         "kind": "Release",

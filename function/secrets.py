@@ -32,8 +32,10 @@ def check_seed(seed: str | None) -> bytes:
             "--from-literal=seed=$(openssl rand -hex 32)"
         )
     if len(seed) < MIN_SEED_LENGTH:
-        raise SeedError(f"the 'workspace-seed' credentials' seed is {len(seed)} characters; use at least "
-                        f"{MIN_SEED_LENGTH} random characters, e.g. $(openssl rand -hex 32)")
+        raise SeedError(
+            f"the 'workspace-seed' credentials' seed is {len(seed)} characters; use at least "
+            f"{MIN_SEED_LENGTH} random characters, e.g. $(openssl rand -hex 32)"
+        )
     return seed.encode()
 
 

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
 HOSTNAME = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-QUANTITY = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+QUANTITY = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
 
 # A Kubernetes quantity ("500m", "2Gi", 1): int-or-string with the apimachinery pattern.
 Quantity = Annotated[
@@ -94,8 +96,9 @@ def section(model: type[M], description: str) -> Any:
 class SecretKeySelector(Model):
     """A key of a Secret in the workspace's namespace."""
 
-    name: str = Field(description="Name of the Secret, in the workspace's namespace.", pattern=DNS_SUBDOMAIN,
-                      max_length=253)
+    name: str = Field(
+        description="Name of the Secret, in the workspace's namespace.", pattern=DNS_SUBDOMAIN, max_length=253
+    )
     key: str = Field(description="Key within the Secret's data.", pattern=SECRET_KEY, max_length=253)
 
 
@@ -121,7 +124,8 @@ class Storage(Model):
 
     size: Quantity | None = Field(default=None, description="Requested size, e.g. 10Gi. Defaults per service.")
     storage_class_name: str | None = Field(
-        default=None, description="StorageClass to use; the cluster's default class when unset.",
+        default=None,
+        description="StorageClass to use; the cluster's default class when unset.",
         pattern=DNS_SUBDOMAIN,
     )
     access_mode: AccessMode = Field(
@@ -143,7 +147,7 @@ class MongoDB(Datastore):
     existing_uri_secret_ref: SecretKeySelector | None = Field(
         default=None,
         description="Use an existing MongoDB instead of running one: a Secret key holding its full connection URI "
-                    "(mongodb:// or mongodb+srv://, credentials and database included).",
+        "(mongodb:// or mongodb+srv://, credentials and database included).",
     )
 
 
@@ -159,18 +163,21 @@ class IngressTLS(Model):
         Rule(
             cel="!self.enabled || has(self.secretName) || has(self.clusterIssuer) || has(self.issuer)",
             message="spec.librechat.ingress.tls: TLS needs a certificate; set secretName to an existing TLS Secret, "
-                    "or clusterIssuer/issuer for cert-manager, or set enabled: false",
+            "or clusterIssuer/issuer for cert-manager, or set enabled: false",
             check=lambda m: not m.enabled or bool(m.secret_name or m.cluster_issuer or m.issuer),
         ),
     )
 
     enabled: bool = Field(default=True, description="Serve the chat URL over HTTPS.")
     secret_name: str | None = Field(
-        default=None, pattern=DNS_SUBDOMAIN,
+        default=None,
+        pattern=DNS_SUBDOMAIN,
         description="TLS Secret holding the certificate. With a cert-manager issuer this is the Secret cert-manager "
-                    "writes (default <workspace>-librechat-tls); without one it must already exist.",
+        "writes (default <workspace>-librechat-tls); without one it must already exist.",
     )
-    cluster_issuer: str | None = Field(default=None, description="cert-manager ClusterIssuer that issues the certificate.")
+    cluster_issuer: str | None = Field(
+        default=None, description="cert-manager ClusterIssuer that issues the certificate."
+    )
     issuer: str | None = Field(default=None, description="cert-manager Issuer, in the workspace's namespace.")
 
 
@@ -190,7 +197,9 @@ class GitHubLogin(OAuthClient):
     """Sign in with GitHub. Register the callback https://<domain>/oauth/github/callback."""
 
     enterprise_base_url: str | None = Field(
-        default=None, pattern=r"^https://", description="Base URL of a GitHub Enterprise Server, if not github.com.",
+        default=None,
+        pattern=r"^https://",
+        description="Base URL of a GitHub Enterprise Server, if not github.com.",
     )
 
 
@@ -201,8 +210,10 @@ class GoogleLogin(OAuthClient):
 class OpenIDLogin(OAuthClient):
     """Sign in with an OpenID Connect provider. Register the callback https://<domain>/oauth/openid/callback."""
 
-    issuer: str = Field(description="The provider's issuer URL (its discovery document lives beneath it).",
-                        pattern=r"^https://")
+    issuer: str = Field(
+        description="The provider's issuer URL (its discovery document lives beneath it).",
+        pattern=r"^https://",
+    )
     scope: str = Field(default="openid profile email", description="Scopes requested at login.")
     button_label: str | None = Field(default=None, description="Text of the login button.")
 
@@ -211,13 +222,16 @@ class Authentication(Model):
     """Who may sign in, and how."""
 
     allow_email_login: bool = Field(default=True, description="Allow sign-in with email and password.")
-    allow_registration: bool = Field(default=False, description="Allow anyone who can reach the site to register "
-                                                                "with email and password.")
+    allow_registration: bool = Field(
+        default=False, description="Allow anyone who can reach the site to register with email and password."
+    )
     allow_social_registration: bool = Field(
-        default=True, description="Create an account on first social login (limited by allowedDomains).",
+        default=True,
+        description="Create an account on first social login (limited by allowedDomains).",
     )
     allowed_domains: list[str] = Field(
-        default_factory=list, max_length=100,
+        default_factory=list,
+        max_length=100,
         description="Only email addresses of these domains may register or sign in; empty allows any domain.",
     )
     github: GitHubLogin | None = Field(default=None, description="GitHub login.")
@@ -228,8 +242,9 @@ class Authentication(Model):
 class Interface(Model):
     """What users see in LibreChat: a welcome message and which features are switched on."""
 
-    welcome_message: str | None = Field(default=None, max_length=1000,
-                                        description="Message on the start page; {{user.name}} is replaced.")
+    welcome_message: str | None = Field(
+        default=None, max_length=1000, description="Message on the start page; {{user.name}} is replaced."
+    )
     model_select: bool = Field(default=True, description="Show the model selector.")
     parameters: bool = Field(default=True, description="Let users change model parameters.")
     presets: bool = Field(default=True, description="Let users save presets.")
@@ -273,7 +288,7 @@ class MCPServer(Model):
         Rule(
             cel="self.type == 'websocket' ? self.url.startsWith('ws') : self.url.startsWith('http')",
             message="spec.librechat.mcpServers[].url: websocket servers need a ws:// or wss:// URL, "
-                    "streamable-http and sse servers an http:// or https:// URL",
+            "streamable-http and sse servers an http:// or https:// URL",
             check=lambda m: m.url.startswith("ws") if m.type == MCPTransport.WEBSOCKET else m.url.startswith("http"),
         ),
     )
@@ -292,7 +307,7 @@ class LibreChat(Model):
         Rule(
             cel="self.replicas == 1 || self.storage.accessMode == 'ReadWriteMany'",
             message="spec.librechat.replicas: more than one replica must share uploaded files; "
-                    "set spec.librechat.storage.accessMode: ReadWriteMany or keep replicas: 1",
+            "set spec.librechat.storage.accessMode: ReadWriteMany or keep replicas: 1",
             check=lambda m: m.replicas == 1 or m.storage.access_mode == AccessMode.READ_WRITE_MANY,
         ),
         Rule(
@@ -302,12 +317,16 @@ class LibreChat(Model):
         ),
     )
 
-    domain: str = Field(description="Public hostname of the chat, e.g. chat.example.com.", pattern=HOSTNAME,
-                        max_length=253)
-    replicas: int = Field(default=1, ge=1, le=20, description="LibreChat pods. Redis is always wired, so more "
-                                                              "than one works.")
-    resources: Resources | None = Field(default=None, description="LibreChat's compute resources; "
-                                                                  "defaults to 250m/512Mi requested, 2Gi limit.")
+    domain: str = Field(
+        description="Public hostname of the chat, e.g. chat.example.com.", pattern=HOSTNAME, max_length=253
+    )
+    replicas: int = Field(
+        default=1, ge=1, le=20, description="LibreChat pods. Redis is always wired, so more than one works."
+    )
+    resources: Resources | None = Field(
+        default=None,
+        description="LibreChat's compute resources; defaults to 250m/512Mi requested, 2Gi limit.",
+    )
     storage: Storage = section(Storage, "Volume for uploaded files and images (default 10Gi).")
     ingress: Ingress = section(Ingress, "How the chat is exposed.")
     authentication: Authentication = section(Authentication, "Sign-in and registration.")
@@ -329,7 +348,7 @@ class OpenAI(Model):
         Rule(
             cel="!self.enabled || has(self.apiKeySecretRef)",
             message="spec.openai.apiKeySecretRef: OpenAI is enabled but has no API key; "
-                    "reference a Secret key holding it, or set spec.openai.enabled: false",
+            "reference a Secret key holding it, or set spec.openai.enabled: false",
             check=lambda m: not m.enabled or m.api_key_secret_ref is not None,
         ),
     )
@@ -337,8 +356,11 @@ class OpenAI(Model):
     enabled: bool = Field(default=False, description="Offer OpenAI models in LibreChat.")
     api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
     models: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_OPENAI_MODELS), min_length=1, max_length=100,
-        description="Chat models offered to users.", json_schema_extra={"default": list(DEFAULT_OPENAI_MODELS)},
+        default_factory=lambda: list(DEFAULT_OPENAI_MODELS),
+        min_length=1,
+        max_length=100,
+        description="Chat models offered to users.",
+        json_schema_extra={"default": list(DEFAULT_OPENAI_MODELS)},
     )
 
 
@@ -349,7 +371,7 @@ class Anthropic(Model):
         Rule(
             cel="!self.enabled || has(self.apiKeySecretRef)",
             message="spec.anthropic.apiKeySecretRef: Anthropic is enabled but has no API key; "
-                    "reference a Secret key holding it, or set spec.anthropic.enabled: false",
+            "reference a Secret key holding it, or set spec.anthropic.enabled: false",
             check=lambda m: not m.enabled or m.api_key_secret_ref is not None,
         ),
     )
@@ -357,8 +379,11 @@ class Anthropic(Model):
     enabled: bool = Field(default=False, description="Offer Anthropic models in LibreChat.")
     api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
     models: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_ANTHROPIC_MODELS), min_length=1, max_length=100,
-        description="Chat models offered to users.", json_schema_extra={"default": list(DEFAULT_ANTHROPIC_MODELS)},
+        default_factory=lambda: list(DEFAULT_ANTHROPIC_MODELS),
+        min_length=1,
+        max_length=100,
+        description="Chat models offered to users.",
+        json_schema_extra={"default": list(DEFAULT_ANTHROPIC_MODELS)},
     )
 
 
@@ -376,8 +401,8 @@ class AIWorkspaceSpec(Model):
     data_deletion_policy: DataDeletionPolicy = Field(
         default=DataDeletionPolicy.RETAIN,
         description="What happens to volumes holding data (databases, uploads) when the workspace is deleted: "
-                    "Retain keeps them (re-creating the workspace with the same name picks them up again); "
-                    "Delete removes them with the workspace.",
+        "Retain keeps them (re-creating the workspace with the same name picks them up again); "
+        "Delete removes them with the workspace.",
     )
 
 
@@ -399,17 +424,26 @@ class AIWorkspaceStatus(Model):
 
 # Fields Crossplane itself keeps in an XR's spec: spec.crossplane for namespaced XRs, the rest for
 # LegacyCluster XRs. They are Crossplane's, not the workspace's.
-CROSSPLANE_SPEC_FIELDS = frozenset({
-    "crossplane", "claimRef", "compositionRef", "compositionSelector", "compositionRevisionRef",
-    "compositionRevisionSelector", "compositionUpdatePolicy", "compositeDeletePolicy", "resourceRefs",
-    "writeConnectionSecretToRef", "publishConnectionDetailsTo", "environmentConfigRefs",
-})
+CROSSPLANE_SPEC_FIELDS = frozenset(
+    {
+        "crossplane",
+        "claimRef",
+        "compositionRef",
+        "compositionSelector",
+        "compositionRevisionRef",
+        "compositionRevisionSelector",
+        "compositionUpdatePolicy",
+        "compositeDeletePolicy",
+        "resourceRefs",
+        "writeConnectionSecretToRef",
+        "publishConnectionDetailsTo",
+        "environmentConfigRefs",
+    }
+)
 
 
 def parse_spec(raw: dict[str, Any]) -> AIWorkspaceSpec:
     """Parse an XR's spec, turning pydantic's errors into one message that names each field."""
-    from pydantic import ValidationError
-
     try:
         return AIWorkspaceSpec.model_validate({k: v for k, v in raw.items() if k not in CROSSPLANE_SPEC_FIELDS})
     except ValidationError as err:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import yaml
+
 from function.spec import AIWorkspaceSpec, AIWorkspaceStatus
 
 GROUP = "aiworkspace.io"
@@ -105,9 +107,16 @@ def xrd_claims() -> dict[str, Any]:
         "spec": {
             "scope": "LegacyCluster",
             "group": GROUP,
-            "names": {"kind": "CompositeAIWorkspace", "plural": "compositeaiworkspaces",
-                      "categories": ["crossplane", "composite", "aiworkspace"]},
-            "claimNames": {"kind": "AIWorkspace", "plural": "aiworkspaces", "categories": ["claim", "aiworkspace"]},
+            "names": {
+                "kind": "CompositeAIWorkspace",
+                "plural": "compositeaiworkspaces",
+                "categories": ["crossplane", "composite", "aiworkspace"],
+            },
+            "claimNames": {
+                "kind": "AIWorkspace",
+                "plural": "aiworkspaces",
+                "categories": ["claim", "aiworkspace"],
+            },
             "defaultCompositionRef": {"name": "aiworkspace-claims"},
             "versions": [_version()],
         },
@@ -123,8 +132,11 @@ def xrd_namespaced() -> dict[str, Any]:
         "spec": {
             "scope": "Namespaced",
             "group": GROUP,
-            "names": {"kind": "AIWorkspace", "plural": "aiworkspaces",
-                      "categories": ["crossplane", "composite", "aiworkspace"]},
+            "names": {
+                "kind": "AIWorkspace",
+                "plural": "aiworkspaces",
+                "categories": ["crossplane", "composite", "aiworkspace"],
+            },
             "defaultCompositionRef": {"name": "aiworkspace-namespaced"},
             "versions": [_version()],
         },
@@ -171,6 +183,4 @@ def generated_files() -> dict[str, dict[str, Any]]:
 
 def dump(document: dict[str, Any]) -> str:
     """YAML as committed: key order as built, long strings unwrapped."""
-    import yaml
-
     return yaml.safe_dump(document, sort_keys=False, width=1_000_000, allow_unicode=True)

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CRDS = Path(os.environ.get("SHARED_CRDS", ROOT.parent / "shared" / "crds"))
 EXAMPLES = ROOT / "examples"
@@ -34,8 +36,9 @@ class Tools:
 
 def tools() -> Tools:
     """Paths of the cached CLI and core binaries (hack/tools.sh builds them on first use)."""
-    out = subprocess.run(["bash", str(ROOT / "hack" / "tools.sh"), "--print"], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        ["bash", str(ROOT / "hack" / "tools.sh"), "--print"], check=True, capture_output=True, text=True
+    ).stdout
     paths = dict(line.split("=", 1) for line in out.strip().splitlines())
     return Tools(crossplane=paths["CROSSPLANE"], core=paths["CROSSPLANE_CORE"])
 
@@ -51,9 +54,13 @@ def function_server() -> Iterator[str]:
     """Serve the function locally (insecure, loopback only) and yield its address."""
     port = _free_port()
     address = f"127.0.0.1:{port}"
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, "-m", "function.main", "--insecure", "--address", address],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - outlives this statement; closed in finally
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "function.main", "--insecure", "--address", address],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -76,8 +83,6 @@ def function_server() -> Iterator[str]:
 
 
 def flavour_of(example: Path) -> str:
-    import yaml
-
     xr = yaml.safe_load((example / "xr.yaml").read_text())
     return FLAVOURS[xr["kind"]]
 
@@ -87,16 +92,23 @@ def render(example: Path, address: str, *, results: bool = False, tool: Tools | 
     tool = tool or tools()
     flavour = flavour_of(example)
     args = [
-        tool.crossplane, "composition", "render",
+        tool.crossplane,
+        "composition",
+        "render",
         str(example / "xr.yaml"),
         str(ROOT / "apis" / flavour / "composition.yaml"),
         str(EXAMPLES / "functions.yaml"),
-        "--crossplane-binary", tool.core,
-        "--xrd", str(ROOT / "apis" / flavour / "definition.yaml"),
+        "--crossplane-binary",
+        tool.core,
+        "--xrd",
+        str(ROOT / "apis" / flavour / "definition.yaml"),
         "--include-full-xr",
-        "--function-annotations", f"render.crossplane.io/runtime-development-target={address}",
-        "--function-credentials", str(EXAMPLES / "function-credentials.yaml"),
-        "--timeout", "60s",
+        "--function-annotations",
+        f"render.crossplane.io/runtime-development-target={address}",
+        "--function-credentials",
+        str(EXAMPLES / "function-credentials.yaml"),
+        "--timeout",
+        "60s",
     ]
     if (example / "required-resources.yaml").exists():
         args += ["--required-resources", str(example / "required-resources.yaml")]
@@ -128,9 +140,23 @@ def validate(documents: str, *, tool: Tools | None = None, cache_dir: Path | Non
         resources = Path(tmp) / "resources.yaml"
         resources.write_text(documents)
         proc = subprocess.run(
-            [tool.crossplane, "resource", "validate", ",".join(schema_sources()), str(resources),
-             "--cache-dir", str(cache), "--error-on-missing-schemas", "--output", "json"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+            [
+                tool.crossplane,
+                "resource",
+                "validate",
+                ",".join(schema_sources()),
+                str(resources),
+                "--cache-dir",
+                str(cache),
+                "--error-on-missing-schemas",
+                "--output",
+                "json",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
     try:
         report: dict[str, object] = json.loads(proc.stdout)

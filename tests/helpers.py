@@ -30,15 +30,20 @@ def claims_xr(spec: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "apiVersion": "aiworkspace.io/v1alpha1",
         "kind": "CompositeAIWorkspace",
-        "metadata": {"name": "chat-x7k2p", "labels": {"crossplane.io/claim-name": "chat",
-                                                      "crossplane.io/claim-namespace": "team-a"}},
+        "metadata": {
+            "name": "chat-x7k2p",
+            "labels": {"crossplane.io/claim-name": "chat", "crossplane.io/claim-namespace": "team-a"},
+        },
         "spec": copy.deepcopy(spec) if spec is not None else basic_spec(),
     }
 
 
 def basic_spec() -> dict[str, Any]:
     return {
-        "librechat": {"domain": "chat.team-a.example.com", "ingress": {"tls": {"clusterIssuer": "letsencrypt"}}},
+        "librechat": {
+            "domain": "chat.team-a.example.com",
+            "ingress": {"tls": {"clusterIssuer": "letsencrypt"}},
+        },
         "openai": {"enabled": True, "apiKeySecretRef": {"name": "openai", "key": "api-key"}},
     }
 
@@ -62,8 +67,9 @@ def request(
 ) -> fnv1.RunFunctionRequest:
     req = fnv1.RunFunctionRequest(
         observed=fnv1.State(composite=fnv1.Resource(resource=resource.dict_to_struct(xr))),
-        input=resource.dict_to_struct(function_input or {"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1",
-                                                         "kind": "Input"}),
+        input=resource.dict_to_struct(
+            function_input or {"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}
+        ),
     )
     for key, body in (observed or {}).items():
         req.observed.resources[key].resource.CopyFrom(resource.dict_to_struct(body))
@@ -116,8 +122,13 @@ def fatal(rsp: fnv1.RunFunctionResponse) -> str | None:
     return None
 
 
-def full_request(xr: dict[str, Any], observed: dict[str, dict[str, Any]] | None = None,
-                 **kwargs: Any) -> fnv1.RunFunctionRequest:
+def full_request(
+    xr: dict[str, Any], observed: dict[str, dict[str, Any]] | None = None, **kwargs: Any
+) -> fnv1.RunFunctionRequest:
     """A request whose Secret references are already resolved (the team's OpenAI key exists)."""
-    return request(xr, observed=observed, required=required_for(xr, [secret("openai", {"api-key": OPENAI_KEY})]),
-                   **kwargs)
+    return request(
+        xr,
+        observed=observed,
+        required=required_for(xr, [secret("openai", {"api-key": OPENAI_KEY})]),
+        **kwargs,
+    )

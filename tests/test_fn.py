@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from crossplane.function import resource
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from tests.helpers import (
@@ -100,7 +101,11 @@ def test_requirements_come_first() -> None:
     assert fatal(rsp) is None
     selector = rsp.requirements.resources["secret-openai"]
     assert (selector.api_version, selector.kind, selector.match_name, selector.namespace) == (
-        "v1", "Secret", "openai", "team-a")
+        "v1",
+        "Secret",
+        "openai",
+        "team-a",
+    )
     assert not rsp.desired.resources
 
 
@@ -122,8 +127,10 @@ def test_release_waits_for_its_env_and_config() -> None:
 
 
 def _observed_basics(rsp: fnv1.RunFunctionResponse) -> dict[str, dict[str, Any]]:
-    return {key: {**body, "metadata": {**body["metadata"], "name": body["metadata"].get("name", key)}}
-            for key, body in desired(rsp).items()}
+    return {
+        key: {**body, "metadata": {**body["metadata"], "name": body["metadata"].get("name", key)}}
+        for key, body in desired(rsp).items()
+    }
 
 
 def test_release_is_composed_once_its_inputs_exist() -> None:
@@ -171,8 +178,17 @@ def test_data_resources_are_kept_when_the_spec_stops_wanting_them() -> None:
     spec = basic_spec()
     spec["librechat"]["mongodb"] = {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}
     xr = namespaced_xr(spec)
-    req = request(xr, observed=observed, required=required_for(xr, [
-        secret("openai", {"api-key": OPENAI_KEY}), secret("mongo", {"uri": "mongodb://db.example.com/LibreChat"})]))
+    req = request(
+        xr,
+        observed=observed,
+        required=required_for(
+            xr,
+            [
+                secret("openai", {"api-key": OPENAI_KEY}),
+                secret("mongo", {"uri": "mongodb://db.example.com/LibreChat"}),
+            ],
+        ),
+    )
     rsp = run(req)
     resources = desired(rsp)
     assert "mongodb-pvc" in resources, "the volume holding MongoDB's data must stay in desired state"
@@ -217,16 +233,31 @@ def _delete_policy_unprotects(resources: dict[str, dict[str, Any]]) -> None:
 
 
 FLAVOUR_CASES = [
-    FlavourCase("Claims: data volumes are orphaned on deletion by default and live in the claim's namespace.",
-                claims_xr(), _claims_protect_data),
-    FlavourCase("Namespaced: data volumes are created without the Delete management policy by default.",
-                namespaced_xr(), _namespaced_protect_data),
-    FlavourCase("Namespaced: the config is a plain ConfigMap and the env a plain Secret.",
-                namespaced_xr(), _namespaced_plain_config_map),
-    FlavourCase("Claims: the config goes through an Object, but the env Secret never does.",
-                claims_xr(), _claims_config_in_object),
-    FlavourCase("dataDeletionPolicy: Delete lets volumes go with the workspace.",
-                namespaced_xr({**basic_spec(), "dataDeletionPolicy": "Delete"}), _delete_policy_unprotects),
+    FlavourCase(
+        "Claims: data volumes are orphaned on deletion by default and live in the claim's namespace.",
+        claims_xr(),
+        _claims_protect_data,
+    ),
+    FlavourCase(
+        "Namespaced: data volumes are created without the Delete management policy by default.",
+        namespaced_xr(),
+        _namespaced_protect_data,
+    ),
+    FlavourCase(
+        "Namespaced: the config is a plain ConfigMap and the env a plain Secret.",
+        namespaced_xr(),
+        _namespaced_plain_config_map,
+    ),
+    FlavourCase(
+        "Claims: the config goes through an Object, but the env Secret never does.",
+        claims_xr(),
+        _claims_config_in_object,
+    ),
+    FlavourCase(
+        "dataDeletionPolicy: Delete lets volumes go with the workspace.",
+        namespaced_xr({**basic_spec(), "dataDeletionPolicy": "Delete"}),
+        _delete_policy_unprotects,
+    ),
 ]
 
 
@@ -240,8 +271,6 @@ def test_flavours(case: FlavourCase) -> None:
 def test_status_reports_url_and_components() -> None:
     """The XR's status carries the chat URL and one entry per component with what it waits for."""
     rsp = run(full_request(namespaced_xr()))
-    from crossplane.function import resource
-
     status = resource.struct_to_dict(rsp.desired.composite.resource)["status"]
     assert status["chatUrl"] == "https://chat.team-a.example.com"
     names = [c["name"] for c in status["components"]]

@@ -12,12 +12,12 @@ from typing import Any
 
 import yaml
 
-from function.plan import Plan
+from function import k8s
+from function.plan import Plan, mcp_header_env
 from function.resources import Composed, config_map, helm_release, kubernetes_object, secret
 from function.services import Context
 from function.services.datastores import mongodb_uri, redis_uri
 from function.spec import Interface, MCPTransport
-from function import k8s
 from function.versions import LIBRECHAT_CHART, LIBRECHAT_CONFIG_VERSION, LIBRECHAT_IMAGE
 
 CONFIG_KEY = "librechat.yaml"
@@ -52,14 +52,13 @@ def _interface(interface: Interface) -> dict[str, Any]:
 
 
 def _mcp_servers(plan: Plan) -> dict[str, Any]:
-    from function.plan import mcp_header_env
-
     servers: dict[str, Any] = {}
     for server in plan.spec.librechat.mcp_servers:
         entry: dict[str, Any] = {"type": server.type.value, "url": server.url}
         if server.headers and server.type is not MCPTransport.WEBSOCKET:
             entry["headers"] = {
-                header.name: header.value if header.value is not None
+                header.name: header.value
+                if header.value is not None
                 else f"${{{mcp_header_env(server.name, header.name)}}}"
                 for header in server.headers
             }
@@ -78,8 +77,9 @@ def librechat_config(plan: Plan) -> dict[str, Any]:
         "fileStrategy": "local",
         "interface": _interface(plan.spec.librechat.interface),
     }
-    social = [name for name, login in (("github", auth.github), ("google", auth.google), ("openid", auth.openid))
-              if login]
+    social = [
+        name for name, login in (("github", auth.github), ("google", auth.google), ("openid", auth.openid)) if login
+    ]
     registration: dict[str, Any] = {"socialLogins": social}
     if auth.allowed_domains:
         registration["allowedDomains"] = list(auth.allowed_domains)
@@ -105,23 +105,26 @@ def config_env(plan: Plan) -> dict[str, Any]:
     spec = plan.spec
     auth = spec.librechat.authentication
     social = bool(auth.github or auth.google or auth.openid)
-    endpoints = [name for name, enabled in (("openAI", spec.openai.enabled), ("anthropic", spec.anthropic.enabled))
-                 if enabled]
+    endpoints = [
+        name for name, enabled in (("openAI", spec.openai.enabled), ("anthropic", spec.anthropic.enabled)) if enabled
+    ]
     env: dict[str, Any] = {key: None for key in CHART_DEMO_ENV}
-    env.update({
-        "DOMAIN_CLIENT": plan.chat_url,
-        "DOMAIN_SERVER": plan.chat_url,
-        "ALLOW_EMAIL_LOGIN": _bool(auth.allow_email_login),
-        "ALLOW_REGISTRATION": _bool(auth.allow_registration),
-        "ALLOW_SOCIAL_LOGIN": _bool(social),
-        "ALLOW_SOCIAL_REGISTRATION": _bool(social and auth.allow_social_registration),
-        "SEARCH": "true",
-        "MEILI_HOST": plan.meilisearch.url,
-        "MEILI_NO_ANALYTICS": "true",
-        "USE_REDIS": "true",
-        "ENDPOINTS": ",".join([*endpoints, "agents"]),
-        "NO_INDEX": "true",
-    })
+    env.update(
+        {
+            "DOMAIN_CLIENT": plan.chat_url,
+            "DOMAIN_SERVER": plan.chat_url,
+            "ALLOW_EMAIL_LOGIN": _bool(auth.allow_email_login),
+            "ALLOW_REGISTRATION": _bool(auth.allow_registration),
+            "ALLOW_SOCIAL_LOGIN": _bool(social),
+            "ALLOW_SOCIAL_REGISTRATION": _bool(social and auth.allow_social_registration),
+            "SEARCH": "true",
+            "MEILI_HOST": plan.meilisearch.url,
+            "MEILI_NO_ANALYTICS": "true",
+            "USE_REDIS": "true",
+            "ENDPOINTS": ",".join([*endpoints, "agents"]),
+            "NO_INDEX": "true",
+        }
+    )
     if spec.openai.enabled:
         env["OPENAI_MODELS"] = ",".join(spec.openai.models)
     if spec.anthropic.enabled:
@@ -214,15 +217,20 @@ def compose(ctx: Context) -> list[Composed]:
     config_text = render_config(plan)
     checksum = hashlib.sha256(config_text.encode()).hexdigest()
     env_secret = secret(plan, "librechat-env", "librechat", name=plan.librechat_env_secret, values=secret_env(ctx))
-    config = config_map(plan, "librechat-config", "librechat", name=plan.librechat_config_map,
-                        data={CONFIG_KEY: config_text})
+    config = config_map(
+        plan, "librechat-config", "librechat", name=plan.librechat_config_map, data={CONFIG_KEY: config_text}
+    )
     files = kubernetes_object(
-        plan, "librechat-files-pvc", "librechat",
+        plan,
+        "librechat-files-pvc",
+        "librechat",
         k8s.pvc(plan.librechat_files_pvc, ns, ws, "librechat", plan.spec.librechat.storage, "10Gi"),
         holds_data=True,
     )
     release = helm_release(
-        plan, "librechat-release", "librechat",
+        plan,
+        "librechat-release",
+        "librechat",
         release_name=plan.librechat_fullname,
         chart=LIBRECHAT_CHART,
         values=chart_values(plan, checksum),

@@ -1,0 +1,191 @@
+"""The API: generated files are up to date, and every cross-field rule holds at admission and in the function.
+
+Each rule is checked both ways: the XRD's CEL through `crossplane resource validate` (admission) and the same
+rule in the pydantic model (the function), with the same message.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xp
+import yaml
+from generate import HEADER
+
+from function.spec import SpecError, parse_spec
+from function.xrds import dump, generated_files
+from tests.helpers import basic_spec, claims_xr, namespaced_xr
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_committed_apis_are_generated() -> None:
+    """apis/ is exactly what `make generate` writes from function/spec.py."""
+    for relative, document in generated_files().items():
+        committed = (ROOT / relative).read_text()
+        assert committed == HEADER + dump(document), f"{relative} is stale: run `make generate`"
+
+
+def test_xrd_flavours() -> None:
+    """Claims: v1 LegacyCluster with claim names. Namespaced: v2 with scope written explicitly."""
+    files = generated_files()
+    claims, namespaced = files["apis/claims/definition.yaml"], files["apis/namespaced/definition.yaml"]
+    assert (claims["apiVersion"], claims["spec"]["scope"]) == (
+        "apiextensions.crossplane.io/v1",
+        "LegacyCluster",
+    )
+    assert (claims["spec"]["names"]["kind"], claims["spec"]["claimNames"]["kind"]) == (
+        "CompositeAIWorkspace",
+        "AIWorkspace",
+    )
+    assert (namespaced["apiVersion"], namespaced["spec"]["scope"]) == (
+        "apiextensions.crossplane.io/v2",
+        "Namespaced",
+    )
+    assert namespaced["spec"]["names"]["kind"] == "AIWorkspace" and "claimNames" not in namespaced["spec"]
+    for xrd in (claims, namespaced):
+        assert xrd["spec"]["group"] == "aiworkspace.io"
+        assert [v["name"] for v in xrd["spec"]["versions"]] == ["v1alpha1"]
+
+
+def _walk(schema: dict[str, Any], path: str = "spec") -> list[tuple[str, dict[str, Any]]]:
+    out = [(path, schema)]
+    for name, prop in schema.get("properties", {}).items():
+        out += _walk(prop, f"{path}.{name}")
+    if "items" in schema:
+        out += _walk(schema["items"], f"{path}[]")
+    return out
+
+
+def test_every_field_is_documented() -> None:
+    """Every field of the spec has a description (kubectl explain shows it)."""
+    xrd = generated_files()["apis/namespaced/definition.yaml"]
+    spec = xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    undocumented = [path for path, node in _walk(spec) if not path.endswith("[]") and not node.get("description")]
+    assert not undocumented, undocumented
+
+
+def test_compositions_run_the_function_in_pipeline_mode() -> None:
+    """One Composition per flavour, pipeline mode, calling this function with the seed as credentials."""
+    for flavour, kind in (("claims", "CompositeAIWorkspace"), ("namespaced", "AIWorkspace")):
+        comp = generated_files()[f"apis/{flavour}/composition.yaml"]
+        assert comp["spec"]["mode"] == "Pipeline"
+        assert comp["spec"]["compositeTypeRef"] == {"apiVersion": "aiworkspace.io/v1alpha1", "kind": kind}
+        step = comp["spec"]["pipeline"][0]
+        assert step["functionRef"]["name"] == "function-ai-workspace"
+        assert step["credentials"][0]["name"] == "workspace-seed"
+
+
+@dataclass
+class RuleCase:
+    reason: str
+    patch: dict[str, Any]  # dotted path -> value
+    message: str  # the rule's message, at admission and in the function
+
+
+RULE_CASES = [
+    RuleCase(
+        "OpenAI enabled without a key is refused.",
+        {"openai": {"enabled": True}},
+        "spec.openai.apiKeySecretRef: OpenAI is enabled but has no API key",
+    ),
+    RuleCase(
+        "Anthropic enabled without a key is refused.",
+        {"anthropic": {"enabled": True}},
+        "spec.anthropic.apiKeySecretRef: Anthropic is enabled",
+    ),
+    RuleCase(
+        "TLS without a certificate source is refused.",
+        {"librechat.ingress.tls": {"enabled": True}},
+        "spec.librechat.ingress.tls: TLS needs a certificate",
+    ),
+    RuleCase(
+        "Two cert-manager issuers at once are refused.",
+        {"librechat.ingress.tls": {"clusterIssuer": "a", "issuer": "b"}},
+        "set clusterIssuer or issuer, not both",
+    ),
+    RuleCase(
+        "Several replicas need a shared volume.",
+        {"librechat.replicas": 2},
+        "spec.librechat.replicas: more than one replica must share uploaded files",
+    ),
+    RuleCase(
+        "MCP server names must be unique.",
+        {
+            "librechat.mcpServers": [
+                {"name": "a", "url": "https://a.example.com"},
+                {"name": "a", "url": "https://b.example.com"},
+            ]
+        },
+        "spec.librechat.mcpServers: names must be unique",
+    ),
+    RuleCase(
+        "A websocket MCP server needs a ws:// URL.",
+        {"librechat.mcpServers": [{"name": "a", "type": "websocket", "url": "https://a.example.com"}]},
+        "websocket servers need a ws:// or wss:// URL",
+    ),
+    RuleCase(
+        "An MCP header takes a value or a Secret, not both.",
+        {
+            "librechat.mcpServers": [
+                {
+                    "name": "a",
+                    "url": "https://a.example.com",
+                    "headers": [{"name": "Authorization", "value": "x", "secretRef": {"name": "s", "key": "k"}}],
+                }
+            ]
+        },
+        "set exactly one of value or secretRef",
+    ),
+]
+
+
+def _patched(case: RuleCase) -> dict[str, Any]:
+    spec = {"librechat": {"domain": "chat.example.com", "ingress": {"tls": {"secretName": "tls"}}}}
+    for dotted, value in case.patch.items():
+        node = spec
+        *parents, last = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        if isinstance(value, dict) and isinstance(node.get(last), dict):
+            node[last] = {**node[last], **value}
+            if "issuer" in value or "enabled" in value:
+                node[last].pop("secretName", None)
+        else:
+            node[last] = copy.deepcopy(value)
+    return spec
+
+
+@pytest.mark.parametrize("case", RULE_CASES, ids=lambda c: c.reason)
+def test_rule_in_function(case: RuleCase) -> None:
+    with pytest.raises(SpecError) as err:
+        parse_spec(_patched(case))
+    assert case.message in str(err.value), f"{case.reason}\n-want: {case.message}\n+got: {err.value}"
+
+
+def test_rules_at_admission(tools: xp.Tools) -> None:
+    """The XRDs' CEL rules reject the same specs with the same messages (crossplane resource validate)."""
+    docs = []
+    for i, case in enumerate(RULE_CASES):
+        for xr in (namespaced_xr(_patched(case), name=f"rule-{i}"), claims_xr(_patched(case))):
+            xr["metadata"]["name"] = f"rule-{i}-{xr['kind'].lower()}"
+            docs.append(xr)
+    report = xp.validate(yaml.safe_dump_all(docs), tool=tools)
+    by_name = {r["name"]: r for r in report["resources"]}  # type: ignore[union-attr]
+    for i, case in enumerate(RULE_CASES):
+        for kind in ("aiworkspace", "compositeaiworkspace"):
+            result = by_name[f"rule-{i}-{kind}"]
+            messages = " ".join(e["message"] for e in result.get("errors") or [])
+            assert result["status"] == "invalid" and case.message in messages, f"{case.reason} ({kind}): {result}"
+
+
+def test_valid_examples_pass_admission(tools: xp.Tools) -> None:
+    """The example specs a team writes, claims included, are valid against the XRDs."""
+    docs = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "examples").glob("*/claim.yaml"))]
+    docs += [namespaced_xr(basic_spec()), claims_xr(basic_spec())]
+    report = xp.validate(yaml.safe_dump_all(docs), tool=tools)
+    assert report["summary"]["invalid"] == 0, report  # type: ignore[index]

@@ -1,0 +1,188 @@
+"""Unit tests of the plan, generated secrets and readiness rules, table-driven with a reason per case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from function import readiness
+from function.plan import Flavour, GeneratedSecret, ProviderConfigs, Workspace, _url_host_port, build_plan
+from function.secrets import SeedError, check_seed, derive, resolve
+from function.spec import parse_spec
+from tests.helpers import basic_spec
+
+WS = Workspace(name="chat", namespace="team-a", flavour=Flavour.NAMESPACED)
+
+
+@dataclass
+class HostPortCase:
+    reason: str
+    url: str
+    want: str
+
+
+HOST_PORT_CASES = [
+    HostPortCase(
+        "An explicit port is kept.",
+        "http://svc.ns.svc.cluster.local:8080/mcp",
+        "svc.ns.svc.cluster.local:8080",
+    ),
+    HostPortCase(
+        "https without a port is 443, as LibreChat normalises it.",
+        "https://mcp.example.com/x",
+        "mcp.example.com:443",
+    ),
+    HostPortCase("http without a port is 80.", "http://mcp.example.com", "mcp.example.com:80"),
+    HostPortCase("wss without a port is 443.", "wss://mcp.example.com/ws", "mcp.example.com:443"),
+    HostPortCase(
+        "Credentials in the URL are not part of host:port.",
+        "https://u:p@h.example.com:9000/",
+        "h.example.com:9000",
+    ),
+    HostPortCase("IPv6 literals keep their brackets.", "http://[fd00::1]:8000/", "[fd00::1]:8000"),
+]
+
+
+@pytest.mark.parametrize("case", HOST_PORT_CASES, ids=lambda c: c.reason)
+def test_url_host_port(case: HostPortCase) -> None:
+    assert _url_host_port(case.url) == case.want, case.reason
+
+
+def test_plan_urls_come_from_service_names() -> None:
+    """In-cluster URLs are <service>.<namespace>.svc.cluster.local with each service's port."""
+    plan = build_plan(WS, parse_spec(basic_spec()), ProviderConfigs())
+    assert plan.meilisearch.url == "http://chat-meilisearch.team-a.svc.cluster.local:7700"
+    assert plan.redis.host_port == "chat-redis.team-a.svc.cluster.local:6379"
+    assert plan.mongodb is not None and plan.mongodb.host_port == "chat-mongodb.team-a.svc.cluster.local:27017"
+    assert plan.chat_url == "https://chat.team-a.example.com"
+
+
+def test_plan_without_tls_serves_http() -> None:
+    """With TLS off the chat URL (and so DOMAIN_CLIENT) is http, and no TLS Secret is named."""
+    spec = basic_spec()
+    spec["librechat"]["ingress"] = {"tls": {"enabled": False}}
+    plan = build_plan(WS, parse_spec(spec), ProviderConfigs())
+    assert plan.chat_url == "http://chat.team-a.example.com" and plan.tls_secret is None
+
+
+def test_plan_existing_mongodb() -> None:
+    """An existing MongoDB replaces the in-cluster one and its URI comes from the team's Secret."""
+    spec = basic_spec()
+    spec["librechat"]["mongodb"] = {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}
+    plan = build_plan(WS, parse_spec(spec), ProviderConfigs())
+    assert plan.mongodb is None
+    assert ("MONGO_URI", "mongo", "uri") in [(e.env, e.ref.name, e.ref.key) for e in plan.env_from_secrets]
+    assert all(s.key != "mongodb-root-password" for s in plan.generated_secrets)
+
+
+def test_plan_mcp_secret_headers() -> None:
+    """A secret MCP header becomes an env var copied from the team's Secret, and its host is allow-listed."""
+    spec = basic_spec()
+    spec["librechat"]["mcpServers"] = [
+        {
+            "name": "tools",
+            "url": "http://tools.team-a.svc.cluster.local:8000/mcp",
+            "headers": [{"name": "Authorization", "prefix": "Bearer ", "secretRef": {"name": "mcp", "key": "token"}}],
+        }
+    ]
+    plan = build_plan(WS, parse_spec(spec), ProviderConfigs())
+    entry = next(e for e in plan.env_from_secrets if e.env == "MCP_TOOLS_AUTHORIZATION")
+    assert (entry.ref.name, entry.prefix) == ("mcp", "Bearer ")
+    assert plan.mcp_allowed_addresses == ("tools.team-a.svc.cluster.local:8000",)
+
+
+SEED = check_seed("s" * 32)
+
+
+def test_derivation_is_stable_and_distinct() -> None:
+    """The same workspace gets the same values; another workspace or key gets different ones."""
+    plan = build_plan(WS, parse_spec(basic_spec()), ProviderConfigs())
+    first = resolve(SEED, WS, plan.generated_secrets, {})
+    assert first == resolve(SEED, WS, plan.generated_secrets, {})
+    other = Workspace(name="chat", namespace="team-b", flavour=Flavour.NAMESPACED)
+    assert first != resolve(SEED, other, plan.generated_secrets, {})
+    assert len(set(first.values())) == len(first), "every key gets its own value"
+
+
+def test_derivation_lengths() -> None:
+    """Each value has exactly the requested number of random bytes, longer than one SHA-256 block too."""
+    for nbytes in (16, 24, 32, 48, 64):
+        assert len(derive(SEED, WS, GeneratedSecret("s", "k", nbytes))) == 2 * nbytes
+
+
+@pytest.mark.parametrize("seed", [None, "", "too-short"])
+def test_seed_is_required(seed: str | None) -> None:
+    """A missing or short seed is refused with instructions."""
+    with pytest.raises(SeedError):
+        check_seed(seed)
+
+
+def _cond(kind: str, status: str, **extra: str) -> dict[str, Any]:
+    return {"type": kind, "status": status, **extra}
+
+
+@dataclass
+class ReadyCase:
+    reason: str
+    observed: dict[str, Any] | None
+    ready: bool
+    why: str = ""
+
+
+READY_CASES = [
+    ReadyCase("A resource not observed yet is not ready.", None, False, "not created yet"),
+    ReadyCase(
+        "A managed resource with Ready=True is ready.",
+        {
+            "apiVersion": "kubernetes.m.crossplane.io/v1alpha1",
+            "kind": "Object",
+            "status": {"conditions": [_cond("Ready", "True")]},
+        },
+        True,
+    ),
+    ReadyCase(
+        "A managed resource with Ready=False is not, and says why.",
+        {
+            "apiVersion": "helm.m.crossplane.io/v1beta1",
+            "kind": "Release",
+            "status": {"conditions": [_cond("Ready", "False", reason="Creating", message="installing")]},
+        },
+        False,
+        "Creating: installing",
+    ),
+    ReadyCase(
+        "A failing sync is reported before readiness.",
+        {
+            "apiVersion": "helm.m.crossplane.io/v1beta1",
+            "kind": "Release",
+            "status": {"conditions": [_cond("Synced", "False", message="chart not found")]},
+        },
+        False,
+        "not synced: chart not found",
+    ),
+    ReadyCase(
+        "A Secret has no conditions: it is ready once it exists.",
+        {"apiVersion": "v1", "kind": "Secret"},
+        True,
+    ),
+    ReadyCase(
+        "A ConfigMap has no conditions: it is ready once it exists.",
+        {"apiVersion": "v1", "kind": "ConfigMap"},
+        True,
+    ),
+    ReadyCase(
+        "A managed resource without conditions yet is not ready.",
+        {"apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "Object"},
+        False,
+        "waiting for the provider to report readiness",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", READY_CASES, ids=lambda c: c.reason)
+def test_readiness(case: ReadyCase) -> None:
+    assert readiness.is_ready(case.observed) is case.ready, case.reason
+    if not case.ready:
+        assert readiness.waiting_reason(case.observed) == case.why, case.reason
