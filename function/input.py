@@ -11,10 +11,22 @@ from function.spec import SpecError
 
 
 class FunctionInput(BaseModel):
+    """Platform settings of the AIWorkspace function, set in the Composition's pipeline step."""
+
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    helm_provider_config_name: str = Field(default="default", alias="helmProviderConfigName", min_length=1)
-    kubernetes_provider_config_name: str = Field(default="default", alias="kubernetesProviderConfigName", min_length=1)
+    helm_provider_config_name: str = Field(
+        default="default",
+        alias="helmProviderConfigName",
+        min_length=1,
+        description="provider-helm (Cluster)ProviderConfig that installs LibreChat's chart.",
+    )
+    kubernetes_provider_config_name: str = Field(
+        default="default",
+        alias="kubernetesProviderConfigName",
+        min_length=1,
+        description="provider-kubernetes (Cluster)ProviderConfig that applies the workspace's workloads.",
+    )
 
 
 def provider_configs(raw: dict[str, Any]) -> ProviderConfigs:

@@ -171,9 +171,34 @@ def composition(name: str, kind: str) -> dict[str, Any]:
     }
 
 
+def input_crd() -> dict[str, Any]:
+    """The CRD of the function's input, shipped in the package (from function/input.py)."""
+    from function.input import FunctionInput  # noqa: PLC0415 - input imports plan, which must not import this
+
+    schema = _structural(FunctionInput.model_json_schema(by_alias=True), {})
+    schema["properties"] = {
+        "apiVersion": {"type": "string", "description": "aiworkspace.fn.crossplane.io/v1alpha1"},
+        "kind": {"type": "string", "description": "Input"},
+        "metadata": {"type": "object"},
+        **schema["properties"],
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "inputs.aiworkspace.fn.crossplane.io"},
+        "spec": {
+            "group": "aiworkspace.fn.crossplane.io",
+            "names": {"kind": "Input", "listKind": "InputList", "plural": "inputs", "singular": "input"},
+            "scope": "Namespaced",
+            "versions": [{"name": "v1alpha1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}],
+        },
+    }
+
+
 def generated_files() -> dict[str, dict[str, Any]]:
     """Every generated file, keyed by its path under the repository root."""
     return {
+        "package/input/aiworkspace.fn.crossplane.io_inputs.yaml": input_crd(),
         "apis/claims/definition.yaml": xrd_claims(),
         "apis/claims/composition.yaml": composition("aiworkspace-claims", "CompositeAIWorkspace"),
         "apis/namespaced/definition.yaml": xrd_namespaced(),
