@@ -17,7 +17,7 @@ import yaml
 from generate import HEADER
 
 from function.spec import SpecError, parse_spec
-from function.xrds import dump, generated_files
+from function.xrds import dump, generated_files, with_reference
 from tests.helpers import basic_spec, claims_xr, namespaced_xr
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,12 @@ def test_committed_apis_are_generated() -> None:
     for relative, document in generated_files().items():
         committed = (ROOT / relative).read_text()
         assert committed == HEADER + dump(document), f"{relative} is stale: run `make generate`"
+
+
+def test_readme_spec_reference_is_current() -> None:
+    """README's spec reference is generated from the same model as the XRDs."""
+    readme = (ROOT / "README.md").read_text()
+    assert readme == with_reference(readme), "README spec reference is stale: run `make generate`"
 
 
 def test_xrd_flavours() -> None:
