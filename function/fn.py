@@ -15,11 +15,11 @@ from function.input import provider_configs
 from function.plan import Plan, build_plan, workspace_from_xr
 from function.resources import COMPONENT_ANNOTATION, HOLDS_DATA_ANNOTATION, Composed
 from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, resolve
-from function.services import Context, SecretValues, datastores, librechat
+from function.services import Context, SecretValues, datastores, firecrawl, librechat, models, searxng, speaches
 from function.spec import SecretKeySelector, SpecError, parse_spec
 from function.xrds import CREDENTIALS_NAME
 
-SERVICES = (datastores, librechat)
+SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models)
 TARGET = fnv1.TARGET_COMPOSITE_AND_CLAIM
 
 

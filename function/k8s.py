@@ -5,9 +5,10 @@ Flavour-free: resources.py decides how a manifest is composed (wrapped in an Obj
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from function.spec import Resources, Storage
+from function.spec import GPU, Resources, Storage
 
 PART_OF = "aiworkspace"
 
@@ -76,6 +77,18 @@ def restricted_container_security() -> dict[str, Any]:
     }
 
 
+def gpu_pod_settings(gpu: GPU | None) -> tuple[dict[str, str], dict[str, Any]]:
+    """(resource limits, pod spec fields) for a pod that needs GPUs; nothing when gpu is None."""
+    if gpu is None:
+        return {}, {}
+    pod: dict[str, Any] = {}
+    if gpu.node_selector:
+        pod["nodeSelector"] = dict(sorted(gpu.node_selector.items()))
+    if gpu.tolerate_gpu_taint:
+        pod["tolerations"] = [{"key": gpu.resource_name, "operator": "Exists", "effect": "NoSchedule"}]
+    return {gpu.resource_name: str(gpu.count)}, pod
+
+
 def deployment(
     *,
     name: str,
@@ -83,41 +96,51 @@ def deployment(
     workspace: str,
     component: str,
     container: dict[str, Any],
-    run_as_user: int,
+    run_as_user: int | None,
     volumes: list[dict[str, Any]],
     annotations: dict[str, str] | None = None,
+    replicas: int = 1,
+    stateless: bool = False,
+    pod: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A single-replica Deployment that replaces its pod (never two writers on one volume)."""
+    """A Deployment with a restricted security context.
+
+    Stateful ones (the default) run one pod and replace it (never two writers on one volume); stateless ones
+    roll. run_as_user None is for images that must start as root; they still drop every capability they can.
+    """
     pod_metadata: dict[str, Any] = {"labels": labels(workspace, component)}
     if annotations:
         pod_metadata["annotations"] = annotations
+    security: dict[str, Any] = {"seccompProfile": {"type": "RuntimeDefault"}}
+    container_security: dict[str, Any] = {"allowPrivilegeEscalation": False}
+    if run_as_user is not None:
+        security |= {"runAsNonRoot": True, "runAsUser": run_as_user, "runAsGroup": run_as_user, "fsGroup": run_as_user}
+        container_security = restricted_container_security()
+    pod_spec: dict[str, Any] = {
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": security,
+        "containers": [{**container, "securityContext": container_security}],
+        "volumes": volumes,
+    }
+    pod_spec.update(pod or {})
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "namespace": namespace, "labels": labels(workspace, component)},
         "spec": {
-            "replicas": 1,
-            "strategy": {"type": "Recreate"},
+            "replicas": replicas if stateless else 1,
+            "strategy": {"type": "RollingUpdate"} if stateless else {"type": "Recreate"},
             "selector": {"matchLabels": selector(workspace, component)},
-            "template": {
-                "metadata": pod_metadata,
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": run_as_user,
-                        "runAsGroup": run_as_user,
-                        "fsGroup": run_as_user,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [{**container, "securityContext": restricted_container_security()}],
-                    "volumes": volumes,
-                },
-            },
+            "template": {"metadata": pod_metadata, "spec": pod_spec},
         },
     }
 
 
 def secret_env(env: str, secret: str, key: str) -> dict[str, Any]:
     return {"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def checksum(text: str) -> str:
+    """sha256 of non-secret config, as a pod annotation that rolls pods when the config changes."""
+    return hashlib.sha256(text.encode()).hexdigest()

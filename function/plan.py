@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from function.spec import AIWorkspaceSpec, DataDeletionPolicy, SecretKeySelector, SpecError
+from function.spec import (
+    AIWorkspaceSpec,
+    DataDeletionPolicy,
+    RerankerType,
+    SecretKeySelector,
+    SpecError,
+    SpeechImplementation,
+)
 
 CLAIM_NAME_LABEL = "crossplane.io/claim-name"
 CLAIM_NAMESPACE_LABEL = "crossplane.io/claim-namespace"
@@ -74,6 +81,29 @@ class GeneratedSecret:
 
 
 @dataclass(frozen=True)
+class Speech:
+    """One direction of speech as LibreChat calls it: the full endpoint URL, model and voices."""
+
+    implementation: SpeechImplementation
+    url: str | None  # None: LibreChat's default (api.openai.com)
+    allowed_address: str | None  # host:port to exempt from LibreChat's SSRF guard
+    model: str
+    voices: tuple[str, ...] = ()
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelEndpoint:
+    """A self-hosted model server LibreChat gets as a custom endpoint."""
+
+    name: str  # endpoint name in LibreChat (Ollama's must start with "ollama" for model fetching)
+    endpoint: Endpoint
+    base_url: str
+    api_key_env: str | None  # env var holding the key, None when the server needs none
+    models: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ProviderConfigs:
     """The provider configs the platform team names in the Composition's function input."""
 
@@ -106,12 +136,36 @@ class Plan:
     env_from_secrets: tuple[EnvFromSecret, ...]
     mcp_allowed_addresses: tuple[str, ...] = field(default=())
 
+    # Optional services: None when disabled.
+    searxng: Endpoint | None = None
+    searxng_secret: str = ""
+    firecrawl: Endpoint | None = None
+    firecrawl_playwright: Endpoint | None = None
+    firecrawl_postgres: Endpoint | None = None
+    firecrawl_redis: Endpoint | None = None
+    firecrawl_secret: str = ""
+    firecrawl_llm_key: SecretKeySelector | None = None
+    speaches: Endpoint | None = None
+    speaches_secret: str = ""
+    stt: Speech | None = None
+    tts: Speech | None = None
+    ollama: ModelEndpoint | None = None
+    vllm: ModelEndpoint | None = None
+    vllm_secret: str = ""
+
     def referenced_secrets(self) -> list[SecretKeySelector]:
-        """Every Secret key the team references, in a stable order and without repeats."""
+        """Every Secret key the team references that the function copies, stable order, no repeats."""
         seen: dict[tuple[str, str], SecretKeySelector] = {}
         for entry in self.env_from_secrets:
             seen.setdefault((entry.ref.name, entry.ref.key), entry.ref)
         return [seen[k] for k in sorted(seen)]
+
+    def model_endpoints(self) -> list[ModelEndpoint]:
+        return [m for m in (self.ollama, self.vllm) if m is not None]
+
+    def web_search_addresses(self) -> list[str]:
+        """host:port of every in-cluster service LibreChat's web search calls."""
+        return sorted(e.host_port for e in (self.searxng, self.firecrawl) if e is not None)
 
     def object_name(self, component: str) -> str:
         return f"{self.workspace.name}-{component}"
@@ -148,6 +202,18 @@ def _url_host_port(url: str) -> str:
     if not port:
         port = "443" if scheme in ("https", "wss") else "80"
     return f"{host}:{port}"
+
+
+KOKORO_MODEL = "speaches-ai/Kokoro-82M-v1.0-ONNX"
+
+
+def speaches_stt_model(model: str) -> str:
+    """A faster-whisper size (large-v3) as the Hugging Face id Speaches loads; full ids pass through."""
+    if "/" in model:
+        return model
+    if model.startswith("distil-"):
+        return f"Systran/faster-distil-whisper-{model.removeprefix('distil-')}"
+    return f"Systran/faster-whisper-{model}"
 
 
 def mcp_header_env(server: str, header: str) -> str:
@@ -206,6 +272,70 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: Pr
                     EnvFromSecret(mcp_header_env(server.name, header.name), header.secret_ref, header.prefix or "")
                 )
 
+    # Web search: SearXNG searches, Firecrawl scrapes, an optional reranker with the team's key.
+    searxng = Endpoint(obj("searxng"), ns, 8080) if spec.searxng.enabled else None
+    if searxng:
+        generated.append(GeneratedSecret(obj("searxng"), "SEARXNG_SECRET", 32))
+    firecrawl = Endpoint(obj("firecrawl-api"), ns, 3002) if spec.firecrawl.enabled else None
+    firecrawl_llm_key = None
+    if firecrawl:
+        generated += [
+            GeneratedSecret(env_secret, "FIRECRAWL_API_KEY", 24),
+            GeneratedSecret(obj("firecrawl"), "postgres-password", 24),
+            GeneratedSecret(obj("firecrawl"), "redis-password", 24),
+            GeneratedSecret(obj("firecrawl"), "BULL_AUTH_KEY", 24),
+        ]
+        firecrawl_llm_key = spec.firecrawl.provider.api_key_secret_ref or spec.openai.api_key_secret_ref
+    reranker = librechat.web_search.reranker
+    if (searxng or firecrawl) and reranker.type != RerankerType.NONE and reranker.api_key_secret_ref:
+        env_from.append(EnvFromSecret(f"{reranker.type.value.upper()}_API_KEY", reranker.api_key_secret_ref))
+
+    # Speech: each direction from the implementation the spec selects, with the full URL LibreChat calls.
+    speaches = Endpoint(obj("speaches"), ns, 8000) if spec.speaches.enabled else None
+    if speaches:
+        generated.append(GeneratedSecret(obj("speaches"), "api-key", 24))
+    stt = tts = None
+    if librechat.stt:
+        if librechat.stt.implementation == SpeechImplementation.SPEACHES and speaches:
+            stt = Speech(
+                SpeechImplementation.SPEACHES,
+                f"{speaches.url}/v1/audio/transcriptions",
+                speaches.host_port,
+                speaches_stt_model(spec.speaches.stt.model),
+                language=spec.speaches.stt.language,
+            )
+        elif librechat.stt.implementation == SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
+            stt = Speech(SpeechImplementation.OPENAI, None, None, spec.openai.stt.model)
+            env_from.append(EnvFromSecret("STT_API_KEY", spec.openai.api_key_secret_ref))
+    if librechat.tts:
+        if librechat.tts.implementation == SpeechImplementation.SPEACHES and speaches:
+            tts = Speech(
+                SpeechImplementation.SPEACHES,
+                f"{speaches.url}/v1/audio/speech",
+                speaches.host_port,
+                KOKORO_MODEL,
+                tuple(v.value for v in spec.speaches.tts.voices),
+                language=spec.speaches.tts.language,
+            )
+        elif librechat.tts.implementation == SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
+            tts = Speech(SpeechImplementation.OPENAI, None, None, spec.openai.tts.model, (spec.openai.tts.voice.value,))
+            env_from.append(EnvFromSecret("TTS_API_KEY", spec.openai.api_key_secret_ref))
+
+    # Model servers, each a LibreChat custom endpoint.
+    ollama = None
+    if spec.ollama.enabled:
+        endpoint = Endpoint(obj("ollama"), ns, 11434)
+        ollama = ModelEndpoint("Ollama", endpoint, f"{endpoint.url}/v1", None, tuple(spec.ollama.models))
+    vllm = None
+    if spec.vllm and spec.vllm.enabled:
+        endpoint = Endpoint(obj("vllm"), ns, 8000)
+        served = spec.vllm.served_model_name or spec.vllm.model
+        vllm = ModelEndpoint("vLLM", endpoint, f"{endpoint.url}/v1", "VLLM_API_KEY", (served,))
+        if spec.vllm.api_key_secret_ref:
+            env_from.append(EnvFromSecret("VLLM_API_KEY", spec.vllm.api_key_secret_ref))
+        else:
+            generated.append(GeneratedSecret(env_secret, "VLLM_API_KEY", 24))
+
     env_names = [entry.env for entry in env_from]
     if len(env_names) != len(set(env_names)):
         duplicate = sorted({n for n in env_names if env_names.count(n) > 1})
@@ -231,4 +361,52 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: Pr
         generated_secrets=tuple(generated),
         env_from_secrets=tuple(env_from),
         mcp_allowed_addresses=tuple(sorted(mcp_addresses)),
+        searxng=searxng,
+        searxng_secret=obj("searxng"),
+        firecrawl=firecrawl,
+        firecrawl_playwright=Endpoint(obj("firecrawl-playwright"), ns, 3000) if firecrawl else None,
+        firecrawl_postgres=Endpoint(obj("firecrawl-postgres"), ns, 5432, scheme="postgresql") if firecrawl else None,
+        firecrawl_redis=Endpoint(obj("firecrawl-redis"), ns, 6379, scheme="redis") if firecrawl else None,
+        firecrawl_secret=obj("firecrawl"),
+        firecrawl_llm_key=firecrawl_llm_key,
+        speaches=speaches,
+        speaches_secret=obj("speaches"),
+        stt=stt,
+        tts=tts,
+        ollama=ollama,
+        vllm=vllm,
+        vllm_secret=obj("vllm"),
     )
+
+
+@dataclass(frozen=True)
+class Integration:
+    """One thing LibreChat is wired to: what provides it, the URL in use and the components behind it."""
+
+    name: str  # chat, search, scraper, stt, tts, model:<endpoint>
+    provider: str
+    url: str
+    components: tuple[str, ...]  # composed components whose readiness it depends on
+
+
+def integrations(plan: Plan) -> list[Integration]:
+    out = [Integration("chat", "librechat", plan.chat_url, ("librechat",))]
+    if plan.searxng:
+        out.append(Integration("search", "searxng", plan.searxng.url, ("librechat", "searxng")))
+    if plan.firecrawl:
+        out.append(Integration("scraper", "firecrawl", plan.firecrawl.url, ("librechat", "firecrawl")))
+    for direction, speech in (("stt", plan.stt), ("tts", plan.tts)):
+        if speech:
+            default = "https://api.openai.com/v1/audio/" + ("transcriptions" if direction == "stt" else "speech")
+            parts = (
+                ("librechat", "speaches") if speech.implementation == SpeechImplementation.SPEACHES else ("librechat",)
+            )
+            out.append(Integration(direction, speech.implementation.value, speech.url or default, parts))
+    if plan.spec.openai.enabled:
+        out.append(Integration("model:openAI", "openai", "https://api.openai.com/v1", ("librechat",)))
+    if plan.spec.anthropic.enabled:
+        out.append(Integration("model:anthropic", "anthropic", "https://api.anthropic.com", ("librechat",)))
+    for model in plan.model_endpoints():
+        component = model.endpoint.service.removeprefix(f"{plan.workspace.name}-")
+        out.append(Integration(f"model:{model.name}", component, model.base_url, ("librechat", component)))
+    return out

@@ -300,6 +300,49 @@ class MCPServer(Model):
     timeout_ms: int | None = Field(default=None, ge=1000, le=600000, description="Request timeout in milliseconds.")
 
 
+class SpeechImplementation(StrEnum):
+    SPEACHES = "speaches"
+    OPENAI = "openai"
+
+
+class SpeechSelection(Model):
+    """Which service LibreChat uses for this direction of speech."""
+
+    implementation: SpeechImplementation = Field(
+        description="speaches (self-hosted, needs spec.speaches.enabled) or openai (needs spec.openai.enabled)."
+    )
+
+
+class RerankerType(StrEnum):
+    NONE = "none"
+    JINA = "jina"
+    COHERE = "cohere"
+
+
+class Reranker(Model):
+    """How LibreChat reranks web search results."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="self.type == 'none' || has(self.apiKeySecretRef)",
+            message="spec.librechat.webSearch.reranker.apiKeySecretRef: the jina and cohere rerankers need an API "
+            "key; reference a Secret key holding it, or use type: none",
+            check=lambda m: m.type == RerankerType.NONE or m.api_key_secret_ref is not None,
+        ),
+    )
+
+    type: RerankerType = Field(default=RerankerType.NONE, description="none, jina or cohere.")
+    api_key_secret_ref: SecretKeySelector | None = Field(
+        default=None, description="Secret key holding the Jina or Cohere API key."
+    )
+
+
+class WebSearch(Model):
+    """Web search in LibreChat: SearXNG searches and Firecrawl scrapes, when those services are enabled."""
+
+    reranker: Reranker = section(Reranker, "Reranker of search results (none unless a key is given).")
+
+
 class LibreChat(Model):
     """The chat application and everything it needs."""
 
@@ -335,9 +378,82 @@ class LibreChat(Model):
     mongodb: MongoDB = section(MongoDB, "LibreChat's MongoDB (in-cluster by default, 8Gi).")
     meilisearch: Datastore = section(Datastore, "Meilisearch for conversation search (in-cluster, 5Gi).")
     redis: Datastore = section(Datastore, "Valkey cache shared by LibreChat's replicas (in-cluster, 1Gi).")
+    stt: SpeechSelection | None = Field(default=None, description="Speech-to-text; off when unset.")
+    tts: SpeechSelection | None = Field(default=None, description="Text-to-speech; off when unset.")
+    web_search: WebSearch = section(WebSearch, "Web search (wired when spec.searxng is enabled).")
 
 
 DEFAULT_OPENAI_MODELS = ("gpt-4o", "gpt-4o-mini")
+OPENAI_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse")
+KOKORO_VOICES = (
+    "af_heart",
+    "af_alloy",
+    "af_aoede",
+    "af_bella",
+    "af_jessica",
+    "af_kore",
+    "af_nicole",
+    "af_nova",
+    "af_river",
+    "af_sarah",
+    "af_sky",
+    "am_adam",
+    "am_echo",
+    "am_eric",
+    "am_fenrir",
+    "am_liam",
+    "am_michael",
+    "am_onyx",
+    "am_puck",
+    "am_santa",
+    "bf_alice",
+    "bf_emma",
+    "bf_isabella",
+    "bf_lily",
+    "bm_daniel",
+    "bm_fable",
+    "bm_george",
+    "bm_lewis",
+    "jf_alpha",
+    "jf_gongitsune",
+    "jf_nezumi",
+    "jf_tebukuro",
+    "jm_kumo",
+    "zf_xiaobei",
+    "zf_xiaoni",
+    "zf_xiaoxiao",
+    "zf_xiaoyi",
+    "zm_yunjian",
+    "zm_yunxi",
+    "zm_yunxia",
+    "zm_yunyang",
+    "ef_dora",
+    "em_alex",
+    "em_santa",
+    "ff_siwis",
+    "hf_alpha",
+    "hf_beta",
+    "hm_omega",
+    "hm_psi",
+    "if_sara",
+    "im_nicola",
+    "pf_dora",
+    "pm_alex",
+    "pm_santa",
+)
+OpenAIVoice = StrEnum("OpenAIVoice", {v.upper(): v for v in OPENAI_VOICES})  # type: ignore[misc]
+KokoroVoice = StrEnum("KokoroVoice", {v.upper(): v for v in KOKORO_VOICES})  # type: ignore[misc]
+
+
+class OpenAISTT(Model):
+    model: str = Field(default="whisper-1", description="Transcription model.", min_length=1)
+
+
+class OpenAITTS(Model):
+    model: str = Field(default="tts-1", description="Speech model, e.g. tts-1 or tts-1-hd.", min_length=1)
+    voice: OpenAIVoice = Field(default=OpenAIVoice("alloy"), description="OpenAI voice.")
+
+
 DEFAULT_ANTHROPIC_MODELS = ("claude-3-5-sonnet-20241022", "claude-3-5-haiku-20241022")
 
 
@@ -362,6 +478,8 @@ class OpenAI(Model):
         description="Chat models offered to users.",
         json_schema_extra={"default": list(DEFAULT_OPENAI_MODELS)},
     )
+    stt: OpenAISTT = section(OpenAISTT, "Speech-to-text through OpenAI (when spec.librechat.stt selects openai).")
+    tts: OpenAITTS = section(OpenAITTS, "Text-to-speech through OpenAI (when spec.librechat.tts selects openai).")
 
 
 class Anthropic(Model):
@@ -387,6 +505,135 @@ class Anthropic(Model):
     )
 
 
+class GPU(Model):
+    """GPUs for a model server: the resource requested and where such nodes are."""
+
+    count: int = Field(default=1, ge=1, le=16, description="GPUs per pod.")
+    resource_name: str = Field(default="nvidia.com/gpu", description="Extended resource name of the GPU.")
+    node_selector: dict[str, str] = Field(default_factory=dict, description="Labels of the nodes that have them.")
+    tolerate_gpu_taint: bool = Field(
+        default=True, description="Tolerate the usual <resourceName>:NoSchedule taint of GPU nodes."
+    )
+
+
+class Service(Model):
+    """Common settings of an optional service."""
+
+    enabled: bool = Field(default=False, description="Run this service and wire it into LibreChat.")
+    replicas: int = Field(default=1, ge=1, le=20, description="Pods of the service.")
+    resources: Resources | None = Field(default=None, description="Compute resources; sane defaults when unset.")
+
+
+class FirecrawlProviderType(StrEnum):
+    OPENAI = "openai"
+
+
+class FirecrawlProvider(Model):
+    """The LLM Firecrawl uses to extract structured data."""
+
+    type: FirecrawlProviderType = Field(default=FirecrawlProviderType.OPENAI, description="LLM provider.")
+    api_key_secret_ref: SecretKeySelector | None = Field(
+        default=None, description="Secret key holding the provider's API key; defaults to spec.openai's key."
+    )
+    model: str = Field(default="gpt-4o-mini", description="Model for extraction and processing.", min_length=1)
+    embedding_model: str = Field(
+        default="text-embedding-3-small", description="Embedding model for semantic search.", min_length=1
+    )
+
+
+class Firecrawl(Service):
+    """Firecrawl scrapes pages for LibreChat's web search: API, workers, Playwright, own Postgres and Redis."""
+
+    workers: int = Field(default=1, ge=1, le=20, description="Queue worker pods.")
+    provider: FirecrawlProvider = section(FirecrawlProvider, "LLM for extraction.")
+    storage: Storage = section(Storage, "Volume of Firecrawl's queue database (default 10Gi).")
+
+
+class SafeSearch(StrEnum):
+    OFF = "Off"
+    MODERATE = "Moderate"
+    STRICT = "Strict"
+
+
+DEFAULT_SEARXNG_ENGINES = ("google", "bing", "brave", "duckduckgo", "wikipedia")
+
+
+class SearXNG(Service):
+    """SearXNG, the metasearch engine behind LibreChat's web search."""
+
+    engines: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SEARXNG_ENGINES),
+        min_length=1,
+        max_length=50,
+        description="Search engines to keep (SearXNG engine names); all others are disabled.",
+        json_schema_extra={"default": list(DEFAULT_SEARXNG_ENGINES)},
+    )
+    safe_search: SafeSearch = Field(default=SafeSearch.MODERATE, description="Filter explicit results.")
+    language: str = Field(default="auto", description="Default search language, e.g. auto, en, de.")
+
+
+class SpeachesSTT(Model):
+    model: str = Field(
+        default="large-v3",
+        min_length=1,
+        description="faster-whisper model: a size such as large-v3 or distil-large-v3, or a Hugging Face id.",
+    )
+    language: str | None = Field(default=None, description="Spoken language, e.g. en; detected when unset.")
+
+
+DEFAULT_KOKORO_VOICES = ("af_heart", "af_bella")
+
+
+class SpeachesTTS(Model):
+    voices: list[KokoroVoice] = Field(
+        default_factory=lambda: [KokoroVoice(v) for v in DEFAULT_KOKORO_VOICES],
+        min_length=1,
+        max_length=60,
+        description="Kokoro voices offered in LibreChat (OpenAI voice names are not Kokoro voices).",
+        json_schema_extra={"default": list(DEFAULT_KOKORO_VOICES)},
+    )
+    language: str | None = Field(default=None, description="Language of speech, e.g. en-US.")
+
+
+class Speaches(Service):
+    """Speaches: faster-whisper speech-to-text and Kokoro text-to-speech, models cached on a volume."""
+
+    stt: SpeachesSTT = section(SpeachesSTT, "Speech-to-text model.")
+    tts: SpeachesTTS = section(SpeachesTTS, "Text-to-speech voices.")
+    gpu: GPU | None = Field(default=None, description="Run on GPUs with the CUDA image; the CPU image when unset.")
+    storage: Storage = section(Storage, "Model cache volume (default 20Gi).")
+
+
+class Ollama(Service):
+    """Ollama, registered in LibreChat as a custom endpoint."""
+
+    models: list[str] = Field(
+        default_factory=lambda: ["llama3.2"],
+        min_length=1,
+        max_length=50,
+        description="Models pulled at start and offered in LibreChat.",
+        json_schema_extra={"default": ["llama3.2"]},
+    )
+    gpu: GPU | None = Field(default=None, description="Run on GPUs; CPU when unset.")
+    storage: Storage = section(Storage, "Model volume (default 50Gi).")
+
+
+class VLLM(Service):
+    """vLLM serving one model, registered in LibreChat as a custom endpoint."""
+
+    model: str = Field(description="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct.", min_length=1)
+    served_model_name: str | None = Field(default=None, description="Name clients use; the model id when unset.")
+    max_model_len: int | None = Field(default=None, ge=256, description="Maximum context length.")
+    gpu: GPU = section(GPU, "GPUs of the server (vLLM needs at least one).")
+    api_key_secret_ref: SecretKeySelector | None = Field(
+        default=None, description="Secret key holding the server's API key; one is generated when unset."
+    )
+    hf_token_secret_ref: SecretKeySelector | None = Field(
+        default=None, description="Secret key holding a Hugging Face token, for gated models."
+    )
+    storage: Storage = section(Storage, "Model cache volume (default 100Gi).")
+
+
 class DataDeletionPolicy(StrEnum):
     RETAIN = "Retain"
     DELETE = "Delete"
@@ -395,9 +642,57 @@ class DataDeletionPolicy(StrEnum):
 class AIWorkspaceSpec(Model):
     """A team's AI workspace: LibreChat with its datastores, wired to the model providers."""
 
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="!has(self.librechat.stt) || self.librechat.stt.implementation != 'speaches' || self.speaches.enabled",
+            message="spec.librechat.stt.implementation: speaches is selected but spec.speaches.enabled is false; "
+            "enable Speaches or select openai",
+            check=lambda m: m.librechat.stt is None
+            or m.librechat.stt.implementation != SpeechImplementation.SPEACHES
+            or m.speaches.enabled,
+        ),
+        Rule(
+            cel="!has(self.librechat.tts) || self.librechat.tts.implementation != 'speaches' || self.speaches.enabled",
+            message="spec.librechat.tts.implementation: speaches is selected but spec.speaches.enabled is false; "
+            "enable Speaches or select openai",
+            check=lambda m: m.librechat.tts is None
+            or m.librechat.tts.implementation != SpeechImplementation.SPEACHES
+            or m.speaches.enabled,
+        ),
+        Rule(
+            cel="!has(self.librechat.stt) || self.librechat.stt.implementation != 'openai' || self.openai.enabled",
+            message="spec.librechat.stt.implementation: openai is selected but spec.openai.enabled is false; "
+            "enable OpenAI (with its API key) or select speaches",
+            check=lambda m: m.librechat.stt is None
+            or m.librechat.stt.implementation != SpeechImplementation.OPENAI
+            or m.openai.enabled,
+        ),
+        Rule(
+            cel="!has(self.librechat.tts) || self.librechat.tts.implementation != 'openai' || self.openai.enabled",
+            message="spec.librechat.tts.implementation: openai is selected but spec.openai.enabled is false; "
+            "enable OpenAI (with its API key) or select speaches",
+            check=lambda m: m.librechat.tts is None
+            or m.librechat.tts.implementation != SpeechImplementation.OPENAI
+            or m.openai.enabled,
+        ),
+        Rule(
+            cel="!self.firecrawl.enabled || has(self.firecrawl.provider.apiKeySecretRef) || self.openai.enabled",
+            message="spec.firecrawl.provider.apiKeySecretRef: Firecrawl's openai provider needs a key; reference "
+            "one, or enable spec.openai so Firecrawl uses the workspace's OpenAI key",
+            check=lambda m: not m.firecrawl.enabled
+            or m.firecrawl.provider.api_key_secret_ref is not None
+            or m.openai.enabled,
+        ),
+    )
+
     librechat: LibreChat = Field(description="The chat application.")
     openai: OpenAI = section(OpenAI, "OpenAI models.")
     anthropic: Anthropic = section(Anthropic, "Anthropic models.")
+    firecrawl: Firecrawl = section(Firecrawl, "Firecrawl, the scraper of LibreChat's web search.")
+    searxng: SearXNG = section(SearXNG, "SearXNG, the search provider of LibreChat's web search.")
+    speaches: Speaches = section(Speaches, "Speaches, self-hosted speech-to-text and text-to-speech.")
+    ollama: Ollama = section(Ollama, "Ollama model server.")
+    vllm: VLLM | None = Field(default=None, description="vLLM model server (set enabled and model).")
     data_deletion_policy: DataDeletionPolicy = Field(
         default=DataDeletionPolicy.RETAIN,
         description="What happens to volumes holding data (databases, uploads) when the workspace is deleted: "
@@ -414,12 +709,24 @@ class ComponentStatus(Model):
     message: str | None = Field(default=None, description="What it is waiting for, when not ready.")
 
 
+class IntegrationStatus(Model):
+    """One integration LibreChat is wired to, the URL in use and whether its parts are ready."""
+
+    name: str = Field(description="chat, search, scraper, stt, tts, or model:<endpoint>.")
+    provider: str = Field(description="What provides it, e.g. searxng, speaches, openai.")
+    url: str = Field(description="The URL LibreChat calls.")
+    ready: bool = Field(description="Whether every part it needs is ready.")
+
+
 class AIWorkspaceStatus(Model):
     """What the function reports on the workspace (and so on the claim)."""
 
     chat_url: str | None = Field(default=None, description="The URL users open to chat.")
     ready_components: str | None = Field(default=None, description="Ready parts out of all parts, e.g. 5/7.")
     components: list[ComponentStatus] = Field(default_factory=list, description="Readiness of each part.")
+    integrations: list[IntegrationStatus] = Field(
+        default_factory=list, description="What LibreChat is wired to, with URLs and readiness."
+    )
 
 
 # Fields Crossplane itself keeps in an XR's spec: spec.crossplane for namespaced XRs, the rest for

@@ -39,3 +39,20 @@ MONGODB_IMAGE = Image("docker.io", "library/mongo", "8.0.20")
 MEILISEARCH_IMAGE = Image("docker.io", "getmeili/meilisearch", "v1.35.1")
 # Valkey as SearXNG's upstream compose runs it (the only tag upstream names).
 VALKEY_IMAGE = Image("docker.io", "valkey/valkey", "9-alpine")
+
+# SearXNG publishes CalVer tags (services-integration.md section 5).
+SEARXNG_IMAGE = Image("docker.io", "searxng/searxng", "2026.3.25-541c6c3cb")
+# Firecrawl publishes only these references (its docker-compose.yaml); pin digests through the Composition
+# input's imageOverrides where the platform requires immutable images.
+FIRECRAWL_IMAGE = Image("ghcr.io", "firecrawl/firecrawl", "latest")
+FIRECRAWL_PLAYWRIGHT_IMAGE = Image("ghcr.io", "firecrawl/playwright-service", "latest")
+FIRECRAWL_POSTGRES_IMAGE = Image("ghcr.io", "firecrawl/nuq-postgres", "latest")
+# Firecrawl's own Redis, as its compose runs it (Valkey is "untested" upstream).
+FIRECRAWL_REDIS_IMAGE = Image("docker.io", "library/redis", "alpine")
+# Speaches v0.8.3 (2025-09-18), CPU and CUDA variants.
+SPEACHES_CPU_IMAGE = Image("ghcr.io", "speaches-ai/speaches", "0.8.3-cpu")
+SPEACHES_CUDA_IMAGE = Image("ghcr.io", "speaches-ai/speaches", "0.8.3-cuda")
+# Ollama at the app version of otwld/ollama-helm 1.77.0.
+OLLAMA_IMAGE = Image("docker.io", "ollama/ollama", "0.32.15")
+# vLLM's OpenAI-compatible server, matching PyPI vllm 0.33.0.
+VLLM_IMAGE = Image("docker.io", "vllm/vllm-openai", "v0.33.0")

@@ -13,11 +13,11 @@ from typing import Any
 import yaml
 
 from function import k8s
-from function.plan import Plan, mcp_header_env
+from function.plan import Plan, Speech, mcp_header_env
 from function.resources import Composed, config_map, helm_release, kubernetes_object, secret
 from function.services import Context
 from function.services.datastores import mongodb_uri, redis_uri
-from function.spec import Interface, MCPTransport
+from function.spec import Interface, MCPTransport, RerankerType, SafeSearch, SpeechImplementation
 from function.versions import LIBRECHAT_CHART, LIBRECHAT_CONFIG_VERSION, LIBRECHAT_IMAGE
 
 CONFIG_KEY = "librechat.yaml"
@@ -68,6 +68,91 @@ def _mcp_servers(plan: Plan) -> dict[str, Any]:
     return servers
 
 
+SAFE_SEARCH = {SafeSearch.OFF: 0, SafeSearch.MODERATE: 1, SafeSearch.STRICT: 2}
+
+
+def _web_search(plan: Plan) -> dict[str, Any] | None:
+    """Search (SearXNG), scraper (Firecrawl) and reranker for whatever is enabled; URLs and keys as ${ENV}.
+
+    With only one of the two enabled, LibreChat asks users for the missing provider's key in its UI.
+    """
+    if plan.searxng is None and plan.firecrawl is None:
+        return None
+    reranker = plan.spec.librechat.web_search.reranker.type
+    block: dict[str, Any] = {"rerankerType": reranker.value, "allowedAddresses": plan.web_search_addresses()}
+    if plan.searxng:
+        block |= {
+            "searchProvider": "searxng",
+            "searxngInstanceUrl": "${SEARXNG_INSTANCE_URL}",
+            # The schema's own form: a comma-separated string (a list is transformed into one).
+            "searxngSearchOptions": {"engines": ",".join(plan.spec.searxng.engines)},
+            "safeSearch": SAFE_SEARCH[plan.spec.searxng.safe_search],
+        }
+    if plan.firecrawl:
+        block |= {
+            "scraperProvider": "firecrawl",
+            "firecrawlApiKey": "${FIRECRAWL_API_KEY}",
+            "firecrawlApiUrl": "${FIRECRAWL_API_URL}",
+        }
+    if reranker == RerankerType.JINA:
+        block["jinaApiKey"] = "${JINA_API_KEY}"
+    elif reranker == RerankerType.COHERE:
+        block["cohereApiKey"] = "${COHERE_API_KEY}"
+    return block
+
+
+def _speech_provider(speech: Speech, key_env: str) -> dict[str, Any]:
+    provider: dict[str, Any] = {"apiKey": f"${{{key_env}}}", "model": speech.model}
+    if speech.url:
+        provider["url"] = speech.url  # LibreChat uses it verbatim: the full endpoint path
+    if speech.voices:
+        provider["voices"] = list(speech.voices)
+    return provider
+
+
+def _speech(plan: Plan) -> dict[str, Any] | None:
+    """Exactly one provider per direction, from the implementation the spec selects."""
+    if plan.stt is None and plan.tts is None:
+        return None
+    speech: dict[str, Any] = {}
+    tab: dict[str, Any] = {}
+    if plan.stt:
+        speech["stt"] = {"openai": _speech_provider(plan.stt, "STT_API_KEY")}
+        if plan.stt.allowed_address:
+            speech["stt"]["allowedAddresses"] = [plan.stt.allowed_address]
+        tab["speechToText"] = {"engineSTT": "external"}
+        if plan.stt.language:
+            tab["speechToText"]["languageSTT"] = plan.stt.language
+    if plan.tts:
+        speech["tts"] = {"openai": _speech_provider(plan.tts, "TTS_API_KEY")}
+        if plan.tts.allowed_address:
+            speech["tts"]["allowedAddresses"] = [plan.tts.allowed_address]
+        tab["textToSpeech"] = {"engineTTS": "external", "voice": plan.tts.voices[0]}
+        if plan.tts.language:
+            tab["textToSpeech"]["languageTTS"] = plan.tts.language
+    speech["speechTab"] = tab
+    return speech
+
+
+def _custom_endpoints(plan: Plan) -> list[dict[str, Any]]:
+    endpoints = []
+    for model in plan.model_endpoints():
+        entry: dict[str, Any] = {
+            "name": model.name,
+            # Ollama ignores the key but LibreChat requires one.
+            "apiKey": f"${{{model.api_key_env}}}" if model.api_key_env else "ollama",
+            "baseURL": model.base_url,
+            "models": {"default": list(model.models), "fetch": True},
+            "titleConvo": True,
+            "titleModel": "current_model",
+            "modelDisplayLabel": model.name,
+        }
+        if model.name == "vLLM":
+            entry["titleMessageRole"] = "user"  # some local models reject a system role
+        endpoints.append(entry)
+    return endpoints
+
+
 def librechat_config(plan: Plan) -> dict[str, Any]:
     """The librechat.yaml document: only keys the pinned image's strict schema accepts."""
     auth = plan.spec.librechat.authentication
@@ -84,6 +169,18 @@ def librechat_config(plan: Plan) -> dict[str, Any]:
     if auth.allowed_domains:
         registration["allowedDomains"] = list(auth.allowed_domains)
     config["registration"] = registration
+    web_search = _web_search(plan)
+    if web_search:
+        config["webSearch"] = web_search
+    speech = _speech(plan)
+    if speech:
+        config["speech"] = speech
+    custom = _custom_endpoints(plan)
+    if custom:
+        config["endpoints"] = {
+            "custom": custom,
+            "allowedAddresses": sorted(m.endpoint.host_port for m in plan.model_endpoints()),
+        }
     mcp = _mcp_servers(plan)
     if mcp:
         config["mcpServers"] = mcp
@@ -125,6 +222,10 @@ def config_env(plan: Plan) -> dict[str, Any]:
             "NO_INDEX": "true",
         }
     )
+    if plan.searxng:
+        env["SEARXNG_INSTANCE_URL"] = plan.searxng.url
+    if plan.firecrawl:
+        env["FIRECRAWL_API_URL"] = plan.firecrawl.url  # no /v1 or /v2: the client appends the version
     if spec.openai.enabled:
         env["OPENAI_MODELS"] = ",".join(spec.openai.models)
     if spec.anthropic.enabled:
@@ -153,6 +254,11 @@ def secret_env(ctx: Context) -> dict[str, str]:
     env = {key: value for (name, key), value in ctx.secrets.generated.items() if name == plan.librechat_env_secret}
     for entry in plan.env_from_secrets:
         env[entry.env] = entry.prefix + ctx.secrets.referenced[(entry.ref.name, entry.ref.key)]
+    if plan.speaches is not None:
+        speaches_key = ctx.secrets.get(plan.speaches_secret, "api-key")
+        for speech, env_name in ((plan.stt, "STT_API_KEY"), (plan.tts, "TTS_API_KEY")):
+            if speech and speech.implementation == SpeechImplementation.SPEACHES:
+                env[env_name] = speaches_key
     if plan.mongodb is not None:
         env["MONGO_URI"] = mongodb_uri(ctx)
     env["REDIS_URI"] = redis_uri(ctx)

@@ -1,0 +1,163 @@
+"""Self-hosted model servers: Ollama and vLLM, each registered in LibreChat as a custom endpoint."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from function import k8s
+from function.resources import DEPLOYMENT_AVAILABLE, Composed, kubernetes_object
+from function.services import Context
+from function.versions import OLLAMA_IMAGE, VLLM_IMAGE
+
+OLLAMA_UID = 1000
+OLLAMA_CPU_RESOURCES = {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"memory": "16Gi"}}
+OLLAMA_GPU_RESOURCES = {"requests": {"cpu": "1", "memory": "8Gi"}, "limits": {"memory": "16Gi"}}
+VLLM_RESOURCES = {"requests": {"cpu": "4", "memory": "16Gi"}, "limits": {"memory": "32Gi"}}
+
+
+def _ollama(ctx: Context) -> list[Composed]:
+    plan = ctx.plan
+    assert plan.ollama is not None
+    ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.ollama
+    endpoint = plan.ollama.endpoint
+    name = endpoint.service
+    gpu_limits, gpu_pod = k8s.gpu_pod_settings(spec.gpu)
+    resources = k8s.resources(spec.resources, OLLAMA_GPU_RESOURCES if spec.gpu else OLLAMA_CPU_RESOURCES)
+    if gpu_limits:
+        resources.setdefault("limits", {}).update(gpu_limits)
+    pulls = " && ".join(f"ollama pull {shlex.quote(model)}" for model in spec.models)
+    # Pull the models once the server answers, as the upstream chart does in its postStart hook.
+    pull = f"for i in $(seq 1 90); do ollama list >/dev/null 2>&1 && break; sleep 2; done; {pulls}"
+    container: dict[str, Any] = {
+        "name": "ollama",
+        "image": OLLAMA_IMAGE.reference,
+        "ports": [{"name": "http", "containerPort": endpoint.port}],
+        "env": [
+            {"name": "OLLAMA_HOST", "value": f"0.0.0.0:{endpoint.port}"},
+            {"name": "OLLAMA_MODELS", "value": "/models"},
+            {"name": "HOME", "value": "/home/ollama"},
+            {"name": "OLLAMA_KEEP_ALIVE", "value": "-1"},
+        ],
+        "resources": resources,
+        "volumeMounts": [{"name": "models", "mountPath": "/models"}, {"name": "home", "mountPath": "/home/ollama"}],
+        "lifecycle": {"postStart": {"exec": {"command": ["/bin/sh", "-c", pull]}}},
+        "readinessProbe": {"httpGet": {"path": "/", "port": endpoint.port}, "periodSeconds": 10},
+        "livenessProbe": {
+            "httpGet": {"path": "/", "port": endpoint.port},
+            "initialDelaySeconds": 60,
+            "periodSeconds": 30,
+        },
+    }
+    volumes = [{"name": "models", "persistentVolumeClaim": {"claimName": name}}, {"name": "home", "emptyDir": {}}]
+    return [
+        kubernetes_object(
+            plan, "ollama-pvc", "ollama", k8s.pvc(name, ns, ws, "ollama", spec.storage, "50Gi"), holds_data=True
+        ),
+        kubernetes_object(
+            plan,
+            "ollama-deployment",
+            "ollama",
+            k8s.deployment(
+                name=name,
+                namespace=ns,
+                workspace=ws,
+                component="ollama",
+                container=container,
+                run_as_user=OLLAMA_UID,
+                volumes=volumes,
+                pod=gpu_pod,
+            ),
+            ready_when=DEPLOYMENT_AVAILABLE,
+        ),
+        kubernetes_object(plan, "ollama-service", "ollama", k8s.service(name, ns, ws, "ollama", endpoint.port)),
+    ]
+
+
+def _vllm(ctx: Context) -> list[Composed]:
+    plan = ctx.plan
+    assert plan.vllm is not None and plan.spec.vllm is not None
+    ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.vllm
+    endpoint = plan.vllm.endpoint
+    name = endpoint.service
+    gpu_limits, gpu_pod = k8s.gpu_pod_settings(spec.gpu)
+    resources = k8s.resources(spec.resources, VLLM_RESOURCES)
+    resources.setdefault("limits", {}).update(gpu_limits)
+    args = [
+        spec.model,
+        "--served-model-name",
+        plan.vllm.models[0],
+        "--port",
+        str(endpoint.port),
+        "--tensor-parallel-size",
+        str(spec.gpu.count),
+    ]
+    if spec.max_model_len:
+        args += ["--max-model-len", str(spec.max_model_len)]
+    key = spec.api_key_secret_ref
+    env: list[dict[str, Any]] = [
+        # vLLM requires this key on every request; LibreChat sends the same value.
+        k8s.secret_env("VLLM_API_KEY", key.name, key.key)
+        if key
+        else k8s.secret_env("VLLM_API_KEY", plan.librechat_env_secret, "VLLM_API_KEY"),
+        {"name": "HF_HOME", "value": "/root/.cache/huggingface"},
+    ]
+    if spec.hf_token_secret_ref:
+        env.append(k8s.secret_env("HF_TOKEN", spec.hf_token_secret_ref.name, spec.hf_token_secret_ref.key))
+    container: dict[str, Any] = {
+        "name": "vllm",
+        "image": VLLM_IMAGE.reference,
+        "command": ["vllm", "serve"],
+        "args": args,
+        "ports": [{"name": "http", "containerPort": endpoint.port}],
+        "env": env,
+        "resources": resources,
+        "volumeMounts": [
+            {"name": "models", "mountPath": "/root/.cache/huggingface"},
+            {"name": "shm", "mountPath": "/dev/shm"},
+        ],
+        # Downloading and loading a model takes minutes: allow up to an hour before liveness applies.
+        "startupProbe": {
+            "httpGet": {"path": "/health", "port": endpoint.port},
+            "periodSeconds": 10,
+            "failureThreshold": 360,
+        },
+        "readinessProbe": {"httpGet": {"path": "/health", "port": endpoint.port}, "periodSeconds": 10},
+        "livenessProbe": {"httpGet": {"path": "/health", "port": endpoint.port}, "periodSeconds": 30},
+    }
+    volumes = [
+        {"name": "models", "persistentVolumeClaim": {"claimName": name}},
+        {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}},
+    ]
+    return [
+        kubernetes_object(
+            plan, "vllm-pvc", "vllm", k8s.pvc(name, ns, ws, "vllm", spec.storage, "100Gi"), holds_data=True
+        ),
+        kubernetes_object(
+            plan,
+            "vllm-deployment",
+            "vllm",
+            # The vLLM image runs as root and writes its cache under /root.
+            k8s.deployment(
+                name=name,
+                namespace=ns,
+                workspace=ws,
+                component="vllm",
+                container=container,
+                run_as_user=None,
+                volumes=volumes,
+                pod=gpu_pod,
+            ),
+            ready_when=DEPLOYMENT_AVAILABLE,
+        ),
+        kubernetes_object(plan, "vllm-service", "vllm", k8s.service(name, ns, ws, "vllm", endpoint.port)),
+    ]
+
+
+def compose(ctx: Context) -> list[Composed]:
+    out: list[Composed] = []
+    if ctx.plan.ollama is not None:
+        out += _ollama(ctx)
+    if ctx.plan.vllm is not None:
+        out += _vllm(ctx)
+    return out
