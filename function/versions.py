@@ -42,8 +42,8 @@ VALKEY_IMAGE = Image("docker.io", "valkey/valkey", "9-alpine")
 
 # SearXNG publishes CalVer tags (services-integration.md section 5).
 SEARXNG_IMAGE = Image("docker.io", "searxng/searxng", "2026.3.25-541c6c3cb")
-# Firecrawl publishes only these references (its docker-compose.yaml); pin digests through the Composition
-# input's imageOverrides where the platform requires immutable images.
+# Firecrawl publishes only these references (its docker-compose.yaml names no versions). Platforms that need
+# immutable images mirror them and pin by digest.
 FIRECRAWL_IMAGE = Image("ghcr.io", "firecrawl/firecrawl", "latest")
 FIRECRAWL_PLAYWRIGHT_IMAGE = Image("ghcr.io", "firecrawl/playwright-service", "latest")
 FIRECRAWL_POSTGRES_IMAGE = Image("ghcr.io", "firecrawl/nuq-postgres", "latest")
