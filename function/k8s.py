@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from function.spec import GPU, Resources, Storage
+from function.spec import GPU, AccessMode, Resources, Storage
 
 PART_OF = "aiworkspace"
 
@@ -75,6 +75,11 @@ def restricted_container_security() -> dict[str, Any]:
         "capabilities": {"drop": ["ALL"]},
         "runAsNonRoot": True,
     }
+
+
+def shared(storage: Storage) -> bool:
+    """Whether several pods may mount the volume (and so roll instead of being replaced)."""
+    return storage.access_mode is AccessMode.READ_WRITE_MANY
 
 
 def gpu_pod_settings(gpu: GPU | None) -> tuple[dict[str, str], dict[str, Any]]:

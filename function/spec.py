@@ -595,8 +595,20 @@ class SpeachesTTS(Model):
     language: str | None = Field(default=None, description="Language of speech, e.g. en-US.")
 
 
+def _shared_volume_rule(field: str) -> Rule:
+    """Several pods of a service share its volume, so they need ReadWriteMany."""
+    return Rule(
+        cel="self.replicas == 1 || self.storage.accessMode == 'ReadWriteMany'",
+        message=f"spec.{field}.replicas: more than one replica shares the model volume; set "
+        f"spec.{field}.storage.accessMode: ReadWriteMany or keep replicas: 1",
+        check=lambda m: m.replicas == 1 or m.storage.access_mode == AccessMode.READ_WRITE_MANY,
+    )
+
+
 class Speaches(Service):
     """Speaches: faster-whisper speech-to-text and Kokoro text-to-speech, models cached on a volume."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (_shared_volume_rule("speaches"),)
 
     stt: SpeachesSTT = section(SpeachesSTT, "Speech-to-text model.")
     tts: SpeachesTTS = section(SpeachesTTS, "Text-to-speech voices.")
@@ -606,6 +618,8 @@ class Speaches(Service):
 
 class Ollama(Service):
     """Ollama, registered in LibreChat as a custom endpoint."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (_shared_volume_rule("ollama"),)
 
     models: list[str] = Field(
         default_factory=lambda: ["llama3.2"],
@@ -620,6 +634,8 @@ class Ollama(Service):
 
 class VLLM(Service):
     """vLLM serving one model, registered in LibreChat as a custom endpoint."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (_shared_volume_rule("vllm"),)
 
     model: str = Field(description="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct.", min_length=1)
     served_model_name: str | None = Field(default=None, description="Name clients use; the model id when unset.")

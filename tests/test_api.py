@@ -120,6 +120,41 @@ RULE_CASES = [
         "spec.librechat.replicas: more than one replica must share uploaded files",
     ),
     RuleCase(
+        "Speaches as STT while Speaches is disabled is refused.",
+        {"librechat.stt": {"implementation": "speaches"}},
+        "spec.librechat.stt.implementation: speaches is selected but spec.speaches.enabled is false",
+    ),
+    RuleCase(
+        "Speaches as TTS while Speaches is disabled is refused.",
+        {"librechat.tts": {"implementation": "speaches"}},
+        "spec.librechat.tts.implementation: speaches is selected but spec.speaches.enabled is false",
+    ),
+    RuleCase(
+        "OpenAI as STT while OpenAI is disabled is refused.",
+        {"librechat.stt": {"implementation": "openai"}},
+        "spec.librechat.stt.implementation: openai is selected but spec.openai.enabled is false",
+    ),
+    RuleCase(
+        "OpenAI as TTS while OpenAI is disabled is refused.",
+        {"librechat.tts": {"implementation": "openai"}},
+        "spec.librechat.tts.implementation: openai is selected but spec.openai.enabled is false",
+    ),
+    RuleCase(
+        "Firecrawl with no LLM key anywhere is refused.",
+        {"firecrawl": {"enabled": True}},
+        "spec.firecrawl.provider.apiKeySecretRef: Firecrawl's openai provider",
+    ),
+    RuleCase(
+        "A Jina reranker without a key is refused.",
+        {"librechat.webSearch": {"reranker": {"type": "jina"}}},
+        "spec.librechat.webSearch.reranker.apiKeySecretRef",
+    ),
+    RuleCase(
+        "Several Ollama pods need a shared model volume.",
+        {"ollama": {"enabled": True, "replicas": 2}},
+        "spec.ollama.replicas: more than one replica shares",
+    ),
+    RuleCase(
         "MCP server names must be unique.",
         {
             "librechat.mcpServers": [
@@ -187,6 +222,26 @@ def test_rules_at_admission(tools: xp.Tools) -> None:
             result = by_name[f"rule-{i}-{kind}"]
             messages = " ".join(e["message"] for e in result.get("errors") or [])
             assert result["status"] == "invalid" and case.message in messages, f"{case.reason} ({kind}): {result}"
+
+
+def test_voices_must_match_their_engine(tools: xp.Tools) -> None:
+    """An OpenAI voice under Speaches, or a Kokoro voice under OpenAI, is refused at admission and in the function."""
+    bad = [
+        {
+            "librechat": {"domain": "c.example.com", "ingress": {"enabled": False}},
+            "speaches": {"enabled": True, "tts": {"voices": ["nova"]}},
+        },
+        {
+            "librechat": {"domain": "c.example.com", "ingress": {"enabled": False}},
+            "openai": {"tts": {"voice": "af_heart"}},
+        },
+    ]
+    docs = [namespaced_xr(spec, name=f"voice-{i}") for i, spec in enumerate(bad)]
+    report = xp.validate(yaml.safe_dump_all(docs), tool=tools)
+    assert report["summary"]["invalid"] == 2, report  # type: ignore[index]
+    for spec in bad:
+        with pytest.raises(SpecError):
+            parse_spec(spec)
 
 
 def test_valid_examples_pass_admission(tools: xp.Tools) -> None:
