@@ -1,7 +1,9 @@
 """SearXNG, LibreChat's search provider: a generated settings.yml with JSON output and privacy defaults.
 
 The secret key never enters the ConfigMap: SearXNG reads it from SEARXNG_SECRET (a generated Secret).
-The limiter stays off (an internal instance that only LibreChat calls), so SearXNG needs no Valkey of its own.
+Its cache is the workspace's Valkey (database 1, LibreChat uses 0), reached through SEARXNG_VALKEY_URL from
+the same Secret because the URL carries the password. The limiter stays off: the instance is internal and
+only LibreChat calls it, and the limiter would bot-block those requests.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def compose(ctx: Context) -> list[Composed]:
     name = plan.searxng.service
     text = yaml.safe_dump(settings(ctx), sort_keys=True)
     values = {key: value for (sec, key), value in ctx.secrets.generated.items() if sec == plan.searxng_secret}
+    valkey_password = ctx.secrets.get(plan.datastore_secret, "redis-password")
+    values["SEARXNG_VALKEY_URL"] = f"valkey://:{valkey_password}@{plan.redis.host_port}/1"
     config_name = f"{name}-settings"
     container = {
         "name": "searxng",
@@ -58,6 +62,7 @@ def compose(ctx: Context) -> list[Composed]:
         "ports": [{"name": "http", "containerPort": plan.searxng.port}],
         "env": [
             k8s.secret_env("SEARXNG_SECRET", plan.searxng_secret, "SEARXNG_SECRET"),
+            k8s.secret_env("SEARXNG_VALKEY_URL", plan.searxng_secret, "SEARXNG_VALKEY_URL"),
             {"name": "GRANIAN_HOST", "value": "0.0.0.0"},  # "::" fails on nodes without IPv6
             {"name": "FORCE_OWNERSHIP", "value": "false"},
         ],
