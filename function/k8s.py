@@ -56,19 +56,6 @@ def pvc(
     }
 
 
-def service(name: str, namespace: str, workspace: str, component: str, port: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels(workspace, component)},
-        "spec": {
-            "type": "ClusterIP",
-            "selector": selector(workspace, component),
-            "ports": [{"name": component, "port": port, "targetPort": port, "protocol": "TCP"}],
-        },
-    }
-
-
 def restricted_container_security() -> dict[str, Any]:
     return {
         "allowPrivilegeEscalation": False,

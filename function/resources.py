@@ -155,3 +155,39 @@ def config_map(plan: Plan, key: str, component: str, *, name: str, data: dict[st
         return kubernetes_object(plan, key, component, manifest)
     manifest["metadata"].update(_metadata(component, False))
     return Composed(key, manifest, component)
+
+
+def workload(
+    plan: Plan,
+    key: str,
+    component: str,
+    *,
+    deployment: dict[str, Any],
+    port: int,
+    pvc: dict[str, Any] | None = None,
+) -> list[Composed]:
+    """A service's volume (if any), Deployment and Service, keyed <key>-pvc, <key>-deployment, <key>-service.
+
+    The Service takes the Deployment's name and selects its pods; the volume is protected as data.
+    """
+    name = deployment["metadata"]["name"]
+    namespace = deployment["metadata"]["namespace"]
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace, "labels": deployment["metadata"]["labels"]},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [
+                {"name": selector["app.kubernetes.io/name"], "port": port, "targetPort": port, "protocol": "TCP"}
+            ],
+        },
+    }
+    out = []
+    if pvc is not None:
+        out.append(kubernetes_object(plan, f"{key}-pvc", component, pvc, holds_data=True))
+    out.append(kubernetes_object(plan, f"{key}-deployment", component, deployment, ready_when=DEPLOYMENT_AVAILABLE))
+    out.append(kubernetes_object(plan, f"{key}-service", component, service))
+    return out

@@ -655,41 +655,33 @@ class DataDeletionPolicy(StrEnum):
     DELETE = "Delete"
 
 
+def _speech_rule(direction: str, implementation: SpeechImplementation) -> Rule:
+    """spec.librechat.<direction> may select an implementation only while that service is enabled."""
+    service = "speaches" if implementation == SpeechImplementation.SPEACHES else "openai"
+    other = "openai" if service == "speaches" else "speaches"
+    fix = "enable Speaches" if service == "speaches" else "enable OpenAI (with its API key)"
+
+    def check(m: AIWorkspaceSpec) -> bool:
+        selected = getattr(m.librechat, direction)
+        return selected is None or selected.implementation != implementation or getattr(m, service).enabled
+
+    return Rule(
+        cel=f"!has(self.librechat.{direction}) || self.librechat.{direction}.implementation != '{implementation.value}'"
+        f" || self.{service}.enabled",
+        message=f"spec.librechat.{direction}.implementation: {implementation.value} is selected but "
+        f"spec.{service}.enabled is false; {fix} or select {other}",
+        check=check,
+    )
+
+
 class AIWorkspaceSpec(Model):
     """A team's AI workspace: LibreChat with its datastores, wired to the model providers."""
 
     rules: ClassVar[tuple[Rule, ...]] = (
-        Rule(
-            cel="!has(self.librechat.stt) || self.librechat.stt.implementation != 'speaches' || self.speaches.enabled",
-            message="spec.librechat.stt.implementation: speaches is selected but spec.speaches.enabled is false; "
-            "enable Speaches or select openai",
-            check=lambda m: m.librechat.stt is None
-            or m.librechat.stt.implementation != SpeechImplementation.SPEACHES
-            or m.speaches.enabled,
-        ),
-        Rule(
-            cel="!has(self.librechat.tts) || self.librechat.tts.implementation != 'speaches' || self.speaches.enabled",
-            message="spec.librechat.tts.implementation: speaches is selected but spec.speaches.enabled is false; "
-            "enable Speaches or select openai",
-            check=lambda m: m.librechat.tts is None
-            or m.librechat.tts.implementation != SpeechImplementation.SPEACHES
-            or m.speaches.enabled,
-        ),
-        Rule(
-            cel="!has(self.librechat.stt) || self.librechat.stt.implementation != 'openai' || self.openai.enabled",
-            message="spec.librechat.stt.implementation: openai is selected but spec.openai.enabled is false; "
-            "enable OpenAI (with its API key) or select speaches",
-            check=lambda m: m.librechat.stt is None
-            or m.librechat.stt.implementation != SpeechImplementation.OPENAI
-            or m.openai.enabled,
-        ),
-        Rule(
-            cel="!has(self.librechat.tts) || self.librechat.tts.implementation != 'openai' || self.openai.enabled",
-            message="spec.librechat.tts.implementation: openai is selected but spec.openai.enabled is false; "
-            "enable OpenAI (with its API key) or select speaches",
-            check=lambda m: m.librechat.tts is None
-            or m.librechat.tts.implementation != SpeechImplementation.OPENAI
-            or m.openai.enabled,
+        *(
+            _speech_rule(direction, implementation)
+            for direction in ("stt", "tts")
+            for implementation in SpeechImplementation
         ),
         Rule(
             cel="!self.firecrawl.enabled || has(self.firecrawl.provider.apiKeySecretRef) || self.openai.enabled",

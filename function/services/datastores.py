@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from function import k8s
-from function.resources import DEPLOYMENT_AVAILABLE, Composed, kubernetes_object, secret
+from function.resources import Composed, secret, workload
 from function.services import Context
 from function.versions import MEILISEARCH_IMAGE, MONGODB_IMAGE, VALKEY_IMAGE
 
@@ -72,31 +72,22 @@ def _mongodb(ctx: Context) -> list[Composed]:
             "periodSeconds": 20,
         },
     }
-    return [
-        kubernetes_object(
-            plan,
-            "mongodb-pvc",
-            "mongodb",
-            k8s.pvc(name, ns, ws, "mongodb", spec.storage, "8Gi"),
-            holds_data=True,
+    return workload(
+        plan,
+        "mongodb",
+        "mongodb",
+        port=plan.mongodb.port,
+        pvc=k8s.pvc(name, ns, ws, "mongodb", spec.storage, "8Gi"),
+        deployment=k8s.deployment(
+            name=name,
+            namespace=ns,
+            workspace=ws,
+            component="mongodb",
+            container=container,
+            run_as_user=999,
+            volumes=_volume(name),
         ),
-        kubernetes_object(
-            plan,
-            "mongodb-deployment",
-            "mongodb",
-            k8s.deployment(
-                name=name,
-                namespace=ns,
-                workspace=ws,
-                component="mongodb",
-                container=container,
-                run_as_user=999,
-                volumes=_volume(name),
-            ),
-            ready_when=DEPLOYMENT_AVAILABLE,
-        ),
-        kubernetes_object(plan, "mongodb-service", "mongodb", k8s.service(name, ns, ws, "mongodb", plan.mongodb.port)),
-    ]
+    )
 
 
 def _meilisearch(ctx: Context) -> list[Composed]:
@@ -125,36 +116,22 @@ def _meilisearch(ctx: Context) -> list[Composed]:
             "periodSeconds": 20,
         },
     }
-    return [
-        kubernetes_object(
-            plan,
-            "meilisearch-pvc",
-            "meilisearch",
-            k8s.pvc(name, ns, ws, "meilisearch", spec.storage, "5Gi"),
-            holds_data=True,
+    return workload(
+        plan,
+        "meilisearch",
+        "meilisearch",
+        port=plan.meilisearch.port,
+        pvc=k8s.pvc(name, ns, ws, "meilisearch", spec.storage, "5Gi"),
+        deployment=k8s.deployment(
+            name=name,
+            namespace=ns,
+            workspace=ws,
+            component="meilisearch",
+            container=container,
+            run_as_user=1000,
+            volumes=_volume(name),
         ),
-        kubernetes_object(
-            plan,
-            "meilisearch-deployment",
-            "meilisearch",
-            k8s.deployment(
-                name=name,
-                namespace=ns,
-                workspace=ws,
-                component="meilisearch",
-                container=container,
-                run_as_user=1000,
-                volumes=_volume(name),
-            ),
-            ready_when=DEPLOYMENT_AVAILABLE,
-        ),
-        kubernetes_object(
-            plan,
-            "meilisearch-service",
-            "meilisearch",
-            k8s.service(name, ns, ws, "meilisearch", plan.meilisearch.port),
-        ),
-    ]
+    )
 
 
 def _redis(ctx: Context) -> list[Composed]:
@@ -187,27 +164,22 @@ def _redis(ctx: Context) -> list[Composed]:
             "periodSeconds": 20,
         },
     }
-    return [
-        kubernetes_object(
-            plan, "redis-pvc", "redis", k8s.pvc(name, ns, ws, "redis", spec.storage, "1Gi"), holds_data=True
+    return workload(
+        plan,
+        "redis",
+        "redis",
+        port=plan.redis.port,
+        pvc=k8s.pvc(name, ns, ws, "redis", spec.storage, "1Gi"),
+        deployment=k8s.deployment(
+            name=name,
+            namespace=ns,
+            workspace=ws,
+            component="redis",
+            container=container,
+            run_as_user=999,
+            volumes=_volume(name),
         ),
-        kubernetes_object(
-            plan,
-            "redis-deployment",
-            "redis",
-            k8s.deployment(
-                name=name,
-                namespace=ns,
-                workspace=ws,
-                component="redis",
-                container=container,
-                run_as_user=999,
-                volumes=_volume(name),
-            ),
-            ready_when=DEPLOYMENT_AVAILABLE,
-        ),
-        kubernetes_object(plan, "redis-service", "redis", k8s.service(name, ns, ws, "redis", plan.redis.port)),
-    ]
+    )
 
 
 def compose(ctx: Context) -> list[Composed]:

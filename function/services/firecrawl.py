@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from function import k8s
-from function.resources import DEPLOYMENT_AVAILABLE, Composed, kubernetes_object, secret
+from function.resources import DEPLOYMENT_AVAILABLE, Composed, kubernetes_object, secret, workload
 from function.services import Context
 from function.versions import (
     FIRECRAWL_IMAGE,
@@ -157,15 +157,7 @@ def compose(ctx: Context) -> list[Composed]:
         "initialDelaySeconds": 30,
         "periodSeconds": 20,
     }
-    out += [
-        kubernetes_object(plan, "firecrawl-api-deployment", "firecrawl", api, ready_when=DEPLOYMENT_AVAILABLE),
-        kubernetes_object(
-            plan,
-            "firecrawl-api-service",
-            "firecrawl",
-            k8s.service(plan.firecrawl.service, ns, ws, "firecrawl-api", plan.firecrawl.port),
-        ),
-    ]
+    out += workload(plan, "firecrawl-api", "firecrawl", port=plan.firecrawl.port, deployment=api)
     for component, script, port_env, port, health, group in PROCESSES:
         replicas = 1 if component == "firecrawl-extract-worker" else spec.workers
         deployment = _process(ctx, component, script, port_env, port, health, group, replicas, worker_resources)
@@ -189,30 +181,22 @@ def compose(ctx: Context) -> list[Composed]:
             "periodSeconds": 20,
         },
     }
-    out += [
-        kubernetes_object(
-            plan,
-            "firecrawl-playwright-deployment",
-            "firecrawl",
-            k8s.deployment(
-                name=playwright.service,
-                namespace=ns,
-                workspace=ws,
-                component="firecrawl-playwright",
-                container=pw_container,
-                run_as_user=None,
-                volumes=[{"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}}],
-                stateless=True,
-            ),
-            ready_when=DEPLOYMENT_AVAILABLE,
+    out += workload(
+        plan,
+        "firecrawl-playwright",
+        "firecrawl",
+        port=playwright.port,
+        deployment=k8s.deployment(
+            name=playwright.service,
+            namespace=ns,
+            workspace=ws,
+            component="firecrawl-playwright",
+            container=pw_container,
+            run_as_user=None,
+            volumes=[{"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}}],
+            stateless=True,
         ),
-        kubernetes_object(
-            plan,
-            "firecrawl-playwright-service",
-            "firecrawl",
-            k8s.service(playwright.service, ns, ws, "firecrawl-playwright", playwright.port),
-        ),
-    ]
+    )
 
     # Firecrawl's queue database.
     pg = plan.firecrawl_postgres
@@ -231,36 +215,22 @@ def compose(ctx: Context) -> list[Composed]:
         "readinessProbe": {"exec": {"command": ["pg_isready", "-U", POSTGRES_USER]}, "periodSeconds": 10},
         "livenessProbe": {"tcpSocket": {"port": pg.port}, "initialDelaySeconds": 30, "periodSeconds": 20},
     }
-    out += [
-        kubernetes_object(
-            plan,
-            "firecrawl-postgres-pvc",
-            "firecrawl",
-            k8s.pvc(pg.service, ns, ws, "firecrawl-postgres", spec.storage, "10Gi"),
-            holds_data=True,
+    out += workload(
+        plan,
+        "firecrawl-postgres",
+        "firecrawl",
+        port=pg.port,
+        pvc=k8s.pvc(pg.service, ns, ws, "firecrawl-postgres", spec.storage, "10Gi"),
+        deployment=k8s.deployment(
+            name=pg.service,
+            namespace=ns,
+            workspace=ws,
+            component="firecrawl-postgres",
+            container=pg_container,
+            run_as_user=999,
+            volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": pg.service}}],
         ),
-        kubernetes_object(
-            plan,
-            "firecrawl-postgres-deployment",
-            "firecrawl",
-            k8s.deployment(
-                name=pg.service,
-                namespace=ns,
-                workspace=ws,
-                component="firecrawl-postgres",
-                container=pg_container,
-                run_as_user=999,
-                volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": pg.service}}],
-            ),
-            ready_when=DEPLOYMENT_AVAILABLE,
-        ),
-        kubernetes_object(
-            plan,
-            "firecrawl-postgres-service",
-            "firecrawl",
-            k8s.service(pg.service, ns, ws, "firecrawl-postgres", pg.port),
-        ),
-    ]
+    )
 
     # Firecrawl's own Redis (queues and rate limits).
     redis = plan.firecrawl_redis
@@ -276,34 +246,21 @@ def compose(ctx: Context) -> list[Composed]:
         "readinessProbe": {"tcpSocket": {"port": redis.port}, "periodSeconds": 10},
         "livenessProbe": {"tcpSocket": {"port": redis.port}, "initialDelaySeconds": 10, "periodSeconds": 20},
     }
-    out += [
-        kubernetes_object(
-            plan,
-            "firecrawl-redis-pvc",
-            "firecrawl",
-            k8s.pvc(redis.service, ns, ws, "firecrawl-redis", spec.storage.model_copy(update={"size": None}), "1Gi"),
-            holds_data=True,
+    redis_storage = spec.storage.model_copy(update={"size": None})  # Redis keeps its own 1Gi default
+    out += workload(
+        plan,
+        "firecrawl-redis",
+        "firecrawl",
+        port=redis.port,
+        pvc=k8s.pvc(redis.service, ns, ws, "firecrawl-redis", redis_storage, "1Gi"),
+        deployment=k8s.deployment(
+            name=redis.service,
+            namespace=ns,
+            workspace=ws,
+            component="firecrawl-redis",
+            container=redis_container,
+            run_as_user=999,
+            volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": redis.service}}],
         ),
-        kubernetes_object(
-            plan,
-            "firecrawl-redis-deployment",
-            "firecrawl",
-            k8s.deployment(
-                name=redis.service,
-                namespace=ns,
-                workspace=ws,
-                component="firecrawl-redis",
-                container=redis_container,
-                run_as_user=999,
-                volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": redis.service}}],
-            ),
-            ready_when=DEPLOYMENT_AVAILABLE,
-        ),
-        kubernetes_object(
-            plan,
-            "firecrawl-redis-service",
-            "firecrawl",
-            k8s.service(redis.service, ns, ws, "firecrawl-redis", redis.port),
-        ),
-    ]
+    )
     return out

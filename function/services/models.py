@@ -6,7 +6,7 @@ import shlex
 from typing import Any
 
 from function import k8s
-from function.resources import DEPLOYMENT_AVAILABLE, Composed, kubernetes_object
+from function.resources import Composed, workload
 from function.services import Context
 from function.versions import OLLAMA_IMAGE, VLLM_IMAGE
 
@@ -50,28 +50,25 @@ def _ollama(ctx: Context) -> list[Composed]:
         },
     }
     volumes = [{"name": "models", "persistentVolumeClaim": {"claimName": name}}, {"name": "home", "emptyDir": {}}]
-    return [
-        kubernetes_object(
-            plan, "ollama-pvc", "ollama", k8s.pvc(name, ns, ws, "ollama", spec.storage, "50Gi"), holds_data=True
+    return workload(
+        plan,
+        "ollama",
+        "ollama",
+        port=endpoint.port,
+        pvc=k8s.pvc(name, ns, ws, "ollama", spec.storage, "50Gi"),
+        deployment=k8s.deployment(
+            name=name,
+            namespace=ns,
+            workspace=ws,
+            component="ollama",
+            container=container,
+            run_as_user=OLLAMA_UID,
+            volumes=volumes,
+            pod=gpu_pod,
+            replicas=spec.replicas,
+            stateless=k8s.shared(spec.storage),
         ),
-        kubernetes_object(
-            plan,
-            "ollama-deployment",
-            "ollama",
-            k8s.deployment(
-                name=name,
-                namespace=ns,
-                workspace=ws,
-                component="ollama",
-                container=container,
-                run_as_user=OLLAMA_UID,
-                volumes=volumes,
-                pod=gpu_pod,
-            ),
-            ready_when=DEPLOYMENT_AVAILABLE,
-        ),
-        kubernetes_object(plan, "ollama-service", "ollama", k8s.service(name, ns, ws, "ollama", endpoint.port)),
-    ]
+    )
 
 
 def _vllm(ctx: Context) -> list[Composed]:
@@ -129,29 +126,26 @@ def _vllm(ctx: Context) -> list[Composed]:
         {"name": "models", "persistentVolumeClaim": {"claimName": name}},
         {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "8Gi"}},
     ]
-    return [
-        kubernetes_object(
-            plan, "vllm-pvc", "vllm", k8s.pvc(name, ns, ws, "vllm", spec.storage, "100Gi"), holds_data=True
+    # The vLLM image runs as root and writes its cache under /root.
+    return workload(
+        plan,
+        "vllm",
+        "vllm",
+        port=endpoint.port,
+        pvc=k8s.pvc(name, ns, ws, "vllm", spec.storage, "100Gi"),
+        deployment=k8s.deployment(
+            name=name,
+            namespace=ns,
+            workspace=ws,
+            component="vllm",
+            container=container,
+            run_as_user=None,
+            volumes=volumes,
+            pod=gpu_pod,
+            replicas=spec.replicas,
+            stateless=k8s.shared(spec.storage),
         ),
-        kubernetes_object(
-            plan,
-            "vllm-deployment",
-            "vllm",
-            # The vLLM image runs as root and writes its cache under /root.
-            k8s.deployment(
-                name=name,
-                namespace=ns,
-                workspace=ws,
-                component="vllm",
-                container=container,
-                run_as_user=None,
-                volumes=volumes,
-                pod=gpu_pod,
-            ),
-            ready_when=DEPLOYMENT_AVAILABLE,
-        ),
-        kubernetes_object(plan, "vllm-service", "vllm", k8s.service(name, ns, ws, "vllm", endpoint.port)),
-    ]
+    )
 
 
 def compose(ctx: Context) -> list[Composed]:

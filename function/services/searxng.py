@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from function import k8s
-from function.resources import DEPLOYMENT_AVAILABLE, Composed, config_map, kubernetes_object, secret
+from function.resources import Composed, config_map, secret, workload
 from function.services import Context
 from function.spec import SafeSearch
 from function.versions import SEARXNG_IMAGE
@@ -93,11 +93,12 @@ def compose(ctx: Context) -> list[Composed]:
     return [
         secret(plan, "searxng-secret", "searxng", name=plan.searxng_secret, values=values),
         config_map(plan, "searxng-settings", "searxng", name=config_name, data={SETTINGS_KEY: text}),
-        kubernetes_object(
+        *workload(
             plan,
-            "searxng-deployment",
             "searxng",
-            k8s.deployment(
+            "searxng",
+            port=plan.searxng.port,
+            deployment=k8s.deployment(
                 name=name,
                 namespace=ns,
                 workspace=ws,
@@ -109,7 +110,5 @@ def compose(ctx: Context) -> list[Composed]:
                 replicas=spec.replicas,
                 stateless=True,
             ),
-            ready_when=DEPLOYMENT_AVAILABLE,
         ),
-        kubernetes_object(plan, "searxng-service", "searxng", k8s.service(name, ns, ws, "searxng", plan.searxng.port)),
     ]

@@ -11,7 +11,7 @@ from typing import Any
 
 from function import k8s
 from function.plan import KOKORO_MODEL, speaches_stt_model
-from function.resources import DEPLOYMENT_AVAILABLE, Composed, kubernetes_object, secret
+from function.resources import Composed, secret, workload
 from function.services import Context
 from function.versions import SPEACHES_CPU_IMAGE, SPEACHES_CUDA_IMAGE
 
@@ -59,14 +59,13 @@ def compose(ctx: Context) -> list[Composed]:
     values = {key: value for (sec, key), value in ctx.secrets.generated.items() if sec == plan.speaches_secret}
     return [
         secret(plan, "speaches-secret", "speaches", name=plan.speaches_secret, values=values),
-        kubernetes_object(
-            plan, "speaches-pvc", "speaches", k8s.pvc(name, ns, ws, "speaches", spec.storage, "20Gi"), holds_data=True
-        ),
-        kubernetes_object(
+        *workload(
             plan,
-            "speaches-deployment",
             "speaches",
-            k8s.deployment(
+            "speaches",
+            port=plan.speaches.port,
+            pvc=k8s.pvc(name, ns, ws, "speaches", spec.storage, "20Gi"),
+            deployment=k8s.deployment(
                 name=name,
                 namespace=ns,
                 workspace=ws,
@@ -75,10 +74,8 @@ def compose(ctx: Context) -> list[Composed]:
                 run_as_user=SPEACHES_UID,
                 volumes=[{"name": "models", "persistentVolumeClaim": {"claimName": name}}],
                 pod=gpu_pod,
+                replicas=spec.replicas,
+                stateless=k8s.shared(spec.storage),
             ),
-            ready_when=DEPLOYMENT_AVAILABLE,
-        ),
-        kubernetes_object(
-            plan, "speaches-service", "speaches", k8s.service(name, ns, ws, "speaches", plan.speaches.port)
         ),
     ]
