@@ -12,7 +12,7 @@ from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import readiness
 from function.input import provider_configs
-from function.plan import Plan, build_plan, workspace_from_xr
+from function.plan import Plan, build_plan, integrations, workspace_from_xr
 from function.resources import COMPONENT_ANNOTATION, HOLDS_DATA_ANNOTATION, Composed
 from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, resolve
 from function.services import Context, SecretValues, datastores, firecrawl, librechat, models, searxng, speaches
@@ -153,6 +153,16 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
             entry["message"] = "; ".join(f"{key}: {why}" for key, ok, why in parts if not ok)
         statuses.append(entry)
     ready_count = sum(1 for s in statuses if s["ready"])
+    component_ready = {s["name"]: s["ready"] for s in statuses}
+    wired = [
+        {
+            "name": i.name,
+            "provider": i.provider,
+            "url": i.url,
+            "ready": all(component_ready.get(c, False) for c in i.components),
+        }
+        for i in integrations(plan)
+    ]
     resource.update(
         rsp.desired.composite,
         {
@@ -160,6 +170,7 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
                 "chatUrl": plan.chat_url,
                 "readyComponents": f"{ready_count}/{len(statuses)}",
                 "components": statuses,
+                "integrations": wired,
             }
         },
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from function.input import FunctionInput
 from function.spec import AIWorkspaceSpec, AIWorkspaceStatus
 
 GROUP = "aiworkspace.io"
@@ -174,8 +175,6 @@ def composition(name: str, kind: str) -> dict[str, Any]:
 
 def input_crd() -> dict[str, Any]:
     """The CRD of the function's input, shipped in the package (from function/input.py)."""
-    from function.input import FunctionInput  # noqa: PLC0415 - input imports plan, which must not import this
-
     schema = _structural(FunctionInput.model_json_schema(by_alias=True), {})
     schema["properties"] = {
         "apiVersion": {"type": "string", "description": "aiworkspace.fn.crossplane.io/v1alpha1"},

@@ -276,3 +276,24 @@ def test_status_reports_url_and_components() -> None:
     names = [c["name"] for c in status["components"]]
     assert names == sorted(names) and "librechat" in names
     assert status["readyComponents"] == f"0/{len(names)}"
+
+
+def test_status_reports_each_integration() -> None:
+    """status.integrations names what LibreChat is wired to, the URL in use, and whether its parts are ready."""
+    spec = basic_spec()
+    spec["librechat"]["stt"] = {"implementation": "speaches"}
+    spec["librechat"]["tts"] = {"implementation": "openai"}
+    spec["speaches"] = {"enabled": True}
+    spec["searxng"] = {"enabled": True}
+    rsp = run(full_request(namespaced_xr(spec)))
+    assert fatal(rsp) is None, results(rsp)
+    wired = {i["name"]: i for i in resource.struct_to_dict(rsp.desired.composite.resource)["status"]["integrations"]}
+    assert set(wired) == {"chat", "search", "stt", "tts", "model:openAI"}
+    assert wired["search"]["url"] == "http://chat-searxng.team-a.svc.cluster.local:8080"
+    assert wired["stt"] == {
+        "name": "stt",
+        "provider": "speaches",
+        "ready": False,
+        "url": "http://chat-speaches.team-a.svc.cluster.local:8000/v1/audio/transcriptions",
+    }
+    assert wired["tts"]["provider"] == "openai" and wired["tts"]["url"].startswith("https://api.openai.com/")

@@ -32,17 +32,21 @@ def _docs(path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(path.read_text()) if d] if path.exists() else []
 
 
+def run_observing(
+    xr: dict[str, Any], secrets: list[dict[str, Any]], observed_state: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Desired state when the cluster already holds observed_state (named as Crossplane would name it)."""
+    observed = {
+        k: {**v, "metadata": {**v["metadata"], "name": v["metadata"].get("name", k)}} for k, v in observed_state.items()
+    }
+    rsp = run(request(xr, observed=observed, required=required_for(xr, secrets), seed=SEED))
+    assert fatal(rsp) is None, results(rsp)
+    return desired(rsp)
+
+
 def full_state(xr: dict[str, Any], secrets: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Desired state once the first round of resources exists (so the release is composed too)."""
-    required = required_for(xr, secrets)
-    first = run(request(xr, required=required, seed=SEED))
-    assert fatal(first) is None, results(first)
-    observed = {
-        k: {**v, "metadata": {**v["metadata"], "name": v["metadata"].get("name", k)}} for k, v in desired(first).items()
-    }
-    second = run(request(xr, observed=observed, required=required, seed=SEED))
-    assert fatal(second) is None, results(second)
-    return desired(second)
+    return run_observing(xr, secrets, run_observing(xr, secrets, {}))
 
 
 def example_state(example: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -274,17 +278,6 @@ def test_disabling_firecrawl_keeps_its_data() -> None:
     xr, secrets = _mixed()
     before = full_state(xr, secrets)
     xr["spec"]["firecrawl"]["enabled"] = False
-    after = full_state_with_observed(xr, secrets, before)
+    after = run_observing(xr, secrets, before)
     assert {"firecrawl-postgres-pvc", "firecrawl-redis-pvc"} <= set(after)
     assert "firecrawl-api-deployment" not in after
-
-
-def full_state_with_observed(
-    xr: dict[str, Any], secrets: list[dict[str, Any]], observed_state: dict[str, dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    observed = {
-        k: {**v, "metadata": {**v["metadata"], "name": v["metadata"].get("name", k)}} for k, v in observed_state.items()
-    }
-    rsp = run(request(xr, observed=observed, required=required_for(xr, secrets), seed=SEED))
-    assert fatal(rsp) is None, results(rsp)
-    return desired(rsp)
