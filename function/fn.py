@@ -13,13 +13,26 @@ from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from function import readiness
 from function.input import provider_configs
 from function.plan import Plan, build_plan, integrations, workspace_from_xr
-from function.resources import COMPONENT_ANNOTATION, HOLDS_DATA_ANNOTATION, Composed
+from function.resources import COMPONENT_ANNOTATION, HOLDS_DATA_ANNOTATION, RESOURCE_LABEL, Composed
 from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, resolve
-from function.services import Context, SecretValues, datastores, firecrawl, librechat, models, searxng, speaches
+from function.services import (
+    Context,
+    Observed,
+    SecretValues,
+    database,
+    datastores,
+    files,
+    firecrawl,
+    librechat,
+    models,
+    rag,
+    searxng,
+    speaches,
+)
 from function.spec import SecretKeySelector, SpecError, parse_spec
 from function.xrds import CREDENTIALS_NAME
 
-SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models)
+SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models, database, rag, files)
 TARGET = fnv1.TARGET_COMPOSITE_AND_CLAIM
 
 
@@ -76,6 +89,21 @@ def _observed_secret_data(observed: dict[str, dict[str, Any]], plan: Plan) -> di
     return out
 
 
+def _connections(req: fnv1.RunFunctionRequest) -> dict[str, dict[str, str]]:
+    return {
+        name: {k: v.decode(errors="replace") for k, v in sorted(obs.connection_details.items())}
+        for name, obs in sorted(req.observed.resources.items())
+        if obs.connection_details
+    }
+
+
+def _as_observed(body: dict[str, Any]) -> dict[str, Any]:
+    """A desired body that leaves an observed resource exactly as it is (Crossplane's own fields dropped)."""
+    meta = body.get("metadata", {})
+    keep_meta = {k: meta[k] for k in ("name", "namespace", "labels", "annotations") if meta.get(k)}
+    return {k: v for k, v in body.items() if k not in ("metadata", "status")} | {"metadata": keep_meta}
+
+
 def _retained(observed: dict[str, dict[str, Any]], desired_keys: set[str]) -> list[Composed]:
     """Observed resources that hold data but the plan no longer wants: kept, never silently deleted."""
     kept = []
@@ -83,13 +111,8 @@ def _retained(observed: dict[str, dict[str, Any]], desired_keys: set[str]) -> li
         annotations = body.get("metadata", {}).get("annotations", {}) or {}
         if key in desired_keys or annotations.get(HOLDS_DATA_ANNOTATION) != "true":
             continue
-        keep = {
-            "apiVersion": body["apiVersion"],
-            "kind": body["kind"],
-            "metadata": {"name": body["metadata"]["name"], "annotations": annotations},
-            "spec": body.get("spec", {}),
-        }
-        kept.append(Composed(key, keep, annotations.get(COMPONENT_ANNOTATION, "retained"), holds_data=True))
+        component = annotations.get(COMPONENT_ANNOTATION, "retained")
+        kept.append(Composed(key, _as_observed(body), component, holds_data=True))
     return kept
 
 
@@ -112,7 +135,11 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     seed = check_seed(request.get_credentials(req, CREDENTIALS_NAME).data.get(SEED_KEY))
     observed = _observed(req)
     generated = resolve(seed, workspace, plan.generated_secrets, _observed_secret_data(observed, plan))
-    ctx = Context(plan=plan, secrets=SecretValues(generated=generated, referenced=referenced))
+    ctx = Context(
+        plan=plan,
+        secrets=SecretValues(generated=generated, referenced=referenced),
+        observed=Observed(observed, _connections(req)),
+    )
 
     wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
     retained = _retained(observed, {item.key for item in wanted})
@@ -130,15 +157,25 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     held_back: list[str] = []
     for item in wanted:
         waiting_on = [dep for dep in item.depends_on if dep not in observed]
-        if item.key not in observed and waiting_on:
-            held_back.append(f"{item.key} waits for {', '.join(waiting_on)}")
-            components[item.component].append((item.key, False, f"waits for {', '.join(waiting_on)}"))
+        if item.key not in observed and (waiting_on or item.hold):
+            why = f"waits for {item.hold or ', '.join(waiting_on)}"
+            held_back.append(f"{item.key} {why}")
+            components[item.component].append((item.key, False, why))
             continue
-        ready = readiness.is_ready(observed.get(item.key))
+        body = item.body
+        if item.hold:
+            # Already exists: keep it exactly as observed until what it waits for is there.
+            body = _as_observed(observed[item.key])
+            held_back.append(f"{item.key} keeps its current state until {item.hold}")
+        ready = readiness.is_ready(observed.get(item.key)) and not item.hold
         desired = rsp.desired.resources[item.key]
-        resource.update(desired, item.body)
+        # Every composed resource carries its key as a label: Usages and selectors find it by that.
+        labels = {**body.get("metadata", {}).get("labels", {}), RESOURCE_LABEL: item.key}
+        resource.update(desired, {**body, "metadata": {**body.get("metadata", {}), "labels": labels}})
         desired.ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
-        why = "" if ready else readiness.waiting_reason(observed.get(item.key))
+        why = ""
+        if not ready:
+            why = f"waits for {item.hold}" if item.hold else readiness.waiting_reason(observed.get(item.key))
         components[item.component].append((item.key, ready, why))
 
     if held_back:

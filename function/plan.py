@@ -6,17 +6,23 @@ formed; services read the plan and never each other.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from function.spec import (
     AIWorkspaceSpec,
+    DatabaseProvider,
     DataDeletionPolicy,
+    EmbeddingsProvider,
+    ObjectStorageProvider,
     RerankerType,
     SecretKeySelector,
     SpecError,
     SpeechImplementation,
+    embeddings_provider,
+    rag_on,
 )
 
 CLAIM_NAME_LABEL = "crossplane.io/claim-name"
@@ -104,6 +110,33 @@ class ModelEndpoint:
 
 
 @dataclass(frozen=True)
+class RAG:
+    """The RAG API, its embeddings and the Postgres it keeps them in."""
+
+    endpoint: Endpoint
+    embeddings: EmbeddingsProvider
+    embeddings_model: str
+    database: DatabaseProvider
+    database_secret: str  # normalised connection Secret the RAG API reads: host, port, username, password, database
+    pgvector: Endpoint | None  # the in-cluster database, None on a cloud
+    admin_secret: str  # where a cloud database's admin password lives
+    connection_secret: str  # where the cloud database's provider writes its connection details
+    instance_name: str  # the cloud database's name (RDS identifier, Cloud SQL instance, flexible server)
+
+
+@dataclass(frozen=True)
+class Files:
+    """Where LibreChat keeps files: the strategy, the bucket and where its credentials come from."""
+
+    provider: ObjectStorageProvider
+    strategy: str  # LibreChat fileStrategy: local, s3 or azure_blob
+    bucket: str  # bucket or container name ("" for local)
+    account: str  # Azure storage account name ("" elsewhere)
+    connection_secret: str  # where the provider writes the bucket credentials
+    user: str  # IAM user / service account name for the credentials
+
+
+@dataclass(frozen=True)
 class ProviderConfigs:
     """The provider configs the platform team names in the Composition's function input."""
 
@@ -150,8 +183,11 @@ class Plan:
     stt: Speech | None = None
     tts: Speech | None = None
     ollama: ModelEndpoint | None = None
+    ollama_pulls: tuple[str, ...] = ()
     vllm: ModelEndpoint | None = None
     vllm_secret: str = ""
+    rag: RAG | None = None
+    files: Files | None = None
 
     def referenced_secrets(self) -> list[SecretKeySelector]:
         """Every Secret key the team references that the function copies, stable order, no repeats."""
@@ -214,6 +250,25 @@ def speaches_stt_model(model: str) -> str:
     if model.startswith("distil-"):
         return f"Systran/faster-distil-whisper-{model.removeprefix('distil-')}"
     return f"Systran/faster-whisper-{model}"
+
+
+DEFAULT_EMBEDDINGS_MODELS = {
+    EmbeddingsProvider.OPENAI: "text-embedding-3-small",
+    EmbeddingsProvider.OLLAMA: "nomic-embed-text",
+}
+
+
+def cloud_name(namespace: str, name: str, suffix: str, *, max_len: int = 63, alnum: bool = False) -> str:
+    """A stable, globally unique-enough name for a cloud resource of this workspace.
+
+    Readable prefix from the workspace, plus a hash of namespace/name so two teams' workspaces never collide.
+    """
+    digest = hashlib.sha256(f"{namespace}/{name}/{suffix}".encode()).hexdigest()[:8]
+    if alnum:
+        prefix = "".join(c for c in f"{name}{suffix}" if c.isalnum()).lower()
+        return (prefix[: max_len - len(digest)] + digest).lower()
+    prefix = f"{name}-{namespace}-{suffix}"[: max_len - len(digest) - 1].rstrip("-")
+    return f"{prefix}-{digest}"
 
 
 def mcp_header_env(server: str, header: str) -> str:
@@ -336,6 +391,48 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: Pr
         else:
             generated.append(GeneratedSecret(env_secret, "VLLM_API_KEY", 24))
 
+    # RAG API with its Postgres, and LibreChat's file storage.
+    rag = None
+    embeddings = embeddings_provider(spec)
+    if rag_on(spec) and embeddings is not None:
+        database = spec.database
+        rag = RAG(
+            endpoint=Endpoint(obj("rag-api"), ns, 8000),
+            embeddings=embeddings,
+            embeddings_model=spec.rag.embeddings.model or DEFAULT_EMBEDDINGS_MODELS[embeddings],
+            database=database.provider,
+            database_secret=obj("rag-database"),
+            pgvector=Endpoint(obj("pgvector"), ns, 5432, scheme="postgresql")
+            if database.provider == DatabaseProvider.IN_CLUSTER
+            else None,
+            admin_secret=obj("database-admin"),
+            connection_secret=obj("database-connection"),
+            instance_name=cloud_name(ns, name, "rag"),
+        )
+        # The function generates the password where no provider does: the in-cluster database and Cloud SQL.
+        if database.provider == DatabaseProvider.IN_CLUSTER:
+            generated.append(GeneratedSecret(rag.database_secret, "password", 24))
+        elif database.provider == DatabaseProvider.GCP:
+            generated.append(GeneratedSecret(rag.admin_secret, "password", 24))
+    storage = spec.object_storage
+    files = None
+    if storage.provider != ObjectStorageProvider.LOCAL:
+        strategy = "azure_blob" if storage.provider == ObjectStorageProvider.AZURE else "s3"
+        bucket = storage.s3.bucket if storage.s3 else cloud_name(ns, name, "files")
+        files = Files(
+            provider=storage.provider,
+            strategy=strategy,
+            bucket="files" if storage.provider == ObjectStorageProvider.AZURE else bucket,
+            account=cloud_name(ns, name, "files", max_len=24, alnum=True)
+            if storage.provider == ObjectStorageProvider.AZURE
+            else "",
+            connection_secret=obj("files-connection"),
+            user=cloud_name(ns, name, "files", max_len=30 if storage.provider == ObjectStorageProvider.GCP else 64),
+        )
+        if storage.s3:
+            env_from.append(EnvFromSecret("AWS_ACCESS_KEY_ID", storage.s3.access_key_id_secret_ref))
+            env_from.append(EnvFromSecret("AWS_SECRET_ACCESS_KEY", storage.s3.secret_access_key_secret_ref))
+
     env_names = [entry.env for entry in env_from]
     if len(env_names) != len(set(env_names)):
         duplicate = sorted({n for n in env_names if env_names.count(n) > 1})
@@ -374,7 +471,19 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: Pr
         stt=stt,
         tts=tts,
         ollama=ollama,
+        ollama_pulls=tuple(
+            dict.fromkeys(
+                [
+                    *spec.ollama.models,
+                    *([rag.embeddings_model] if rag and rag.embeddings is EmbeddingsProvider.OLLAMA else []),
+                ]
+            )
+        )
+        if ollama
+        else (),
         vllm=vllm,
+        rag=rag,
+        files=files,
         vllm_secret=obj("vllm"),
     )
 

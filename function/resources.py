@@ -14,6 +14,7 @@ from typing import Any
 
 from function.plan import Flavour, Plan
 from function.secrets import b64
+from function.spec import ProviderConfigRef
 from function.versions import Chart
 
 COMPONENT_ANNOTATION = "aiworkspace.io/component"
@@ -21,6 +22,7 @@ HOLDS_DATA_ANNOTATION = "aiworkspace.io/holds-data"
 EXTERNAL_NAME_ANNOTATION = "crossplane.io/external-name"
 
 # Object readiness for a Deployment: its Available condition (Deployments have no Ready condition).
+OBJECT_API_VERSION = "kubernetes.m.crossplane.io/v1alpha1"
 DEPLOYMENT_AVAILABLE = "object.status.conditions.exists(c, c.type == 'Available' && c.status == 'True')"
 
 
@@ -33,6 +35,8 @@ class Composed:
     component: str
     holds_data: bool = False
     depends_on: tuple[str, ...] = field(default=())  # keys that must exist before this one is created
+    # Why it must wait (e.g. for a database's connection details): not created yet, or kept as observed.
+    hold: str | None = None
 
 
 def _metadata(component: str, holds_data: bool, extra: dict[str, str] | None = None) -> dict[str, Any]:
@@ -81,13 +85,8 @@ def kubernetes_object(
         "providerConfigRef": _provider_config(plan, plan.provider_configs.kubernetes),
     }
     _protect(plan, spec, holds_data)
-    api_version = (
-        "kubernetes.crossplane.io/v1alpha2"
-        if plan.workspace.flavour is Flavour.CLAIMS
-        else "kubernetes.m.crossplane.io/v1alpha1"
-    )
     body = {
-        "apiVersion": api_version,
+        "apiVersion": object_api_version(plan),
         "kind": "Object",
         "metadata": _metadata(component, holds_data),
         "spec": spec,
@@ -113,11 +112,8 @@ def helm_release(
         "waitTimeout": "10m",
         "values": values,
     }
-    api_version = (
-        "helm.crossplane.io/v1beta1" if plan.workspace.flavour is Flavour.CLAIMS else "helm.m.crossplane.io/v1beta1"
-    )
     body = {
-        "apiVersion": api_version,
+        "apiVersion": release_api_version(plan),
         "kind": "Release",
         "metadata": _metadata(component, False, {EXTERNAL_NAME_ANNOTATION: release_name}),
         "spec": {
@@ -191,3 +187,103 @@ def workload(
     out.append(kubernetes_object(plan, f"{key}-deployment", component, deployment, ready_when=DEPLOYMENT_AVAILABLE))
     out.append(kubernetes_object(plan, f"{key}-service", component, service))
     return out
+
+
+# Storage versions of the cluster-scoped (claims flavour) kinds; every namespaced (.m.) kind is v1beta1.
+CLUSTER_VERSIONS = {
+    ("rds.aws", "Instance"): "v1beta3",
+    ("s3.aws", "Bucket"): "v1beta2",
+    ("s3.aws", "BucketOwnershipControls"): "v1beta2",
+    ("s3.aws", "BucketServerSideEncryptionConfiguration"): "v1beta2",
+    ("s3.aws", "BucketVersioning"): "v1beta2",
+    ("sql.gcp", "DatabaseInstance"): "v1beta2",
+    ("sql.gcp", "User"): "v1beta2",
+    ("storage.gcp", "Bucket"): "v1beta2",
+    ("dbforpostgresql.azure", "FlexibleServer"): "v1beta2",
+    ("storage.azure", "Account"): "v1beta2",
+}
+RESOURCE_LABEL = "aiworkspace.io/resource"
+
+
+def managed(
+    plan: Plan,
+    key: str,
+    component: str,
+    group: str,
+    kind: str,
+    for_provider: dict[str, Any],
+    *,
+    config: ProviderConfigRef,
+    holds_data: bool = False,
+    external_name: str | None = None,
+    connection_secret: str | None = None,
+    depends_on: tuple[str, ...] = (),
+) -> Composed:
+    """A cloud managed resource (provider-upjet-aws/gcp/azure), group like "rds.aws".
+
+    Namespaced flavour: <group>.m.upbound.io/v1beta1, a typed providerConfigRef, connection Secret in the
+    workspace's namespace. Claims flavour: the cluster-scoped kind, its connection Secret written to the
+    claim's namespace.
+    """
+    extra = {EXTERNAL_NAME_ANNOTATION: external_name} if external_name else None
+    metadata = _metadata(component, holds_data, extra)
+    spec: dict[str, Any] = {"forProvider": for_provider}
+    if plan.workspace.flavour is Flavour.CLAIMS:
+        api_version = f"{group}.upbound.io/{CLUSTER_VERSIONS.get((group, kind), 'v1beta1')}"
+        spec["providerConfigRef"] = {"name": config.name}
+        if connection_secret:
+            spec["writeConnectionSecretToRef"] = {"name": connection_secret, "namespace": plan.workspace.namespace}
+    else:
+        api_version = f"{group}.m.upbound.io/v1beta1"
+        spec["providerConfigRef"] = {"kind": config.kind.value, "name": config.name}
+        if connection_secret:
+            spec["writeConnectionSecretToRef"] = {"name": connection_secret}
+    _protect(plan, spec, holds_data)
+    body = {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
+    return Composed(key, body, component, holds_data, depends_on)
+
+
+def secret_ref(plan: Plan, name: str, key: str) -> dict[str, str]:
+    """A managed resource's reference to a key of a Secret in the workspace's namespace."""
+    if plan.workspace.flavour is Flavour.CLAIMS:
+        return {"name": name, "namespace": plan.workspace.namespace, "key": key}
+    return {"name": name, "key": key}
+
+
+def select(key: str) -> dict[str, Any]:
+    """A selector for the managed resource composed under `key` by this same workspace."""
+    return {"matchControllerRef": True, "matchLabels": {RESOURCE_LABEL: key}}
+
+
+def object_api_version(plan: Plan) -> str:
+    return "kubernetes.crossplane.io/v1alpha2" if plan.workspace.flavour is Flavour.CLAIMS else OBJECT_API_VERSION
+
+
+def release_api_version(plan: Plan) -> str:
+    return "helm.crossplane.io/v1beta1" if plan.workspace.flavour is Flavour.CLAIMS else "helm.m.crossplane.io/v1beta1"
+
+
+def usage(plan: Plan, key: str, component: str, *, of: Composed, by: tuple[str, str, str]) -> Composed:
+    """Crossplane blocks deleting `of` while `by` (apiVersion, kind, key) exists: the data's user goes first.
+
+    Namespaced flavour: a namespaced Usage; claims flavour: a ClusterUsage (both composed kinds are cluster-scoped).
+    Both sides are found by the resource label fn.py puts on every composed resource.
+    """
+    by_api_version, by_kind, by_key = by
+
+    def ref(api_version: str, kind: str, ref_key: str) -> dict[str, Any]:
+        return {"apiVersion": api_version, "kind": kind, "resourceSelector": select(ref_key)}
+
+    kind = "ClusterUsage" if plan.workspace.flavour is Flavour.CLAIMS else "Usage"
+    body = {
+        "apiVersion": "protection.crossplane.io/v1beta1",
+        "kind": kind,
+        "metadata": _metadata(component, False),
+        "spec": {
+            "of": ref(of.body["apiVersion"], of.body["kind"], of.key),
+            "by": ref(by_api_version, by_kind, by_key),
+            "reason": f"{by_key} uses the data in {of.key}",
+            "replayDeletion": True,
+        },
+    }
+    return Composed(key, body, component, depends_on=(of.key, by_key))

@@ -56,3 +56,7 @@ SPEACHES_CUDA_IMAGE = Image("ghcr.io", "speaches-ai/speaches", "0.8.3-cuda")
 OLLAMA_IMAGE = Image("docker.io", "ollama/ollama", "0.32.15")
 # vLLM's OpenAI-compatible server, matching PyPI vllm 0.33.0.
 VLLM_IMAGE = Image("docker.io", "vllm/vllm-openai", "v0.33.0")
+# LibreChat's RAG API (danny-avila/rag_api), the lite image upstream's deploy-compose.yml runs, at its v0.9.0
+# release tag; and pgvector 0.8.1 on PostgreSQL 17 for the in-cluster database.
+RAG_API_IMAGE = Image("registry.librechat.ai", "danny-avila/librechat-rag-api-dev-lite", "v0.9.0")
+PGVECTOR_IMAGE = Image("docker.io", "pgvector/pgvector", "0.8.1-pg17-trixie")

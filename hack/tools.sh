@@ -85,6 +85,22 @@ build_core() {
 build_cli
 build_core
 
+# Core Crossplane's own CRDs (Usage, ClusterUsage), which composed resources are validated against too:
+# copied once from the pinned module into the cache, next to the binaries.
+core_crds="$cache_root/crds/crossplane-$CROSSPLANE_CORE_VERSION"
+fetch_core_crds() {
+  [ -f "$core_crds/protection.crossplane.io_usages.yaml" ] && return 0
+  need_go
+  local dir
+  dir=$(cd "$(mktemp -d)" && go_env go mod download -json "github.com/crossplane/crossplane/v2@$CROSSPLANE_CORE_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || { log "cannot download crossplane $CROSSPLANE_CORE_VERSION for its CRDs"; exit 1; }
+  mkdir -p "$core_crds.tmp"
+  cp "$dir"/cluster/crds/protection.crossplane.io_*.yaml "$core_crds.tmp/"
+  rm -rf "$core_crds" && mv "$core_crds.tmp" "$core_crds"
+}
+fetch_core_crds
+
 if [ "${1:-}" = "--print" ]; then
-  printf 'CROSSPLANE=%s\nCROSSPLANE_CORE=%s\n' "$cli_bin" "$core_bin"
+  printf 'CROSSPLANE=%s\nCROSSPLANE_CORE=%s\nCROSSPLANE_CORE_CRDS=%s\n' "$cli_bin" "$core_bin" "$core_crds"
 fi

@@ -32,6 +32,7 @@ FLAVOURS = {"CompositeAIWorkspace": "claims", "AIWorkspace": "namespaced"}
 class Tools:
     crossplane: str
     core: str
+    core_crds: str  # core Crossplane's Usage and ClusterUsage CRDs
 
 
 def tools() -> Tools:
@@ -40,7 +41,7 @@ def tools() -> Tools:
         ["bash", str(ROOT / "hack" / "tools.sh"), "--print"], check=True, capture_output=True, text=True
     ).stdout
     paths = dict(line.split("=", 1) for line in out.strip().splitlines())
-    return Tools(crossplane=paths["CROSSPLANE"], core=paths["CROSSPLANE_CORE"])
+    return Tools(crossplane=paths["CROSSPLANE"], core=paths["CROSSPLANE_CORE"], core_crds=paths["CROSSPLANE_CORE_CRDS"])
 
 
 def _free_port() -> int:
@@ -122,9 +123,10 @@ def render(example: Path, address: str, *, results: bool = False, tool: Tools | 
     return proc.stdout
 
 
-def schema_sources() -> list[str]:
+def schema_sources(tool: Tools) -> list[str]:
     """Every CRD and XRD a rendered workspace is validated against."""
     return [str(path) for path in sorted(SHARED_CRDS.iterdir()) if path.is_dir()] + [
+        tool.core_crds,
         str(ROOT / "apis" / "claims" / "definition.yaml"),
         str(ROOT / "apis" / "namespaced" / "definition.yaml"),
     ]
@@ -144,7 +146,7 @@ def validate(documents: str, *, tool: Tools | None = None, cache_dir: Path | Non
                 tool.crossplane,
                 "resource",
                 "validate",
-                ",".join(schema_sources()),
+                ",".join(schema_sources(tool)),
                 str(resources),
                 "--cache-dir",
                 str(cache),

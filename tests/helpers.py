@@ -7,6 +7,7 @@ import base64
 import copy
 from typing import Any
 
+import yaml
 from crossplane.function import resource
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
@@ -64,6 +65,7 @@ def request(
     required: dict[str, list[dict[str, Any]]] | None = None,
     seed: str | None = SEED,
     function_input: dict[str, Any] | None = None,
+    connections: dict[str, dict[str, str]] | None = None,
 ) -> fnv1.RunFunctionRequest:
     req = fnv1.RunFunctionRequest(
         observed=fnv1.State(composite=fnv1.Resource(resource=resource.dict_to_struct(xr))),
@@ -73,6 +75,9 @@ def request(
     )
     for key, body in (observed or {}).items():
         req.observed.resources[key].resource.CopyFrom(resource.dict_to_struct(body))
+    for key, details in (connections or {}).items():
+        for name, value in details.items():
+            req.observed.resources[key].connection_details[name] = value.encode()
     for name, items in (required or {}).items():
         bucket = req.required_resources[name]
         for item in items:
@@ -80,6 +85,26 @@ def request(
     if seed is not None:
         req.credentials["workspace-seed"].credential_data.data["seed"] = seed.encode()
     return req
+
+
+def example_observed(example: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
+    """An example's observed resources by key, and the connection details Crossplane would read for them
+    (from the connection Secrets among its required resources)."""
+    observed_path, required_path = example / "observed-resources.yaml", example / "required-resources.yaml"
+    docs = [d for d in yaml.safe_load_all(observed_path.read_text()) if d] if observed_path.exists() else []
+    stored = [d for d in yaml.safe_load_all(required_path.read_text()) if d] if required_path.exists() else []
+    secrets = {(d["metadata"].get("namespace"), d["metadata"]["name"]): d for d in stored if d["kind"] == "Secret"}
+    observed: dict[str, dict[str, Any]] = {}
+    connections: dict[str, dict[str, str]] = {}
+    for doc in docs:
+        key = doc["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+        observed[key] = doc
+        ref = doc.get("spec", {}).get("writeConnectionSecretToRef")
+        if ref:
+            found = secrets.get((ref.get("namespace", doc["metadata"].get("namespace")), ref["name"]))
+            if found:
+                connections[key] = {k: base64.b64decode(v).decode() for k, v in found.get("data", {}).items()}
+    return observed, connections
 
 
 def required_for(xr: dict[str, Any], secrets: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from function.services.librechat import CONFIG_KEY
-from tests.helpers import SEED, desired, fatal, request, required_for, results, run
+from tests.helpers import SEED, desired, example_observed, fatal, request, required_for, results, run
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/xr.yaml"))
@@ -33,25 +33,41 @@ def _docs(path: Path) -> list[dict[str, Any]]:
 
 
 def run_observing(
-    xr: dict[str, Any], secrets: list[dict[str, Any]], observed_state: dict[str, dict[str, Any]]
+    xr: dict[str, Any],
+    secrets: list[dict[str, Any]],
+    observed_state: dict[str, dict[str, Any]],
+    connections: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Desired state when the cluster already holds observed_state (named as Crossplane would name it)."""
     observed = {
         k: {**v, "metadata": {**v["metadata"], "name": v["metadata"].get("name", k)}} for k, v in observed_state.items()
     }
-    rsp = run(request(xr, observed=observed, required=required_for(xr, secrets), seed=SEED))
+    rsp = run(request(xr, observed=observed, required=required_for(xr, secrets), seed=SEED, connections=connections))
     assert fatal(rsp) is None, results(rsp)
     return desired(rsp)
 
 
-def full_state(xr: dict[str, Any], secrets: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Desired state once the first round of resources exists (so the release is composed too)."""
-    return run_observing(xr, secrets, run_observing(xr, secrets, {}))
+def full_state(
+    xr: dict[str, Any],
+    secrets: list[dict[str, Any]],
+    observed: dict[str, dict[str, Any]] | None = None,
+    connections: dict[str, dict[str, str]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Desired state once every round of resources exists (what waits for another is composed too)."""
+    base = dict(observed or {})
+    state = run_observing(xr, secrets, base, connections)
+    for _ in range(4):
+        grown = run_observing(xr, secrets, {**state, **base}, connections)
+        if grown.keys() == state.keys():
+            return grown
+        state = grown
+    return state
 
 
 def example_state(example: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     xr = yaml.safe_load((example / "xr.yaml").read_text())
-    return xr, full_state(xr, _docs(example / "required-resources.yaml"))
+    observed, connections = example_observed(example)
+    return xr, full_state(xr, _docs(example / "required-resources.yaml"), observed, connections)
 
 
 def manifests(state: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from function import readiness
 from function.plan import Plan
+from function.secrets import decode_data
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,30 @@ class SecretValues:
 
 
 @dataclass(frozen=True)
+class Observed:
+    """What Crossplane observed of the composed resources, by key: bodies and decoded connection details."""
+
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    connections: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def ready(self, key: str) -> bool:
+        return readiness.is_ready(self.resources.get(key))
+
+    def connection(self, key: str) -> dict[str, str]:
+        """The resource's connection details (from its connection Secret), {} until published."""
+        return self.connections.get(key, {})
+
+    def at_provider(self, key: str) -> dict[str, Any]:
+        status: dict[str, Any] = self.resources.get(key, {}).get("status", {}) or {}
+        return status.get("atProvider", {}) or {}
+
+    def secret_data(self, key: str) -> dict[str, str]:
+        """Decoded data of an observed Secret composed under `key`, {} when there is none."""
+        return decode_data(self.resources.get(key, {}).get("data"))
+
+
+@dataclass(frozen=True)
 class Context:
     plan: Plan
     secrets: SecretValues
+    observed: Observed = field(default_factory=Observed)

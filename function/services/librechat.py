@@ -8,6 +8,7 @@ datastores and RAG API are switched off: datastores.py runs LibreChat's datastor
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -15,7 +16,7 @@ import yaml
 from function import k8s
 from function.plan import Plan, Speech, mcp_header_env
 from function.resources import Composed, config_map, helm_release, kubernetes_object, secret
-from function.services import Context
+from function.services import Context, files
 from function.services.datastores import mongodb_uri, redis_uri
 from function.spec import Interface, MCPTransport, RerankerType, SafeSearch, SpeechImplementation
 from function.versions import LIBRECHAT_CHART, LIBRECHAT_CONFIG_VERSION, LIBRECHAT_IMAGE
@@ -154,12 +155,13 @@ def _custom_endpoints(plan: Plan) -> list[dict[str, Any]]:
 
 
 def librechat_config(plan: Plan) -> dict[str, Any]:
+    # (fileStrategy follows plan.files: local, s3 or azure_blob.)
     """The librechat.yaml document: only keys the pinned image's strict schema accepts."""
     auth = plan.spec.librechat.authentication
     config: dict[str, Any] = {
         "version": LIBRECHAT_CONFIG_VERSION,
         "cache": True,
-        "fileStrategy": "local",
+        "fileStrategy": plan.files.strategy if plan.files else "local",
         "interface": _interface(plan.spec.librechat.interface),
     }
     social = [
@@ -197,7 +199,7 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def config_env(plan: Plan) -> dict[str, Any]:
+def config_env(plan: Plan, storage: files.Storage | None = None) -> dict[str, Any]:
     """LibreChat's non-secret env (the chart's configEnv). Nothing here is a credential."""
     spec = plan.spec
     auth = spec.librechat.authentication
@@ -222,6 +224,10 @@ def config_env(plan: Plan) -> dict[str, Any]:
             "NO_INDEX": "true",
         }
     )
+    if plan.rag:
+        env["RAG_API_URL"] = plan.rag.endpoint.url
+    if storage and storage.access:
+        env.update(storage.access.env)
     if plan.searxng:
         env["SEARXNG_INSTANCE_URL"] = plan.searxng.url
     if plan.firecrawl:
@@ -262,6 +268,10 @@ def secret_env(ctx: Context) -> dict[str, str]:
     if plan.mongodb is not None:
         env["MONGO_URI"] = mongodb_uri(ctx)
     env["REDIS_URI"] = redis_uri(ctx)
+    storage = files.storage(ctx)
+    if storage and storage.access:
+        # Bucket credentials, copied from the provider's connection details: never in the Release's values.
+        env.update(storage.access.credentials)
     return env
 
 
@@ -286,9 +296,9 @@ def _ingress(plan: Plan) -> dict[str, Any]:
     return values
 
 
-def chart_values(plan: Plan, config_checksum: str) -> dict[str, Any]:
+def chart_values(plan: Plan, config_checksum: str, storage: files.Storage | None = None) -> dict[str, Any]:
     librechat = plan.spec.librechat
-    return {
+    values: dict[str, Any] = {
         "fullnameOverride": plan.librechat_fullname,
         "replicaCount": librechat.replicas,
         "image": {
@@ -300,7 +310,7 @@ def chart_values(plan: Plan, config_checksum: str) -> dict[str, Any]:
         "librechat": {
             "existingSecretName": plan.librechat_env_secret,
             "existingConfigYaml": plan.librechat_config_map,
-            "configEnv": config_env(plan),
+            "configEnv": config_env(plan, storage),
             # Files live on the workspace's own protected volume, not on a PVC owned by the Helm release.
             "imageVolume": {"enabled": False},
         },
@@ -315,6 +325,9 @@ def chart_values(plan: Plan, config_checksum: str) -> dict[str, Any]:
         "redis": {"enabled": False},
         "librechat-rag-api": {"enabled": False},
     }
+    if storage and storage.service_account_annotations:
+        values["serviceAccount"] = {"annotations": dict(sorted(storage.service_account_annotations.items()))}
+    return values
 
 
 def compose(ctx: Context) -> list[Composed]:
@@ -322,11 +335,14 @@ def compose(ctx: Context) -> list[Composed]:
     ws, ns = plan.workspace.name, plan.workspace.namespace
     config_text = render_config(plan)
     checksum = hashlib.sha256(config_text.encode()).hexdigest()
+    storage = files.storage(ctx)
+    # With a bucket that is not usable yet, LibreChat is not started (or keeps running as it is) until it is.
+    hold = storage.waiting_for if storage and storage.access is None else None
     env_secret = secret(plan, "librechat-env", "librechat", name=plan.librechat_env_secret, values=secret_env(ctx))
     config = config_map(
         plan, "librechat-config", "librechat", name=plan.librechat_config_map, data={CONFIG_KEY: config_text}
     )
-    files = kubernetes_object(
+    volume = kubernetes_object(
         plan,
         "librechat-files-pvc",
         "librechat",
@@ -339,8 +355,9 @@ def compose(ctx: Context) -> list[Composed]:
         "librechat",
         release_name=plan.librechat_fullname,
         chart=LIBRECHAT_CHART,
-        values=chart_values(plan, checksum),
+        values=chart_values(plan, checksum, storage),
         # The chart mounts the env Secret as optional: starting before it exists would run on temporary creds.
         depends_on=(env_secret.key, config.key),
     )
-    return [env_secret, config, files, release]
+    held = [replace(item, hold=hold) for item in (env_secret, config, release)]
+    return [held[0], held[1], volume, held[2]]

@@ -26,7 +26,7 @@ def _ollama(ctx: Context) -> list[Composed]:
     resources = k8s.resources(spec.resources, OLLAMA_GPU_RESOURCES if spec.gpu else OLLAMA_CPU_RESOURCES)
     if gpu_limits:
         resources.setdefault("limits", {}).update(gpu_limits)
-    pulls = " && ".join(f"ollama pull {shlex.quote(model)}" for model in spec.models)
+    pulls = " && ".join(f"ollama pull {shlex.quote(model)}" for model in ctx.plan.ollama_pulls)
     # Pull the models once the server answers, as the upstream chart does in its postStart hook.
     pull = f"for i in $(seq 1 90); do ollama list >/dev/null 2>&1 && break; sleep 2; done; {pulls}"
     container: dict[str, Any] = {

@@ -1,0 +1,318 @@
+"""AWS: RDS for PostgreSQL (pgvector is built in from 15.2 and 16/17) and an S3 bucket for LibreChat's files.
+
+RDS generates the master password itself (autoGeneratePassword into a Secret) and publishes address, port,
+username and password as connection details. The bucket blocks public access, enforces bucket-owner
+ownership, encrypts with SSE-S3 and keeps versions; LibreChat reaches it with an IAM user's access key
+scoped to this bucket, or through a role the spec names (IRSA / EKS Pod Identity).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from function.clouds import (
+    ADMIN_USER,
+    BucketAccess,
+    CloudBucket,
+    CloudDatabase,
+    DatabaseConnection,
+    missing,
+)
+from function.resources import Composed, managed, secret_ref, select
+from function.services import Context
+
+COMPONENT_DB = "database"
+COMPONENT_FILES = "files"
+
+
+def _tags(ctx: Context) -> dict[str, str]:
+    ws = ctx.plan.workspace
+    return {"aiworkspace.io/workspace": ws.name, "aiworkspace.io/namespace": ws.namespace}
+
+
+def database(ctx: Context) -> CloudDatabase:
+    plan = ctx.plan
+    assert plan.rag is not None and plan.spec.database.aws is not None
+    spec, aws = plan.spec.database, plan.spec.database.aws
+    config = spec.provider_config_ref
+    out: list[Composed] = []
+
+    network: dict[str, Any] = {}
+    if aws.subnet_group_name:
+        network["dbSubnetGroupName"] = aws.subnet_group_name
+    else:
+        subnets: dict[str, Any] = {"subnetIds": list(aws.subnet_ids)} if aws.subnet_ids else {}
+        if aws.subnet_selector:
+            subnets = {"subnetIdSelector": {"matchLabels": dict(aws.subnet_selector.match_labels)}}
+        out.append(
+            managed(
+                plan,
+                "database-subnet-group",
+                COMPONENT_DB,
+                "rds.aws",
+                "SubnetGroup",
+                {"region": aws.region, "description": f"RAG database of {plan.workspace.name}", **subnets},
+                config=config,
+            )
+        )
+        network["dbSubnetGroupNameSelector"] = select("database-subnet-group")
+    if aws.security_group_ids:
+        network["vpcSecurityGroupIds"] = list(aws.security_group_ids)
+    else:
+        vpc: dict[str, Any] = {"vpcId": aws.vpc_id} if aws.vpc_id else {}
+        if aws.vpc_selector:
+            vpc = {"vpcIdSelector": {"matchLabels": dict(aws.vpc_selector.match_labels)}}
+        out.append(
+            managed(
+                plan,
+                "database-security-group",
+                COMPONENT_DB,
+                "ec2.aws",
+                "SecurityGroup",
+                {
+                    "region": aws.region,
+                    "description": f"Postgres of the RAG API of {plan.workspace.namespace}/{plan.workspace.name}",
+                    "tags": _tags(ctx),
+                    **vpc,
+                },
+                config=config,
+            )
+        )
+        for index, cidr in enumerate(aws.allowed_cidrs):
+            out.append(
+                managed(
+                    plan,
+                    f"database-ingress-{index}",
+                    COMPONENT_DB,
+                    "ec2.aws",
+                    "SecurityGroupIngressRule",
+                    {
+                        "region": aws.region,
+                        "description": "Postgres from the workspace's cluster",
+                        "ipProtocol": "tcp",
+                        "fromPort": 5432,
+                        "toPort": 5432,
+                        "cidrIpv4": cidr,
+                        "securityGroupIdSelector": select("database-security-group"),
+                    },
+                    config=config,
+                )
+            )
+        network["vpcSecurityGroupIdSelector"] = select("database-security-group")
+
+    protection: dict[str, Any] = {"deletionProtection": spec.deletion_protection}
+    if spec.final_snapshot:
+        protection |= {"skipFinalSnapshot": False, "finalSnapshotIdentifier": f"{plan.rag.instance_name}-final"}
+    else:
+        protection["skipFinalSnapshot"] = True
+    instance = managed(
+        plan,
+        "database-instance",
+        COMPONENT_DB,
+        "rds.aws",
+        "Instance",
+        {
+            "region": aws.region,
+            "identifier": plan.rag.instance_name,
+            "engine": "postgres",
+            "engineVersion": spec.engine_version.value,
+            "autoMinorVersionUpgrade": True,
+            "instanceClass": aws.instance_class,
+            "allocatedStorage": spec.storage_gb,
+            "storageType": "gp3",
+            "storageEncrypted": True,
+            "publiclyAccessible": False,
+            "multiAz": aws.multi_az,
+            "backupRetentionPeriod": aws.backup_retention_days,
+            "copyTagsToSnapshot": True,
+            "dbName": spec.database_name,
+            "username": ADMIN_USER,
+            "autoGeneratePassword": True,
+            "passwordSecretRef": secret_ref(plan, plan.rag.admin_secret, "password"),
+            "tags": _tags(ctx),
+            **network,
+            **protection,
+        },
+        holds_data=True,
+        connection_secret=plan.rag.connection_secret,
+        config=config,
+    )
+    out.append(instance)
+
+    details = ctx.observed.connection(instance.key)
+    waiting = missing("the RDS instance's connection details", details, ("address", "port", "username", "password"))
+    if not waiting and not ctx.observed.ready(instance.key):
+        waiting = "the RDS instance to become ready"
+    connection = None
+    if not waiting:
+        connection = DatabaseConnection(
+            host=details["address"],
+            port=details["port"],
+            username=details["username"],
+            password=details["password"],
+            database=spec.database_name,
+        )
+    return CloudDatabase(out, instance, connection, waiting)
+
+
+def _bucket_policy(bucket: str) -> str:
+    """Least privilege: list this bucket, read, write and delete its objects; nothing else."""
+    arn = f"arn:aws:s3:::{bucket}"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "ListBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [arn]},
+                {
+                    "Sid": "ObjectAccess",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    "Resource": [f"{arn}/*"],
+                },
+            ],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def bucket(ctx: Context) -> CloudBucket:
+    plan = ctx.plan
+    assert plan.files is not None and plan.spec.object_storage.aws is not None
+    storage, aws = plan.spec.object_storage, plan.spec.object_storage.aws
+    config = storage.provider_config_ref
+    name = plan.files.bucket
+    region = aws.region
+    on_bucket = {"region": region, "bucketSelector": select("files-bucket")}
+    main = managed(
+        plan,
+        "files-bucket",
+        COMPONENT_FILES,
+        "s3.aws",
+        "Bucket",
+        {"region": region, "tags": _tags(ctx)},
+        holds_data=True,
+        external_name=name,
+        config=config,
+    )
+    out = [
+        main,
+        managed(
+            plan,
+            "files-public-access-block",
+            COMPONENT_FILES,
+            "s3.aws",
+            "BucketPublicAccessBlock",
+            {
+                **on_bucket,
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+            config=config,
+        ),
+        managed(
+            plan,
+            "files-ownership-controls",
+            COMPONENT_FILES,
+            "s3.aws",
+            "BucketOwnershipControls",
+            {**on_bucket, "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+            config=config,
+        ),
+        managed(
+            plan,
+            "files-encryption",
+            COMPONENT_FILES,
+            "s3.aws",
+            "BucketServerSideEncryptionConfiguration",
+            {
+                **on_bucket,
+                "rule": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}],
+            },
+            config=config,
+        ),
+        managed(
+            plan,
+            "files-versioning",
+            COMPONENT_FILES,
+            "s3.aws",
+            "BucketVersioning",
+            {**on_bucket, "versioningConfiguration": {"status": "Enabled"}},
+            config=config,
+        ),
+        managed(
+            plan,
+            "files-policy",
+            COMPONENT_FILES,
+            "iam.aws",
+            "Policy",
+            {
+                "description": f"LibreChat files of {plan.workspace.namespace}/{plan.workspace.name}",
+                "policy": _bucket_policy(name),
+            },
+            config=config,
+        ),
+    ]
+    env = {"AWS_REGION": region, "AWS_BUCKET_NAME": name}
+    if aws.role_arn:
+        role = aws.role_arn.rsplit("/", 1)[-1]
+        out.append(
+            managed(
+                plan,
+                "files-role-policy",
+                COMPONENT_FILES,
+                "iam.aws",
+                "RolePolicyAttachment",
+                {"role": role, "policyArnSelector": select("files-policy")},
+                config=config,
+            )
+        )
+        annotations = {"eks.amazonaws.com/role-arn": aws.role_arn} | dict(aws.service_account_annotations)
+        ready = ctx.observed.ready(main.key)
+        access = BucketAccess(env, {}) if ready else None
+        return CloudBucket(out, main, access, "" if ready else "the S3 bucket to become ready", annotations)
+
+    out += [
+        managed(
+            plan,
+            "files-user",
+            COMPONENT_FILES,
+            "iam.aws",
+            "User",
+            {"path": "/aiworkspace/", "tags": _tags(ctx)},
+            external_name=plan.files.user,
+            config=config,
+        ),
+        managed(
+            plan,
+            "files-user-policy",
+            COMPONENT_FILES,
+            "iam.aws",
+            "UserPolicyAttachment",
+            {"userSelector": select("files-user"), "policyArnSelector": select("files-policy")},
+            config=config,
+        ),
+        managed(
+            plan,
+            "files-access-key",
+            COMPONENT_FILES,
+            "iam.aws",
+            "AccessKey",
+            {"userSelector": select("files-user"), "status": "Active"},
+            connection_secret=plan.files.connection_secret,
+            config=config,
+        ),
+    ]
+    details = ctx.observed.connection("files-access-key")
+    waiting = missing("the access key's connection details", details, ("username", "password"))
+    if not waiting and not ctx.observed.ready(main.key):
+        waiting = "the S3 bucket to become ready"
+    access = None
+    if not waiting:
+        access = BucketAccess(
+            env, {"AWS_ACCESS_KEY_ID": details["username"], "AWS_SECRET_ACCESS_KEY": details["password"]}
+        )
+    return CloudBucket(out, main, access, waiting, dict(aws.service_account_annotations))

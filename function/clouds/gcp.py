@@ -1,0 +1,187 @@
+"""GCP: Cloud SQL for PostgreSQL (pgvector is available as the `vector` extension) and a Cloud Storage bucket.
+
+Cloud SQL generates no passwords, so the function creates the user's password once (observed first, else
+derived from the platform seed) in a Secret the User references. The instance has a private IP only. The
+bucket is reached through Cloud Storage's S3-compatible XML API with an HMAC key of a service account the
+workspace owns; the key's secret is a connection detail, its access ID is in the key's status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from function.clouds import (
+    ADMIN_USER,
+    POSTGRES_PORT,
+    BucketAccess,
+    CloudBucket,
+    CloudDatabase,
+    DatabaseConnection,
+    missing,
+)
+from function.resources import Composed, managed, secret, secret_ref, select
+from function.services import Context
+
+COMPONENT_DB = "database"
+COMPONENT_FILES = "files"
+GCS_S3_ENDPOINT = "https://storage.googleapis.com"
+
+
+def database(ctx: Context) -> CloudDatabase:
+    plan = ctx.plan
+    assert plan.rag is not None and plan.spec.database.gcp is not None
+    spec, gcp = plan.spec.database, plan.spec.database.gcp
+    config = spec.provider_config_ref
+
+    network: dict[str, Any] = {"ipv4Enabled": False, "sslMode": "ENCRYPTED_ONLY"}
+    if gcp.private_network:
+        network["privateNetwork"] = gcp.private_network
+    elif gcp.private_network_selector:
+        network["privateNetworkSelector"] = {"matchLabels": dict(gcp.private_network_selector.match_labels)}
+    settings: dict[str, Any] = {
+        "tier": gcp.tier,
+        "availabilityType": gcp.availability_type.value,
+        "diskSize": spec.storage_gb,
+        "diskType": "PD_SSD",
+        "diskAutoresize": True,
+        "deletionProtectionEnabled": spec.deletion_protection,
+        "ipConfiguration": network,
+        "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
+        "userLabels": {"aiworkspace-io-workspace": plan.workspace.name},
+    }
+    if spec.final_snapshot:
+        settings["finalBackupConfig"] = {"enabled": True, "retentionDays": 30}
+    instance = managed(
+        plan,
+        "database-instance",
+        COMPONENT_DB,
+        "sql.gcp",
+        "DatabaseInstance",
+        {
+            "region": gcp.region,
+            "databaseVersion": f"POSTGRES_{spec.engine_version.value}",
+            "deletionProtection": spec.deletion_protection,
+            "settings": settings,
+        },
+        holds_data=True,
+        external_name=plan.rag.instance_name,
+        connection_secret=plan.rag.connection_secret,
+        config=config,
+    )
+    password = ctx.secrets.get(plan.rag.admin_secret, "password")
+    out: list[Composed] = [
+        secret(plan, "database-admin-secret", COMPONENT_DB, name=plan.rag.admin_secret, values={"password": password}),
+        instance,
+        managed(
+            plan,
+            "database-database",
+            COMPONENT_DB,
+            "sql.gcp",
+            "Database",
+            {"instanceSelector": select(instance.key)},
+            external_name=spec.database_name,
+            config=config,
+        ),
+        managed(
+            plan,
+            "database-user",
+            COMPONENT_DB,
+            "sql.gcp",
+            "User",
+            {
+                "instanceSelector": select(instance.key),
+                "type": "BUILT_IN",
+                "passwordSecretRef": secret_ref(plan, plan.rag.admin_secret, "password"),
+            },
+            external_name=ADMIN_USER,
+            connection_secret=f"{plan.rag.connection_secret}-user",
+            depends_on=("database-admin-secret",),
+            config=config,
+        ),
+    ]
+    details = ctx.observed.connection(instance.key)
+    user = ctx.observed.connection("database-user")
+    waiting = missing("the Cloud SQL instance's connection details", details, ("privateIP",)) or missing(
+        "the Cloud SQL user's connection details", user, ("password",)
+    )
+    if not waiting and not (ctx.observed.ready(instance.key) and ctx.observed.ready("database-database")):
+        waiting = "the Cloud SQL instance and database to become ready"
+    connection = None
+    if not waiting:
+        connection = DatabaseConnection(
+            host=details["privateIP"],
+            port=POSTGRES_PORT,
+            username=ADMIN_USER,
+            password=user["password"],
+            database=spec.database_name,
+        )
+    return CloudDatabase(out, instance, connection, waiting)
+
+
+def bucket(ctx: Context) -> CloudBucket:
+    plan = ctx.plan
+    assert plan.files is not None and plan.spec.object_storage.gcp is not None
+    storage, gcp = plan.spec.object_storage, plan.spec.object_storage.gcp
+    config = storage.provider_config_ref
+    project = {"project": gcp.project} if gcp.project else {}
+    main = managed(
+        plan,
+        "files-bucket",
+        COMPONENT_FILES,
+        "storage.gcp",
+        "Bucket",
+        {
+            "location": gcp.location,
+            "uniformBucketLevelAccess": True,
+            "publicAccessPrevention": "enforced",
+            "versioning": {"enabled": True},
+            "forceDestroy": False,
+            "labels": {"aiworkspace-io-workspace": plan.workspace.name},
+            **project,
+        },
+        holds_data=True,
+        external_name=plan.files.bucket,
+        config=config,
+    )
+    out = [
+        main,
+        managed(
+            plan,
+            "files-service-account",
+            COMPONENT_FILES,
+            "cloudplatform.gcp",
+            "ServiceAccount",
+            {
+                "displayName": f"LibreChat files of {plan.workspace.namespace}/{plan.workspace.name}",
+                "description": f"HMAC access to gs://{plan.files.bucket}",
+                **project,
+            },
+            external_name=plan.files.user,
+            config=config,
+        ),
+        managed(
+            plan,
+            "files-hmac-key",
+            COMPONENT_FILES,
+            "storage.gcp",
+            "HMACKey",
+            {"serviceAccountEmailSelector": select("files-service-account"), "state": "ACTIVE", **project},
+            connection_secret=plan.files.connection_secret,
+            config=config,
+        ),
+    ]
+    details = ctx.observed.connection("files-hmac-key")
+    access_id = str(ctx.observed.at_provider("files-hmac-key").get("accessId") or "")
+    waiting = missing("the HMAC key's connection details", details, ("attribute.secret",))
+    if not waiting and not access_id:
+        waiting = "the HMAC key's access ID (status.atProvider.accessId)"
+    if not waiting and not ctx.observed.ready(main.key):
+        waiting = "the bucket to become ready"
+    access = None
+    if not waiting:
+        access = BucketAccess(
+            # The XML API takes any region name; "auto" is the one Google documents for S3 clients.
+            {"AWS_REGION": "auto", "AWS_BUCKET_NAME": plan.files.bucket, "AWS_ENDPOINT_URL": GCS_S3_ENDPOINT},
+            {"AWS_ACCESS_KEY_ID": access_id, "AWS_SECRET_ACCESS_KEY": details["attribute.secret"]},
+        )
+    return CloudBucket(out, main, access, waiting)
