@@ -405,8 +405,9 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: Pr
             pgvector=Endpoint(obj("pgvector"), ns, 5432, scheme="postgresql")
             if database.provider == DatabaseProvider.IN_CLUSTER
             else None,
-            admin_secret=obj("database-admin"),
-            connection_secret=obj("database-connection"),
+            # Per cloud: a retained database of another cloud keeps its own Secrets.
+            admin_secret=obj(f"{database.provider.value.lower()}-database-admin"),
+            connection_secret=obj(f"{database.provider.value.lower()}-database-connection"),
             instance_name=cloud_name(ns, name, "rag"),
         )
         # The function generates the password where no provider does: the in-cluster database and Cloud SQL.
@@ -426,7 +427,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: Pr
             account=cloud_name(ns, name, "files", max_len=24, alnum=True)
             if storage.provider == ObjectStorageProvider.AZURE
             else "",
-            connection_secret=obj("files-connection"),
+            connection_secret=obj(f"{storage.provider.value}-files-connection"),
             user=cloud_name(ns, name, "files", max_len=30 if storage.provider == ObjectStorageProvider.GCP else 64),
         )
         if storage.s3:

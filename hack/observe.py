@@ -31,7 +31,7 @@ OPENAI = {
 }
 # Resources a converged workspace has that its dependents wait for.
 EXISTING = (
-    "database-admin-secret",
+    "gcp-database-admin-secret",
     "rag-database-secret",
     "librechat-env",
     "librechat-config",
@@ -53,7 +53,7 @@ def _secret(name: str, namespace: str, values: dict[str, str]) -> dict[str, Any]
 def _connection_values(key: str, spec: dict[str, Any], external: str) -> dict[str, str]:
     """Placeholder connection details, keyed as each provider publishes them."""
     fp = spec.get("forProvider", {})
-    if key == "database-instance" and "identifier" in fp:  # RDS
+    if key == "aws-database-instance":  # RDS
         host = f"{fp['identifier']}.cexample0000.{fp['region']}.rds.amazonaws.com"
         return {
             "address": host,
@@ -63,22 +63,22 @@ def _connection_values(key: str, spec: dict[str, Any], external: str) -> dict[st
             "username": fp["username"],
             "password": "ExampleRdsPassword0NotReal0",
         }
-    if key == "database-instance":  # Cloud SQL
+    if key == "gcp-database-instance":
         return {"privateIP": "10.30.0.5", "connectionName": f"acme-ai:{fp['region']}:{external}"}
-    if key == "database-user":
+    if key == "gcp-database-user":
         return {"password": "replaced-by-the-generated-password"}
-    if key == "database-server":  # Azure flexible server
+    if key == "azure-database-server":  # Azure flexible server
         return {
             "endpoint": f"{external}.postgres.database.azure.com",
             "port": "5432",
             "username": f"{fp['administratorLogin']}@{external}",
             "password": "ExampleAzurePassword0NotReal",
         }
-    if key == "files-access-key":
+    if key == "aws-files-access-key":
         return {"username": "AKIAEXAMPLE0NOTREAL00", "password": "example0secret0access0key0not0real000000"}
-    if key == "files-hmac-key":
+    if key == "gcp-files-hmac-key":
         return {"attribute.secret": "example0hmac0secret0not0real0000000000"}
-    if key == "files-account":
+    if key == "azure-files-account":
         return {
             "attribute.primary_connection_string": f"DefaultEndpointsProtocol=https;AccountName={external};"
             "AccountKey=ZXhhbXBsZS1ub3QtYS1yZWFsLWtleQ==;EndpointSuffix=core.windows.net"
@@ -97,7 +97,7 @@ def _status(key: str) -> dict[str, Any]:
         },
     ]
     status: dict[str, Any] = {"conditions": conditions}
-    if key == "files-hmac-key":
+    if key == "gcp-files-hmac-key":
         status["atProvider"] = {"accessId": "GOOG1EEXAMPLEACCESSIDNOTREAL0000"}
     return status
 
@@ -130,7 +130,7 @@ def main(example: Path) -> None:
                     continue
                 seen.add(key)
                 new = True
-                if key == "database-admin-secret":
+                if key == "gcp-database-admin-secret":
                     generated_password = base64.b64decode(doc["data"]["password"]).decode()
                 body = {k: v for k, v in doc.items() if k != "status"}
                 body["metadata"] = dict(doc["metadata"])
@@ -145,7 +145,7 @@ def main(example: Path) -> None:
                 if ref:
                     external = doc["metadata"].get("annotations", {}).get("crossplane.io/external-name", "")
                     values = _connection_values(key, doc["spec"], external)
-                    if key == "database-user":
+                    if key == "gcp-database-user":
                         values["password"] = generated_password
                     required.append(_secret(ref["name"], ref.get("namespace", namespace), values))
             required_file.write_text(yaml.safe_dump_all(required, sort_keys=False))

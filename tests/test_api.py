@@ -93,7 +93,57 @@ class RuleCase:
     message: str  # the rule's message, at admission and in the function
 
 
+AWS_NET = {"region": "eu-west-1", "subnetGroupName": "private", "securityGroupIds": ["sg-1"]}
+
 RULE_CASES = [
+    RuleCase(
+        "RAG explicitly on without any embeddings provider is refused.",
+        {"openai": {"enabled": False}, "rag": {"enabled": True}},
+        "spec.rag: the RAG API needs an embeddings provider",
+    ),
+    RuleCase(
+        "Ollama embeddings while Ollama is off are refused.",
+        {
+            "openai": {"enabled": True, "apiKeySecretRef": {"name": "o", "key": "k"}},
+            "rag": {"embeddings": {"provider": "ollama"}},
+        },
+        "spec.rag: the RAG API needs an embeddings provider",
+    ),
+    RuleCase(
+        "A cloud database while the RAG API is off is refused.",
+        {"database": {"provider": "aws", "aws": AWS_NET}},
+        "spec.database.provider: the database serves the RAG API, which is off",
+    ),
+    RuleCase(
+        "A cloud database without its settings is refused.",
+        {"database": {"provider": "gcp"}},
+        "spec.database.gcp: provider gcp needs its settings",
+    ),
+    RuleCase(
+        "RDS with both an existing subnet group and subnets is refused.",
+        {"database": {"provider": "aws", "aws": {**AWS_NET, "subnetIds": ["subnet-1"]}}},
+        "spec.database.aws: set exactly one of subnetGroupName, subnetIds, subnetSelector",
+    ),
+    RuleCase(
+        "RDS without any network placement is refused.",
+        {"database": {"provider": "aws", "aws": {"region": "eu-west-1", "securityGroupIds": ["sg-1"]}}},
+        "spec.database.aws: set exactly one of subnetGroupName, subnetIds, subnetSelector",
+    ),
+    RuleCase(
+        "A composed security group without allowed CIDRs is refused.",
+        {"database": {"provider": "aws", "aws": {"region": "eu-west-1", "subnetGroupName": "p", "vpcId": "vpc-1"}}},
+        "spec.database.aws.allowedCidrs: a composed security group needs the CIDRs",
+    ),
+    RuleCase(
+        "Cloud SQL without a network is refused.",
+        {"database": {"provider": "gcp", "gcp": {"region": "europe-west1"}}},
+        "spec.database.gcp: set exactly one of privateNetwork, privateNetworkSelector",
+    ),
+    RuleCase(
+        "An existing S3 bucket without its settings is refused.",
+        {"objectStorage": {"provider": "s3"}},
+        "spec.objectStorage.s3: provider s3 needs its settings",
+    ),
     RuleCase(
         "OpenAI enabled without a key is refused.",
         {"openai": {"enabled": True}},

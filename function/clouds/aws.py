@@ -48,7 +48,7 @@ def database(ctx: Context) -> CloudDatabase:
         out.append(
             managed(
                 plan,
-                "database-subnet-group",
+                "aws-database-subnet-group",
                 COMPONENT_DB,
                 "rds.aws",
                 "SubnetGroup",
@@ -56,7 +56,7 @@ def database(ctx: Context) -> CloudDatabase:
                 config=config,
             )
         )
-        network["dbSubnetGroupNameSelector"] = select("database-subnet-group")
+        network["dbSubnetGroupNameSelector"] = select("aws-database-subnet-group")
     if aws.security_group_ids:
         network["vpcSecurityGroupIds"] = list(aws.security_group_ids)
     else:
@@ -66,7 +66,7 @@ def database(ctx: Context) -> CloudDatabase:
         out.append(
             managed(
                 plan,
-                "database-security-group",
+                "aws-database-security-group",
                 COMPONENT_DB,
                 "ec2.aws",
                 "SecurityGroup",
@@ -83,7 +83,7 @@ def database(ctx: Context) -> CloudDatabase:
             out.append(
                 managed(
                     plan,
-                    f"database-ingress-{index}",
+                    f"aws-database-ingress-{index}",
                     COMPONENT_DB,
                     "ec2.aws",
                     "SecurityGroupIngressRule",
@@ -94,12 +94,12 @@ def database(ctx: Context) -> CloudDatabase:
                         "fromPort": 5432,
                         "toPort": 5432,
                         "cidrIpv4": cidr,
-                        "securityGroupIdSelector": select("database-security-group"),
+                        "securityGroupIdSelector": select("aws-database-security-group"),
                     },
                     config=config,
                 )
             )
-        network["vpcSecurityGroupIdSelector"] = select("database-security-group")
+        network["vpcSecurityGroupIdSelector"] = select("aws-database-security-group")
 
     protection: dict[str, Any] = {"deletionProtection": spec.deletion_protection}
     if spec.final_snapshot:
@@ -108,7 +108,7 @@ def database(ctx: Context) -> CloudDatabase:
         protection["skipFinalSnapshot"] = True
     instance = managed(
         plan,
-        "database-instance",
+        "aws-database-instance",
         COMPONENT_DB,
         "rds.aws",
         "Instance",
@@ -184,10 +184,10 @@ def bucket(ctx: Context) -> CloudBucket:
     config = storage.provider_config_ref
     name = plan.files.bucket
     region = aws.region
-    on_bucket = {"region": region, "bucketSelector": select("files-bucket")}
+    on_bucket = {"region": region, "bucketSelector": select("aws-files-bucket")}
     main = managed(
         plan,
-        "files-bucket",
+        "aws-files-bucket",
         COMPONENT_FILES,
         "s3.aws",
         "Bucket",
@@ -200,7 +200,7 @@ def bucket(ctx: Context) -> CloudBucket:
         main,
         managed(
             plan,
-            "files-public-access-block",
+            "aws-files-public-access-block",
             COMPONENT_FILES,
             "s3.aws",
             "BucketPublicAccessBlock",
@@ -215,7 +215,7 @@ def bucket(ctx: Context) -> CloudBucket:
         ),
         managed(
             plan,
-            "files-ownership-controls",
+            "aws-files-ownership-controls",
             COMPONENT_FILES,
             "s3.aws",
             "BucketOwnershipControls",
@@ -224,7 +224,7 @@ def bucket(ctx: Context) -> CloudBucket:
         ),
         managed(
             plan,
-            "files-encryption",
+            "aws-files-encryption",
             COMPONENT_FILES,
             "s3.aws",
             "BucketServerSideEncryptionConfiguration",
@@ -236,7 +236,7 @@ def bucket(ctx: Context) -> CloudBucket:
         ),
         managed(
             plan,
-            "files-versioning",
+            "aws-files-versioning",
             COMPONENT_FILES,
             "s3.aws",
             "BucketVersioning",
@@ -245,7 +245,7 @@ def bucket(ctx: Context) -> CloudBucket:
         ),
         managed(
             plan,
-            "files-policy",
+            "aws-files-policy",
             COMPONENT_FILES,
             "iam.aws",
             "Policy",
@@ -262,11 +262,11 @@ def bucket(ctx: Context) -> CloudBucket:
         out.append(
             managed(
                 plan,
-                "files-role-policy",
+                "aws-files-role-policy",
                 COMPONENT_FILES,
                 "iam.aws",
                 "RolePolicyAttachment",
-                {"role": role, "policyArnSelector": select("files-policy")},
+                {"role": role, "policyArnSelector": select("aws-files-policy")},
                 config=config,
             )
         )
@@ -278,7 +278,7 @@ def bucket(ctx: Context) -> CloudBucket:
     out += [
         managed(
             plan,
-            "files-user",
+            "aws-files-user",
             COMPONENT_FILES,
             "iam.aws",
             "User",
@@ -288,25 +288,25 @@ def bucket(ctx: Context) -> CloudBucket:
         ),
         managed(
             plan,
-            "files-user-policy",
+            "aws-files-user-policy",
             COMPONENT_FILES,
             "iam.aws",
             "UserPolicyAttachment",
-            {"userSelector": select("files-user"), "policyArnSelector": select("files-policy")},
+            {"userSelector": select("aws-files-user"), "policyArnSelector": select("aws-files-policy")},
             config=config,
         ),
         managed(
             plan,
-            "files-access-key",
+            "aws-files-access-key",
             COMPONENT_FILES,
             "iam.aws",
             "AccessKey",
-            {"userSelector": select("files-user"), "status": "Active"},
+            {"userSelector": select("aws-files-user"), "status": "Active"},
             connection_secret=plan.files.connection_secret,
             config=config,
         ),
     ]
-    details = ctx.observed.connection("files-access-key")
+    details = ctx.observed.connection("aws-files-access-key")
     waiting = missing("the access key's connection details", details, ("username", "password"))
     if not waiting and not ctx.observed.ready(main.key):
         waiting = "the S3 bucket to become ready"

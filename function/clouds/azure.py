@@ -37,7 +37,7 @@ def database(ctx: Context) -> CloudDatabase:
     config = spec.provider_config_ref
     server = managed(
         plan,
-        "database-server",
+        "azure-database-server",
         COMPONENT_DB,
         "dbforpostgresql.azure",
         "FlexibleServer",
@@ -67,7 +67,7 @@ def database(ctx: Context) -> CloudDatabase:
         server,
         managed(
             plan,
-            "database-extensions",
+            "azure-database-extensions",
             COMPONENT_DB,
             "dbforpostgresql.azure",
             "FlexibleServerConfiguration",
@@ -77,7 +77,7 @@ def database(ctx: Context) -> CloudDatabase:
         ),
         managed(
             plan,
-            "database-database",
+            "azure-database-database",
             COMPONENT_DB,
             "dbforpostgresql.azure",
             "FlexibleServerDatabase",
@@ -88,7 +88,9 @@ def database(ctx: Context) -> CloudDatabase:
     ]
     details = ctx.observed.connection(server.key)
     waiting = missing("the flexible server's connection details", details, ("endpoint", "password"))
-    if not waiting and not all(ctx.observed.ready(k) for k in (server.key, "database-extensions", "database-database")):
+    if not waiting and not all(
+        ctx.observed.ready(k) for k in (server.key, "azure-database-extensions", "azure-database-database")
+    ):
         waiting = "the flexible server, its database and the vector extension setting to become ready"
     connection = None
     if not waiting:
@@ -110,7 +112,7 @@ def bucket(ctx: Context) -> CloudBucket:
     config = storage.provider_config_ref
     account = managed(
         plan,
-        "files-account",
+        "azure-files-account",
         COMPONENT_FILES,
         "storage.azure",
         "Account",
@@ -140,7 +142,7 @@ def bucket(ctx: Context) -> CloudBucket:
         account,
         managed(
             plan,
-            "files-container",
+            "azure-files-container",
             COMPONENT_FILES,
             "storage.azure",
             "Container",
@@ -152,7 +154,7 @@ def bucket(ctx: Context) -> CloudBucket:
     ]
     details = ctx.observed.connection(account.key)
     waiting = missing("the storage account's connection details", details, ("attribute.primary_connection_string",))
-    if not waiting and not (ctx.observed.ready(account.key) and ctx.observed.ready("files-container")):
+    if not waiting and not (ctx.observed.ready(account.key) and ctx.observed.ready("azure-files-container")):
         waiting = "the storage account and container to become ready"
     access = None
     if not waiting:

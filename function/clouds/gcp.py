@@ -53,7 +53,7 @@ def database(ctx: Context) -> CloudDatabase:
         settings["finalBackupConfig"] = {"enabled": True, "retentionDays": 30}
     instance = managed(
         plan,
-        "database-instance",
+        "gcp-database-instance",
         COMPONENT_DB,
         "sql.gcp",
         "DatabaseInstance",
@@ -70,11 +70,13 @@ def database(ctx: Context) -> CloudDatabase:
     )
     password = ctx.secrets.get(plan.rag.admin_secret, "password")
     out: list[Composed] = [
-        secret(plan, "database-admin-secret", COMPONENT_DB, name=plan.rag.admin_secret, values={"password": password}),
+        secret(
+            plan, "gcp-database-admin-secret", COMPONENT_DB, name=plan.rag.admin_secret, values={"password": password}
+        ),
         instance,
         managed(
             plan,
-            "database-database",
+            "gcp-database-database",
             COMPONENT_DB,
             "sql.gcp",
             "Database",
@@ -84,7 +86,7 @@ def database(ctx: Context) -> CloudDatabase:
         ),
         managed(
             plan,
-            "database-user",
+            "gcp-database-user",
             COMPONENT_DB,
             "sql.gcp",
             "User",
@@ -95,16 +97,16 @@ def database(ctx: Context) -> CloudDatabase:
             },
             external_name=ADMIN_USER,
             connection_secret=f"{plan.rag.connection_secret}-user",
-            depends_on=("database-admin-secret",),
+            depends_on=("gcp-database-admin-secret",),
             config=config,
         ),
     ]
     details = ctx.observed.connection(instance.key)
-    user = ctx.observed.connection("database-user")
+    user = ctx.observed.connection("gcp-database-user")
     waiting = missing("the Cloud SQL instance's connection details", details, ("privateIP",)) or missing(
         "the Cloud SQL user's connection details", user, ("password",)
     )
-    if not waiting and not (ctx.observed.ready(instance.key) and ctx.observed.ready("database-database")):
+    if not waiting and not (ctx.observed.ready(instance.key) and ctx.observed.ready("gcp-database-database")):
         waiting = "the Cloud SQL instance and database to become ready"
     connection = None
     if not waiting:
@@ -126,7 +128,7 @@ def bucket(ctx: Context) -> CloudBucket:
     project = {"project": gcp.project} if gcp.project else {}
     main = managed(
         plan,
-        "files-bucket",
+        "gcp-files-bucket",
         COMPONENT_FILES,
         "storage.gcp",
         "Bucket",
@@ -147,7 +149,7 @@ def bucket(ctx: Context) -> CloudBucket:
         main,
         managed(
             plan,
-            "files-service-account",
+            "gcp-files-service-account",
             COMPONENT_FILES,
             "cloudplatform.gcp",
             "ServiceAccount",
@@ -161,17 +163,17 @@ def bucket(ctx: Context) -> CloudBucket:
         ),
         managed(
             plan,
-            "files-hmac-key",
+            "gcp-files-hmac-key",
             COMPONENT_FILES,
             "storage.gcp",
             "HMACKey",
-            {"serviceAccountEmailSelector": select("files-service-account"), "state": "ACTIVE", **project},
+            {"serviceAccountEmailSelector": select("gcp-files-service-account"), "state": "ACTIVE", **project},
             connection_secret=plan.files.connection_secret,
             config=config,
         ),
     ]
-    details = ctx.observed.connection("files-hmac-key")
-    access_id = str(ctx.observed.at_provider("files-hmac-key").get("accessId") or "")
+    details = ctx.observed.connection("gcp-files-hmac-key")
+    access_id = str(ctx.observed.at_provider("gcp-files-hmac-key").get("accessId") or "")
     waiting = missing("the HMAC key's connection details", details, ("attribute.secret",))
     if not waiting and not access_id:
         waiting = "the HMAC key's access ID (status.atProvider.accessId)"
