@@ -493,7 +493,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: Pr
 class Integration:
     """One thing LibreChat is wired to: what provides it, the URL in use and the components behind it."""
 
-    name: str  # chat, search, scraper, stt, tts, model:<endpoint>
+    name: str  # chat, search, scraper, stt, tts, rag, files, model:<endpoint>
     provider: str
     url: str
     components: tuple[str, ...]  # composed components whose readiness it depends on
@@ -505,6 +505,12 @@ def integrations(plan: Plan) -> list[Integration]:
         out.append(Integration("search", "searxng", plan.searxng.url, ("librechat", "searxng")))
     if plan.firecrawl:
         out.append(Integration("scraper", "firecrawl", plan.firecrawl.url, ("librechat", "firecrawl")))
+    if plan.rag:
+        parts = ("librechat", "rag-api", "database")
+        out.append(Integration("rag", f"{plan.rag.database.value}-postgres", plan.rag.endpoint.url, parts))
+    if plan.files:
+        parts = ("librechat",) if plan.files.provider.value == "s3" else ("librechat", "files")
+        out.append(Integration("files", plan.files.provider.value, plan.files.strategy, parts))
     for direction, speech in (("stt", plan.stt), ("tts", plan.tts)):
         if speech:
             default = "https://api.openai.com/v1/audio/" + ("transcriptions" if direction == "stt" else "speech")

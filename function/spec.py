@@ -1055,7 +1055,7 @@ class ComponentStatus(Model):
 class IntegrationStatus(Model):
     """One integration LibreChat is wired to, the URL in use and whether its parts are ready."""
 
-    name: str = Field(description="chat, search, scraper, stt, tts, or model:<endpoint>.")
+    name: str = Field(description="chat, search, scraper, stt, tts, rag, files, or model:<endpoint>.")
     provider: str = Field(description="What provides it, e.g. searxng, speaches, openai.")
     url: str = Field(description="The URL LibreChat calls.")
     ready: bool = Field(description="Whether every part it needs is ready.")

@@ -288,7 +288,13 @@ def test_status_reports_each_integration() -> None:
     rsp = run(full_request(namespaced_xr(spec)))
     assert fatal(rsp) is None, results(rsp)
     wired = {i["name"]: i for i in resource.struct_to_dict(rsp.desired.composite.resource)["status"]["integrations"]}
-    assert set(wired) == {"chat", "search", "stt", "tts", "model:openAI"}
+    assert set(wired) == {"chat", "search", "stt", "tts", "rag", "model:openAI"}
+    assert wired["rag"] == {
+        "name": "rag",
+        "provider": "inCluster-postgres",
+        "ready": False,
+        "url": "http://chat-rag-api.team-a.svc.cluster.local:8000",
+    }
     assert wired["search"]["url"] == "http://chat-searxng.team-a.svc.cluster.local:8080"
     assert wired["stt"] == {
         "name": "stt",
