@@ -506,11 +506,11 @@ def integrations(plan: Plan) -> list[Integration]:
     if plan.firecrawl:
         out.append(Integration("scraper", "firecrawl", plan.firecrawl.url, ("librechat", "firecrawl")))
     if plan.rag:
-        parts = ("librechat", "rag-api", "database")
-        out.append(Integration("rag", f"{plan.rag.database.value}-postgres", plan.rag.endpoint.url, parts))
+        rag_parts: tuple[str, ...] = ("librechat", "rag-api", "database")
+        out.append(Integration("rag", f"{plan.rag.database.value}-postgres", plan.rag.endpoint.url, rag_parts))
     if plan.files:
-        parts = ("librechat",) if plan.files.provider.value == "s3" else ("librechat", "files")
-        out.append(Integration("files", plan.files.provider.value, plan.files.strategy, parts))
+        file_parts: tuple[str, ...] = ("librechat",) if plan.files.provider.value == "s3" else ("librechat", "files")
+        out.append(Integration("files", plan.files.provider.value, plan.files.strategy, file_parts))
     for direction, speech in (("stt", plan.stt), ("tts", plan.tts)):
         if speech:
             default = "https://api.openai.com/v1/audio/" + ("transcriptions" if direction == "stt" else "speech")
