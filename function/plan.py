@@ -134,6 +134,7 @@ class Files:
     account: str  # Azure storage account name ("" elsewhere)
     connection_secret: str  # where the provider writes the bucket credentials
     user: str  # IAM user / service account name for the credentials
+    url: str  # where the files live, for status
 
 
 @dataclass(frozen=True)
@@ -420,13 +421,23 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: Pr
     if storage.provider != ObjectStorageProvider.LOCAL:
         strategy = "azure_blob" if storage.provider == ObjectStorageProvider.AZURE else "s3"
         bucket = storage.s3.bucket if storage.s3 else cloud_name(ns, name, "files")
+        account = (
+            cloud_name(ns, name, "files", max_len=24, alnum=True)
+            if storage.provider == ObjectStorageProvider.AZURE
+            else ""
+        )
+        urls = {
+            ObjectStorageProvider.AWS: f"s3://{bucket}",
+            ObjectStorageProvider.GCP: f"gs://{bucket}",
+            ObjectStorageProvider.AZURE: f"https://{account}.blob.core.windows.net/files",
+            ObjectStorageProvider.S3: f"{storage.s3.endpoint.rstrip('/')}/{bucket}" if storage.s3 else "",
+        }
         files = Files(
+            url=urls[storage.provider],
             provider=storage.provider,
             strategy=strategy,
             bucket="files" if storage.provider == ObjectStorageProvider.AZURE else bucket,
-            account=cloud_name(ns, name, "files", max_len=24, alnum=True)
-            if storage.provider == ObjectStorageProvider.AZURE
-            else "",
+            account=account,
             connection_secret=obj(f"{storage.provider.value}-files-connection"),
             user=cloud_name(ns, name, "files", max_len=30 if storage.provider == ObjectStorageProvider.GCP else 64),
         )
@@ -510,7 +521,7 @@ def integrations(plan: Plan) -> list[Integration]:
         out.append(Integration("rag", f"{plan.rag.database.value}-postgres", plan.rag.endpoint.url, rag_parts))
     if plan.files:
         file_parts: tuple[str, ...] = ("librechat",) if plan.files.provider.value == "s3" else ("librechat", "files")
-        out.append(Integration("files", plan.files.provider.value, plan.files.strategy, file_parts))
+        out.append(Integration("files", plan.files.provider.value, plan.files.url, file_parts))
     for direction, speech in (("stt", plan.stt), ("tts", plan.tts)):
         if speech:
             default = "https://api.openai.com/v1/audio/" + ("transcriptions" if direction == "stt" else "speech")
