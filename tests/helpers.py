@@ -87,12 +87,16 @@ def request(
     return req
 
 
+def yaml_docs(path: Any) -> list[dict[str, Any]]:
+    """The documents of a YAML file, [] when it does not exist."""
+    return [d for d in yaml.safe_load_all(path.read_text()) if d] if path.exists() else []
+
+
 def example_observed(example: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
     """An example's observed resources by key, and the connection details Crossplane would read for them
     (from the connection Secrets among its required resources)."""
-    observed_path, required_path = example / "observed-resources.yaml", example / "required-resources.yaml"
-    docs = [d for d in yaml.safe_load_all(observed_path.read_text()) if d] if observed_path.exists() else []
-    stored = [d for d in yaml.safe_load_all(required_path.read_text()) if d] if required_path.exists() else []
+    docs = yaml_docs(example / "observed-resources.yaml")
+    stored = yaml_docs(example / "required-resources.yaml")
     secrets = {(d["metadata"].get("namespace"), d["metadata"]["name"]): d for d in stored if d["kind"] == "Secret"}
     observed: dict[str, dict[str, Any]] = {}
     connections: dict[str, dict[str, str]] = {}

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from crossplane.function import resource
 
-from tests.helpers import SEED, example_observed, fatal, request, required_for, results, run
-from tests.test_wiring import _docs, full_state, run_observing
+from tests.helpers import SEED, example_observed, fatal, request, required_for, results, run, yaml_docs
+from tests.test_wiring import full_state, run_observing
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOUD_EXAMPLES = sorted(
@@ -65,7 +65,7 @@ def _cloud(example: Path) -> str:
 def _load(example: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any], dict[str, dict[str, str]]]:
     xr = yaml.safe_load((example / "xr.yaml").read_text())
     observed, connections = example_observed(example)
-    return xr, _docs(example / "required-resources.yaml"), observed, connections
+    return xr, yaml_docs(example / "required-resources.yaml"), observed, connections
 
 
 def _decoded(body: dict[str, Any]) -> dict[str, str]:

@@ -21,15 +21,11 @@ import pytest
 import yaml
 
 from function.services.librechat import CONFIG_KEY
-from tests.helpers import SEED, desired, example_observed, fatal, request, required_for, results, run
+from tests.helpers import SEED, desired, example_observed, fatal, request, required_for, results, run, yaml_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/xr.yaml"))
 IN_CLUSTER = re.compile(r"^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$")
-
-
-def _docs(path: Path) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(path.read_text()) if d] if path.exists() else []
 
 
 def run_observing(
@@ -67,7 +63,7 @@ def full_state(
 def example_state(example: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     xr = yaml.safe_load((example / "xr.yaml").read_text())
     observed, connections = example_observed(example)
-    return xr, full_state(xr, _docs(example / "required-resources.yaml"), observed, connections)
+    return xr, full_state(xr, yaml_docs(example / "required-resources.yaml"), observed, connections)
 
 
 def manifests(state: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -229,7 +225,7 @@ def test_exactly_one_speech_provider(state: tuple[Path, dict[str, Any], dict[str
 
 def _mixed() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     example = ROOT / "examples" / "plan-mixed-namespaced"
-    return yaml.safe_load((example / "xr.yaml").read_text()), _docs(example / "required-resources.yaml")
+    return yaml.safe_load((example / "xr.yaml").read_text()), yaml_docs(example / "required-resources.yaml")
 
 
 def _diff(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> set[str]:

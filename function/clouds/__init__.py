@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from function.resources import Composed
 
+DATABASE_COMPONENT = "database"
+FILES_COMPONENT = "files"
 ADMIN_USER = "ragadmin"
 POSTGRES_PORT = "5432"
 

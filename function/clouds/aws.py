@@ -13,6 +13,8 @@ from typing import Any
 
 from function.clouds import (
     ADMIN_USER,
+    DATABASE_COMPONENT,
+    FILES_COMPONENT,
     BucketAccess,
     CloudBucket,
     CloudDatabase,
@@ -21,9 +23,6 @@ from function.clouds import (
 )
 from function.resources import Composed, managed, secret_ref, select
 from function.services import Context
-
-COMPONENT_DB = "database"
-COMPONENT_FILES = "files"
 
 
 def _tags(ctx: Context) -> dict[str, str]:
@@ -49,7 +48,7 @@ def database(ctx: Context) -> CloudDatabase:
             managed(
                 plan,
                 "aws-database-subnet-group",
-                COMPONENT_DB,
+                DATABASE_COMPONENT,
                 "rds.aws",
                 "SubnetGroup",
                 {"region": aws.region, "description": f"RAG database of {plan.workspace.name}", **subnets},
@@ -67,7 +66,7 @@ def database(ctx: Context) -> CloudDatabase:
             managed(
                 plan,
                 "aws-database-security-group",
-                COMPONENT_DB,
+                DATABASE_COMPONENT,
                 "ec2.aws",
                 "SecurityGroup",
                 {
@@ -84,7 +83,7 @@ def database(ctx: Context) -> CloudDatabase:
                 managed(
                     plan,
                     f"aws-database-ingress-{index}",
-                    COMPONENT_DB,
+                    DATABASE_COMPONENT,
                     "ec2.aws",
                     "SecurityGroupIngressRule",
                     {
@@ -109,7 +108,7 @@ def database(ctx: Context) -> CloudDatabase:
     instance = managed(
         plan,
         "aws-database-instance",
-        COMPONENT_DB,
+        DATABASE_COMPONENT,
         "rds.aws",
         "Instance",
         {
@@ -188,7 +187,7 @@ def bucket(ctx: Context) -> CloudBucket:
     main = managed(
         plan,
         "aws-files-bucket",
-        COMPONENT_FILES,
+        FILES_COMPONENT,
         "s3.aws",
         "Bucket",
         {"region": region, "tags": _tags(ctx)},
@@ -201,7 +200,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "aws-files-public-access-block",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "s3.aws",
             "BucketPublicAccessBlock",
             {
@@ -216,7 +215,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "aws-files-ownership-controls",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "s3.aws",
             "BucketOwnershipControls",
             {**on_bucket, "rule": {"objectOwnership": "BucketOwnerEnforced"}},
@@ -225,7 +224,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "aws-files-encryption",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "s3.aws",
             "BucketServerSideEncryptionConfiguration",
             {
@@ -237,7 +236,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "aws-files-versioning",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "s3.aws",
             "BucketVersioning",
             {**on_bucket, "versioningConfiguration": {"status": "Enabled"}},
@@ -246,7 +245,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "aws-files-policy",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "iam.aws",
             "Policy",
             {
@@ -263,7 +262,7 @@ def bucket(ctx: Context) -> CloudBucket:
             managed(
                 plan,
                 "aws-files-role-policy",
-                COMPONENT_FILES,
+                FILES_COMPONENT,
                 "iam.aws",
                 "RolePolicyAttachment",
                 {"role": role, "policyArnSelector": select("aws-files-policy")},
@@ -279,7 +278,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "aws-files-user",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "iam.aws",
             "User",
             {"path": "/aiworkspace/", "tags": _tags(ctx)},
@@ -289,7 +288,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "aws-files-user-policy",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "iam.aws",
             "UserPolicyAttachment",
             {"userSelector": select("aws-files-user"), "policyArnSelector": select("aws-files-policy")},
@@ -298,7 +297,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "aws-files-access-key",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "iam.aws",
             "AccessKey",
             {"userSelector": select("aws-files-user"), "status": "Active"},

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from function.clouds import (
     ADMIN_USER,
+    DATABASE_COMPONENT,
+    FILES_COMPONENT,
     POSTGRES_PORT,
     BucketAccess,
     CloudBucket,
@@ -19,8 +21,6 @@ from function.clouds import (
 from function.resources import managed, secret_ref, select
 from function.services import Context
 
-COMPONENT_DB = "database"
-COMPONENT_FILES = "files"
 # Storage sizes a flexible server accepts, in MB.
 STORAGE_MB = (32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4193280, 4194304, 8388608, 16777216)
 
@@ -38,7 +38,7 @@ def database(ctx: Context) -> CloudDatabase:
     server = managed(
         plan,
         "azure-database-server",
-        COMPONENT_DB,
+        DATABASE_COMPONENT,
         "dbforpostgresql.azure",
         "FlexibleServer",
         {
@@ -68,7 +68,7 @@ def database(ctx: Context) -> CloudDatabase:
         managed(
             plan,
             "azure-database-extensions",
-            COMPONENT_DB,
+            DATABASE_COMPONENT,
             "dbforpostgresql.azure",
             "FlexibleServerConfiguration",
             # pgvector must be allow-listed before the RAG API can CREATE EXTENSION vector.
@@ -78,7 +78,7 @@ def database(ctx: Context) -> CloudDatabase:
         managed(
             plan,
             "azure-database-database",
-            COMPONENT_DB,
+            DATABASE_COMPONENT,
             "dbforpostgresql.azure",
             "FlexibleServerDatabase",
             {"serverIdSelector": select(server.key), "charset": "UTF8", "collation": "en_US.utf8"},
@@ -113,7 +113,7 @@ def bucket(ctx: Context) -> CloudBucket:
     account = managed(
         plan,
         "azure-files-account",
-        COMPONENT_FILES,
+        FILES_COMPONENT,
         "storage.azure",
         "Account",
         {
@@ -143,7 +143,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "azure-files-container",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "storage.azure",
             "Container",
             {"storageAccountIdSelector": select(account.key), "containerAccessType": "private"},

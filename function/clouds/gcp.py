@@ -12,6 +12,8 @@ from typing import Any
 
 from function.clouds import (
     ADMIN_USER,
+    DATABASE_COMPONENT,
+    FILES_COMPONENT,
     POSTGRES_PORT,
     BucketAccess,
     CloudBucket,
@@ -22,8 +24,6 @@ from function.clouds import (
 from function.resources import Composed, managed, secret, secret_ref, select
 from function.services import Context
 
-COMPONENT_DB = "database"
-COMPONENT_FILES = "files"
 GCS_S3_ENDPOINT = "https://storage.googleapis.com"
 
 
@@ -54,7 +54,7 @@ def database(ctx: Context) -> CloudDatabase:
     instance = managed(
         plan,
         "gcp-database-instance",
-        COMPONENT_DB,
+        DATABASE_COMPONENT,
         "sql.gcp",
         "DatabaseInstance",
         {
@@ -71,13 +71,17 @@ def database(ctx: Context) -> CloudDatabase:
     password = ctx.secrets.get(plan.rag.admin_secret, "password")
     out: list[Composed] = [
         secret(
-            plan, "gcp-database-admin-secret", COMPONENT_DB, name=plan.rag.admin_secret, values={"password": password}
+            plan,
+            "gcp-database-admin-secret",
+            DATABASE_COMPONENT,
+            name=plan.rag.admin_secret,
+            values={"password": password},
         ),
         instance,
         managed(
             plan,
             "gcp-database-database",
-            COMPONENT_DB,
+            DATABASE_COMPONENT,
             "sql.gcp",
             "Database",
             {"instanceSelector": select(instance.key)},
@@ -87,7 +91,7 @@ def database(ctx: Context) -> CloudDatabase:
         managed(
             plan,
             "gcp-database-user",
-            COMPONENT_DB,
+            DATABASE_COMPONENT,
             "sql.gcp",
             "User",
             {
@@ -129,7 +133,7 @@ def bucket(ctx: Context) -> CloudBucket:
     main = managed(
         plan,
         "gcp-files-bucket",
-        COMPONENT_FILES,
+        FILES_COMPONENT,
         "storage.gcp",
         "Bucket",
         {
@@ -150,7 +154,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "gcp-files-service-account",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "cloudplatform.gcp",
             "ServiceAccount",
             {
@@ -164,7 +168,7 @@ def bucket(ctx: Context) -> CloudBucket:
         managed(
             plan,
             "gcp-files-hmac-key",
-            COMPONENT_FILES,
+            FILES_COMPONENT,
             "storage.gcp",
             "HMACKey",
             {"serviceAccountEmailSelector": select("gcp-files-service-account"), "state": "ACTIVE", **project},

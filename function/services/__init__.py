@@ -7,7 +7,6 @@ from typing import Any
 
 from function import readiness
 from function.plan import Plan
-from function.secrets import decode_data
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,6 @@ class Observed:
     def at_provider(self, key: str) -> dict[str, Any]:
         status: dict[str, Any] = self.resources.get(key, {}).get("status", {}) or {}
         return status.get("atProvider", {}) or {}
-
-    def secret_data(self, key: str) -> dict[str, str]:
-        """Decoded data of an observed Secret composed under `key`, {} when there is none."""
-        return decode_data(self.resources.get(key, {}).get("data"))
 
 
 @dataclass(frozen=True)

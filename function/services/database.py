@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from function import k8s
-from function.clouds import CloudDatabase, aws, azure, gcp
+from function.clouds import DATABASE_COMPONENT, CloudDatabase, aws, azure, gcp
 from function.resources import Composed, object_api_version, secret, usage, workload
 from function.services import Context
 from function.spec import DatabaseProvider
 from function.versions import PGVECTOR_IMAGE
 
-COMPONENT = "database"
+COMPONENT = DATABASE_COMPONENT
 SECRET_KEY = "rag-database-secret"
 RAG_DEPLOYMENT_KEY = "rag-api-deployment"
 IN_CLUSTER_USER = "rag"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from function.clouds import BucketAccess, CloudBucket, aws, azure, gcp
+from function.clouds import FILES_COMPONENT, BucketAccess, CloudBucket, aws, azure, gcp
 from function.resources import Composed, release_api_version, usage
 from function.services import Context
 from function.spec import ObjectStorageProvider
 
-COMPONENT = "files"
+COMPONENT = FILES_COMPONENT
 RELEASE_KEY = "librechat-release"
 CLOUDS = {ObjectStorageProvider.AWS: aws, ObjectStorageProvider.GCP: gcp, ObjectStorageProvider.AZURE: azure}
 

@@ -155,7 +155,6 @@ def _custom_endpoints(plan: Plan) -> list[dict[str, Any]]:
 
 
 def librechat_config(plan: Plan) -> dict[str, Any]:
-    # (fileStrategy follows plan.files: local, s3 or azure_blob.)
     """The librechat.yaml document: only keys the pinned image's strict schema accepts."""
     auth = plan.spec.librechat.authentication
     config: dict[str, Any] = {
