@@ -1,6 +1,7 @@
 # function-ai-workspace: the commands a developer needs.
 #   make render [EXAMPLE=examples/<dir>]   the rendered YAML stream of an example (stdout only)
-#   make test                              every check CI runs
+#   make test                              every check CI runs but the control plane
+#   make e2e [FLAVOURS=claims]             both API flavours on a real control plane, on loopback
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -40,10 +41,19 @@ generate: $(VENV)/.installed ## Regenerate the XRDs and Compositions under apis/
 render: $(VENV)/.installed tools ## Render EXAMPLE through the real crossplane CLI.
 	@$(PY) hack/xp.py render $(EXAMPLE)
 
+.PHONY: crds
+crds: $(VENV)/.installed tools ## Find the providers' CRDs (SHARED_CRDS, ../shared/crds, or the pinned packages).
+	@$(PY) hack/xp.py crds
+
 .PHONY: test
-test: setup ## Run every test (unit, golden renders, schema validation, secret scan, determinism), then lint.
+test: setup crds ## Run every test (unit, golden renders, schema validation, secret scan, determinism), then lint.
 	@$(PY) -m pytest
 	@$(MAKE) --no-print-directory lint
+
+.PHONY: e2e
+e2e: setup package ## Both flavours on a real control plane (etcd, kube-apiserver, core Crossplane), on loopback.
+	@bash hack/tools.sh e2e >&2
+	@$(PY) hack/e2e.py $(FLAVOURS)
 
 .PHONY: golden
 golden: setup ## Regenerate the golden renders (then review the diff like code).

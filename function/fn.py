@@ -11,10 +11,10 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
 from function import readiness
-from function.input import provider_configs
+from function.input import platform_settings
 from function.plan import Plan, build_plan, integrations, workspace_from_xr
 from function.resources import COMPONENT_ANNOTATION, HOLDS_DATA_ANNOTATION, RESOURCE_LABEL, Composed
-from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, resolve
+from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, fingerprint_key, resolve
 from function.services import (
     Context,
     Observed,
@@ -121,7 +121,7 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     xr = resource.struct_to_dict(req.observed.composite.resource)
     workspace = workspace_from_xr(xr)
     spec = parse_spec(xr.get("spec", {}))
-    plan = build_plan(workspace, spec, provider_configs(resource.struct_to_dict(req.input)))
+    plan = build_plan(workspace, spec, platform_settings(resource.struct_to_dict(req.input)))
 
     # Declare every requirement on every call: Crossplane resolves them until they stop changing.
     for ref in plan.referenced_secrets():
@@ -137,7 +137,9 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     generated = resolve(seed, workspace, plan.generated_secrets, _observed_secret_data(observed, plan))
     ctx = Context(
         plan=plan,
-        secrets=SecretValues(generated=generated, referenced=referenced),
+        secrets=SecretValues(
+            generated=generated, referenced=referenced, fingerprint_key=fingerprint_key(seed, workspace)
+        ),
         observed=Observed(observed, _connections(req)),
     )
 

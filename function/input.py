@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from function.plan import ProviderConfigs
+from function.plan import Platform
 from function.spec import SpecError
+from function.versions import OVERRIDABLE_IMAGES
+
+# An OCI image reference: [registry/]repository[:tag][@sha256:digest], lower-case repository path.
+IMAGE_REFERENCE = re.compile(
+    r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?"
+)
 
 
 class FunctionInput(BaseModel):
@@ -27,12 +34,32 @@ class FunctionInput(BaseModel):
         min_length=1,
         description="provider-kubernetes (Cluster)ProviderConfig that applies the workspace's workloads.",
     )
+    images: dict[str, str] = Field(
+        default_factory=dict,
+        description="Images to run instead of the pinned ones, by name ("
+        + ", ".join(OVERRIDABLE_IMAGES)
+        + "): upstream publishes these only as `latest`, so pin your mirror's copy by digest here.",
+    )
+
+    @field_validator("images")
+    @classmethod
+    def _known_images(cls, images: dict[str, str]) -> dict[str, str]:
+        for name, reference in images.items():
+            if name not in OVERRIDABLE_IMAGES:
+                raise ValueError(f"unknown image {name!r}; overridable: {', '.join(OVERRIDABLE_IMAGES)}")
+            if not IMAGE_REFERENCE.fullmatch(reference):
+                raise ValueError(f"images.{name}: {reference!r} is not an image reference (registry/repo:tag@digest)")
+        return images
 
 
-def provider_configs(raw: dict[str, Any]) -> ProviderConfigs:
+def platform_settings(raw: dict[str, Any]) -> Platform:
     try:
         parsed = FunctionInput.model_validate(raw)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         raise SpecError(f"Composition input {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    return ProviderConfigs(helm=parsed.helm_provider_config_name, kubernetes=parsed.kubernetes_provider_config_name)
+    return Platform(
+        helm=parsed.helm_provider_config_name,
+        kubernetes=parsed.kubernetes_provider_config_name,
+        images=tuple(sorted(parsed.images.items())),
+    )

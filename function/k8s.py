@@ -94,8 +94,9 @@ def deployment(
     replicas: int = 1,
     stateless: bool = False,
     pod: dict[str, Any] | None = None,
+    init_containers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A Deployment with a restricted security context.
+    """A Deployment with a restricted security context (its init containers get the same).
 
     Stateful ones (the default) run one pod and replace it (never two writers on one volume); stateless ones
     roll. run_as_user None is for images that must start as root; they still drop every capability they can.
@@ -115,6 +116,8 @@ def deployment(
         "containers": [{**container, "securityContext": container_security}],
         "volumes": volumes,
     }
+    if init_containers:
+        pod_spec["initContainers"] = [{**init, "securityContext": container_security} for init in init_containers]
     pod_spec.update(pod or {})
     return {
         "apiVersion": "apps/v1",

@@ -24,6 +24,7 @@ from function.spec import (
     embeddings_provider,
     rag_on,
 )
+from function.versions import OVERRIDABLE_IMAGES
 
 CLAIM_NAME_LABEL = "crossplane.io/claim-name"
 CLAIM_NAMESPACE_LABEL = "crossplane.io/claim-namespace"
@@ -138,18 +139,23 @@ class Files:
 
 
 @dataclass(frozen=True)
-class ProviderConfigs:
-    """The provider configs the platform team names in the Composition's function input."""
+class Platform:
+    """What the platform team sets in the Composition's function input: provider configs and image overrides."""
 
     helm: str = "default"
     kubernetes: str = "default"
+    images: tuple[tuple[str, str], ...] = ()  # (name in versions.OVERRIDABLE_IMAGES, image reference)
+
+    def image(self, name: str) -> str:
+        """The image to run for `name`: the platform's override, else the pin in versions.py."""
+        return dict(self.images).get(name) or OVERRIDABLE_IMAGES[name].reference
 
 
 @dataclass(frozen=True)
 class Plan:
     workspace: Workspace
     spec: AIWorkspaceSpec
-    provider_configs: ProviderConfigs
+    platform: Platform
     retain_data: bool
 
     # Names of the objects in the workspace's namespace.
@@ -278,7 +284,7 @@ def mcp_header_env(server: str, header: str) -> str:
     return f"MCP_{clean}"
 
 
-def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: ProviderConfigs) -> Plan:
+def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) -> Plan:
     ns = workspace.namespace
     name = workspace.name
 
@@ -454,7 +460,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, provider_configs: Pr
     return Plan(
         workspace=workspace,
         spec=spec,
-        provider_configs=provider_configs,
+        platform=platform,
         retain_data=spec.data_deletion_policy == DataDeletionPolicy.RETAIN,
         librechat_fullname=obj("librechat"),
         librechat_env_secret=env_secret,

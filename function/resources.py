@@ -82,7 +82,7 @@ def kubernetes_object(
     spec: dict[str, Any] = {
         "forProvider": {"manifest": manifest},
         "readiness": readiness,
-        "providerConfigRef": _provider_config(plan, plan.provider_configs.kubernetes),
+        "providerConfigRef": _provider_config(plan, plan.platform.kubernetes),
     }
     _protect(plan, spec, holds_data)
     body = {
@@ -119,7 +119,7 @@ def helm_release(
         "spec": {
             "forProvider": for_provider,
             "rollbackLimit": 3,
-            "providerConfigRef": _provider_config(plan, plan.provider_configs.helm),
+            "providerConfigRef": _provider_config(plan, plan.platform.helm),
         },
     }
     return Composed(key, body, component, depends_on=depends_on)
@@ -199,6 +199,7 @@ CLUSTER_VERSIONS = {
     ("sql.gcp", "DatabaseInstance"): "v1beta2",
     ("sql.gcp", "User"): "v1beta2",
     ("storage.gcp", "Bucket"): "v1beta2",
+    ("storage.gcp", "BucketIAMMember"): "v1beta2",
     ("dbforpostgresql.azure", "FlexibleServer"): "v1beta2",
     ("storage.azure", "Account"): "v1beta2",
 }

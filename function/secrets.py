@@ -77,3 +77,16 @@ def decode_data(data: Mapping[str, str] | None) -> dict[str, str]:
         except (ValueError, UnicodeDecodeError):
             continue
     return out
+
+
+def fingerprint_key(seed: bytes, workspace: Workspace) -> bytes:
+    """The workspace's key for fingerprints of secret values (see `fingerprint`), derived from the seed."""
+    message = "\x00".join(("aiworkspace.io/v1", workspace.namespace, workspace.name, "fingerprint")).encode()
+    return hmac.new(seed, message, hashlib.sha256).digest()
+
+
+def fingerprint(key: bytes, values: Mapping[str, str]) -> str:
+    """A keyed HMAC-SHA256 over a Secret's values: it changes whenever any value does, and, unlike a plain hash,
+    cannot be used to test guesses of a value without the platform's seed. Safe to write into a spec."""
+    message = "\x00".join(f"{name}={values[name]}" for name in sorted(values)).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -89,7 +89,8 @@ M = TypeVar("M", bound=Model)
 
 
 def section(model: type[M], description: str) -> Any:
-    """A nested object that is always present, defaulted as a whole (`default: {}` in the XRD)."""
+    """A nested object that is always present, defaulted as a whole (in the XRD, `default: {}` expanded with the
+    defaults of its fields: see xrds.openapi_schema)."""
     return Field(default_factory=model, description=description, json_schema_extra={"default": {}})
 
 
@@ -160,20 +161,15 @@ class IngressTLS(Model):
             message="spec.librechat.ingress.tls: set clusterIssuer or issuer, not both",
             check=lambda m: not (m.cluster_issuer and m.issuer),
         ),
-        Rule(
-            cel="!self.enabled || has(self.secretName) || has(self.clusterIssuer) || has(self.issuer)",
-            message="spec.librechat.ingress.tls: TLS needs a certificate; set secretName to an existing TLS Secret, "
-            "or clusterIssuer/issuer for cert-manager, or set enabled: false",
-            check=lambda m: not m.enabled or bool(m.secret_name or m.cluster_issuer or m.issuer),
-        ),
     )
 
     enabled: bool = Field(default=True, description="Serve the chat URL over HTTPS.")
     secret_name: str | None = Field(
         default=None,
         pattern=DNS_SUBDOMAIN,
-        description="TLS Secret holding the certificate. With a cert-manager issuer this is the Secret cert-manager "
-        "writes (default <workspace>-librechat-tls); without one it must already exist.",
+        description="TLS Secret holding the certificate (default <workspace>-librechat-tls). With a cert-manager "
+        "issuer, cert-manager writes it; without one it must exist in the workspace's namespace, or the ingress "
+        "controller serves its default certificate.",
     )
     cluster_issuer: str | None = Field(
         default=None, description="cert-manager ClusterIssuer that issues the certificate."
@@ -255,7 +251,11 @@ class Interface(Model):
     memories: bool = Field(default=True, description="User memories.")
     temporary_chat: bool = Field(default=True, description="Temporary chats that are not saved.")
     run_code: bool = Field(default=False, description="Code interpreter (needs a code interpreter API).")
-    web_search: bool = Field(default=True, description="Web search in chats, when a search provider is wired.")
+    web_search: bool | None = Field(
+        default=None,
+        description="Web search in chats. Unset: shown when the workspace wires a search provider (spec.searxng), "
+        "hidden otherwise, since LibreChat would ask users for third-party keys; true shows it regardless.",
+    )
     file_search: bool = Field(default=True, description="Search in uploaded files (RAG).")
     shared_links: bool = Field(default=True, description="Let users share conversations by link.")
 

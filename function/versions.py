@@ -42,8 +42,10 @@ VALKEY_IMAGE = Image("docker.io", "valkey/valkey", "9-alpine")
 
 # SearXNG publishes CalVer tags (services-integration.md section 5).
 SEARXNG_IMAGE = Image("docker.io", "searxng/searxng", "2026.3.25-541c6c3cb")
-# Firecrawl publishes only these references (its docker-compose.yaml names no versions). Platforms that need
-# immutable images mirror them and pin by digest.
+# Firecrawl publishes no versioned image: its workflows push only `latest` on every commit to main
+# (.github/workflows/deploy-image.yml and deploy-playwright.yml at 61e38dc8, 2025-08-25), and its compose file
+# builds from source. These references therefore drift; a platform that needs reproducible workspaces mirrors
+# the images and sets them, pinned by digest, in the Composition's input (`images`, see OVERRIDABLE_IMAGES).
 FIRECRAWL_IMAGE = Image("ghcr.io", "firecrawl/firecrawl", "latest")
 FIRECRAWL_PLAYWRIGHT_IMAGE = Image("ghcr.io", "firecrawl/playwright-service", "latest")
 FIRECRAWL_POSTGRES_IMAGE = Image("ghcr.io", "firecrawl/nuq-postgres", "latest")
@@ -60,3 +62,11 @@ VLLM_IMAGE = Image("docker.io", "vllm/vllm-openai", "v0.33.0")
 # release tag; and pgvector 0.8.1 on PostgreSQL 17 for the in-cluster database.
 RAG_API_IMAGE = Image("registry.librechat.ai", "danny-avila/librechat-rag-api-dev-lite", "v0.9.0")
 PGVECTOR_IMAGE = Image("docker.io", "pgvector/pgvector", "0.8.1-pg17-trixie")
+
+# Images the platform team may replace in the Composition's input (`images: {<name>: <reference>}`): those
+# upstream publishes only as moving tags, so a platform can pin them by digest in its own mirror.
+OVERRIDABLE_IMAGES: dict[str, Image] = {
+    "firecrawl": FIRECRAWL_IMAGE,
+    "firecrawlPlaywright": FIRECRAWL_PLAYWRIGHT_IMAGE,
+    "firecrawlPostgres": FIRECRAWL_POSTGRES_IMAGE,
+}

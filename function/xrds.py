@@ -64,10 +64,46 @@ def _structural(node: Any, defs: dict[str, Any]) -> Any:
     return out
 
 
+def defaulted(value: Any, schema: dict[str, Any]) -> Any:
+    """`value` with the schema's nested defaults applied, as the API server defaults a stored object."""
+    if isinstance(value, dict) and "properties" in schema:
+        out = dict(value)
+        for name, prop in schema["properties"].items():
+            if name not in out and "default" in prop:
+                out[name] = copy.deepcopy(prop["default"])
+            if name in out:
+                out[name] = defaulted(out[name], prop)
+        return out
+    if isinstance(value, list) and "items" in schema:
+        return [defaulted(item, schema["items"]) for item in value]
+    return value
+
+
+def _expand_defaults(node: Any) -> None:
+    """Write every `default` expanded with the defaults nested below it.
+
+    The API server validates a `default` against the CEL rules of its own node without applying the nested
+    defaults first, so a section defaulting to `{}` whose rule reads `self.enabled` makes the CRD invalid
+    ("no such key: enabled") and the XRD is never Established. Expanded, a default is exactly what a stored
+    object holds after defaulting, so every rule sees the keys it reads.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _expand_defaults(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for value in node.values():
+        _expand_defaults(value)
+    if "default" in node:
+        node["default"] = defaulted(node["default"], node)
+
+
 def openapi_schema(model: type[AIWorkspaceSpec] | type[AIWorkspaceStatus]) -> dict[str, Any]:
     """The structural OpenAPI v3 schema of a model, as a CRD version expects it."""
     raw = model.model_json_schema(by_alias=True, mode="validation")
     schema: dict[str, Any] = _structural(raw, raw.get("$defs", {}))
+    _expand_defaults(schema)
     return schema
 
 

@@ -23,7 +23,7 @@ from crossplane.function import logging, resource  # noqa: E402
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1  # noqa: E402
 
 from function.fn import FunctionRunner, requirement_name  # noqa: E402
-from function.input import provider_configs  # noqa: E402
+from function.input import platform_settings  # noqa: E402
 from function.plan import build_plan, workspace_from_xr  # noqa: E402
 from function.spec import parse_spec  # noqa: E402
 
@@ -41,7 +41,7 @@ def build_request(example: Path) -> fnv1.RunFunctionRequest:
         key = body["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
         req.observed.resources[key].resource.CopyFrom(resource.dict_to_struct(body))
     secrets = {d["metadata"]["name"]: d for d in _docs(example / "required-resources.yaml")}
-    plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), provider_configs({}))
+    plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform_settings({}))
     for ref in plan.referenced_secrets():
         bucket = req.required_resources[requirement_name(ref)]
         if ref.name in secrets:

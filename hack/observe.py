@@ -86,7 +86,7 @@ def _connection_values(key: str, spec: dict[str, Any], external: str) -> dict[st
     return {}
 
 
-def _status(key: str) -> dict[str, Any]:
+def _status(key: str, doc: dict[str, Any]) -> dict[str, Any]:
     conditions = [
         {"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": "2026-11-24T10:00:00Z"},
         {
@@ -99,6 +99,9 @@ def _status(key: str) -> dict[str, Any]:
     status: dict[str, Any] = {"conditions": conditions}
     if key == "gcp-files-hmac-key":
         status["atProvider"] = {"accessId": "GOOG1EEXAMPLEACCESSIDNOTREAL0000"}
+    if key == "gcp-files-service-account":
+        account = doc["metadata"].get("annotations", {}).get("crossplane.io/external-name", "files")
+        status["atProvider"] = {"email": f"{account}@example-project.iam.gserviceaccount.com"}
     return status
 
 
@@ -137,7 +140,7 @@ def main(example: Path) -> None:
                 body["metadata"].pop("ownerReferences", None)
                 if body["kind"] != "Secret" and body["kind"] != "ConfigMap":
                     body["metadata"]["name"] = f"{xr['metadata']['name']}-{key}"
-                    body["status"] = _status(key)
+                    body["status"] = _status(key, doc)
                 if cloud and namespace:
                     body["metadata"]["namespace"] = namespace
                 observed.append(body)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the real crossplane binaries from the Go module proxy and caches them outside the clone.
 #
-#   hack/tools.sh          build what is missing, print nothing but progress on stderr
-#   hack/tools.sh --print  print the cached binaries' paths as shell assignments (builds first if needed)
+#   hack/tools.sh              build what is missing, print nothing but progress on stderr
+#   hack/tools.sh --print      print the cached binaries' paths as shell assignments (builds first if needed)
+#   hack/tools.sh e2e [--print]  also the control plane `make e2e` runs (see build_e2e below)
 #
 # Two binaries, both pinned in hack/versions.env:
 #   crossplane       the CLI (github.com/crossplane/cli/v2/cmd/crossplane): composition render, resource validate
@@ -85,6 +86,61 @@ build_core() {
 build_cli
 build_core
 
+# The control plane of `make e2e`, every piece from the Go module proxy at the version hack/versions.env pins:
+#   etcd                     go.etcd.io/etcd/server/v3 (its main package is the module root)
+#   kube-apiserver, kubectl, kube-controller-manager   k8s.io/kubernetes
+#   registry                 go-containerregistry's loopback OCI registry, for pushing the function package
+e2e_bin() { printf '%s/%s-%s' "$bin_dir" "$1" "$2"; }
+etcd_bin=$(e2e_bin etcd "$ETCD_VERSION")
+apiserver_bin=$(e2e_bin kube-apiserver "$KUBERNETES_VERSION")
+kcm_bin=$(e2e_bin kube-controller-manager "$KUBERNETES_VERSION")
+kubectl_bin=$(e2e_bin kubectl "$KUBERNETES_VERSION")
+registry_bin=$(e2e_bin registry "$GO_CONTAINERREGISTRY_VERSION")
+
+build_kubernetes() {
+  [ -x "$apiserver_bin" ] && [ -x "$kcm_bin" ] && [ -x "$kubectl_bin" ] && return 0
+  need_go
+  log "building kube-apiserver, kube-controller-manager and kubectl $KUBERNETES_VERSION (first run only; about 5 minutes)"
+  # k8s.io/kubernetes replaces each k8s.io/<staging> module with ./staging/src/..., which a dependency's
+  # go.mod cannot do. Each staging module is published as v0.<minor>.<patch> of the same commit, so the
+  # wrapper replaces every one of them (read from upstream's own go.mod) with that version.
+  local gomod staging=v0${KUBERNETES_VERSION#v1} replaces=()
+  gomod=$(cd "$(mktemp -d)" && go_env go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" |
+    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  [ -f "$gomod" ] || { log "cannot download k8s.io/kubernetes $KUBERNETES_VERSION"; exit 1; }
+  while read -r m; do
+    replaces+=("-replace=$m=$m@$staging")
+  done < <(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod")
+  [ "${#replaces[@]}" -gt 20 ] || { log "no staging replacements found in $gomod"; exit 1; }
+  local pkg
+  for pkg in kube-apiserver kube-controller-manager kubectl; do
+    build_wrapped "$(e2e_bin "$pkg" "$KUBERNETES_VERSION")" "k8s.io/kubernetes@$KUBERNETES_VERSION" \
+      "k8s.io/kubernetes/cmd/$pkg" "${replaces[@]}"
+  done
+}
+
+build_e2e() {
+  if [ ! -x "$etcd_bin" ]; then
+    need_go
+    log "building etcd $ETCD_VERSION (first run only)"
+    build_wrapped "$etcd_bin" "go.etcd.io/etcd/server/v3@$ETCD_VERSION" go.etcd.io/etcd/server/v3
+  fi
+  build_kubernetes
+  if [ ! -x "$registry_bin" ]; then
+    need_go
+    log "building the OCI registry (go-containerregistry $GO_CONTAINERREGISTRY_VERSION, first run only)"
+    build_wrapped "$registry_bin" "github.com/google/go-containerregistry@$GO_CONTAINERREGISTRY_VERSION" \
+      github.com/google/go-containerregistry/cmd/registry
+  fi
+}
+
+e2e=false
+if [ "${1:-}" = "e2e" ]; then
+  e2e=true
+  shift
+  build_e2e
+fi
+
 # Core Crossplane's own CRDs (Usage, ClusterUsage), which composed resources are validated against too:
 # copied once from the pinned module into the cache, next to the binaries.
 core_crds="$cache_root/crds/crossplane-$CROSSPLANE_CORE_VERSION"
@@ -101,6 +157,25 @@ fetch_core_crds() {
 }
 fetch_core_crds
 
+# All of core Crossplane's CRDs, which `core init` installs into the e2e control plane.
+core_all_crds="$cache_root/crds/crossplane-all-$CROSSPLANE_CORE_VERSION"
+fetch_all_core_crds() {
+  [ -f "$core_all_crds/apiextensions.crossplane.io_compositeresourcedefinitions.yaml" ] && return 0
+  local dir
+  dir=$(cd "$(mktemp -d)" && go_env go mod download -json "github.com/crossplane/crossplane/v2@$CROSSPLANE_CORE_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || { log "cannot download crossplane $CROSSPLANE_CORE_VERSION for its CRDs"; exit 1; }
+  mkdir -p "$core_all_crds.tmp"
+  cp "$dir"/cluster/crds/*.yaml "$core_all_crds.tmp/"
+  rm -rf "$core_all_crds" && mv "$core_all_crds.tmp" "$core_all_crds"
+}
+if $e2e; then fetch_all_core_crds; fi
+
 if [ "${1:-}" = "--print" ]; then
   printf 'CROSSPLANE=%s\nCROSSPLANE_CORE=%s\nCROSSPLANE_CORE_CRDS=%s\n' "$cli_bin" "$core_bin" "$core_crds"
+  if $e2e; then
+    printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBE_CONTROLLER_MANAGER=%s\nKUBECTL=%s\nREGISTRY=%s\n' \
+      "$etcd_bin" "$apiserver_bin" "$kcm_bin" "$kubectl_bin" "$registry_bin"
+    printf 'CROSSPLANE_ALL_CRDS=%s\n' "$core_all_crds"
+  fi
 fi

@@ -2,6 +2,7 @@
 
     python hack/xp.py render examples/basic-namespaced     # the rendered YAML stream, nothing else on stdout
     python hack/xp.py validate FILE|-                      # crossplane resource validate against CRDs and XRDs
+    python hack/xp.py crds                                 # where the providers' CRDs come from, or why none
 
 Used by the Makefile and the tests alike, so what a developer runs is what CI checks.
 """
@@ -19,11 +20,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_CRDS = Path(os.environ.get("SHARED_CRDS", ROOT.parent / "shared" / "crds"))
+SHARED_CRDS = Path(os.environ.get("SHARED_CRDS") or ROOT.parent / "shared" / "crds")
+PROVIDERS = ROOT / "hack" / "providers.yaml"
 EXAMPLES = ROOT / "examples"
 FLAVOURS = {"CompositeAIWorkspace": "claims", "AIWorkspace": "namespaced"}
 
@@ -88,10 +91,28 @@ def flavour_of(example: Path) -> str:
     return FLAVOURS[xr["kind"]]
 
 
-def render(example: Path, address: str, *, results: bool = False, tool: Tools | None = None) -> str:
-    """The real `crossplane composition render` of an example directory."""
+_EXAMPLE_FILE = Path("<the example's own>")
+
+
+def render(
+    example: Path,
+    address: str,
+    *,
+    results: bool = False,
+    tool: Tools | None = None,
+    observed: Path | None = _EXAMPLE_FILE,
+    required: Path | None = _EXAMPLE_FILE,
+) -> str:
+    """The real `crossplane composition render` of an example directory.
+
+    `observed` and `required` replace the example's observed-resources.yaml and required-resources.yaml
+    (None: none at all)."""
     tool = tool or tools()
     flavour = flavour_of(example)
+    if observed == _EXAMPLE_FILE:
+        observed = example / "observed-resources.yaml" if (example / "observed-resources.yaml").exists() else None
+    if required == _EXAMPLE_FILE:
+        required = example / "required-resources.yaml" if (example / "required-resources.yaml").exists() else None
     args = [
         tool.crossplane,
         "composition",
@@ -111,10 +132,10 @@ def render(example: Path, address: str, *, results: bool = False, tool: Tools | 
         "--timeout",
         "60s",
     ]
-    if (example / "required-resources.yaml").exists():
-        args += ["--required-resources", str(example / "required-resources.yaml")]
-    if (example / "observed-resources.yaml").exists():
-        args += ["--observed-resources", str(example / "observed-resources.yaml")]
+    if required is not None:
+        args += ["--required-resources", str(required)]
+    if observed is not None:
+        args += ["--observed-resources", str(observed)]
     if results:
         args.append("--include-function-results")
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
@@ -123,9 +144,158 @@ def render(example: Path, address: str, *, results: bool = False, tool: Tools | 
     return proc.stdout
 
 
-def schema_sources(tool: Tools) -> list[str]:
+RESOURCE_NAME = "crossplane.io/composition-resource-name"
+
+
+def _key(doc: dict[str, Any]) -> str:
+    return str(doc.get("metadata", {}).get("annotations", {}).get(RESOURCE_NAME, ""))
+
+
+def converge(
+    example: Path,
+    address: str,
+    *,
+    passes: int = 5,
+    tool: Tools | None = None,
+    observed: Path | None = _EXAMPLE_FILE,
+    required: Path | None = _EXAMPLE_FILE,
+) -> str:
+    """Render until the workspace stops changing, as a control plane converges (at most `passes` renders).
+
+    Each pass feeds the previous pass's composed resources back as observed resources: they exist but report
+    nothing (no provider has acted on them), so whatever waits for a resource to exist appears, and whatever
+    waits for a provider's output (readiness, connection details) keeps waiting. Resources in `observed` (the
+    example's observed-resources.yaml by default) are observed as written there, with their status.
+    """
+    tool = tool or tools()
+    if observed == _EXAMPLE_FILE:
+        observed = example / "observed-resources.yaml" if (example / "observed-resources.yaml").exists() else None
+    given = {_key(doc): doc for doc in yaml.safe_load_all(observed.read_text()) if doc} if observed else {}
+    stream = render(example, address, tool=tool, observed=observed, required=required)
+    previous: list[dict[str, Any]] | None = None
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(passes - 1):
+            composed = [doc for doc in list(yaml.safe_load_all(stream))[1:] if doc]
+            if composed == previous:
+                break
+            previous = composed
+            fed = Path(tmp) / "observed.yaml"
+            fed.write_text(yaml.safe_dump_all([given.get(_key(doc), doc) for doc in composed], sort_keys=True))
+            stream = render(example, address, tool=tool, observed=fed, required=required)
+    return stream
+
+
+class MissingCRDsError(RuntimeError):
+    """Neither the CRD mirror nor the provider packages are available."""
+
+
+def _package_cache() -> Path:
+    """Where `resource validate` keeps the provider packages it fetched (outside the clone)."""
+    if os.environ.get("FUNCTION_AI_WORKSPACE_XPKG_CACHE"):
+        return Path(os.environ["FUNCTION_AI_WORKSPACE_XPKG_CACHE"])
+    root = (
+        os.environ.get("FUNCTION_AI_WORKSPACE_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "function-ai-workspace"
+    )
+    return Path(root) / "xpkg"
+
+
+def _run_validate(tool: Tools, sources: list[str], resources: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    # An existing (empty) cache entry for the Crossplane image stops validate from downloading it.
+    (cache / "xpkg.crossplane.io" / "crossplane" / "crossplane@stable").mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [
+            tool.crossplane,
+            "resource",
+            "validate",
+            ",".join(sources),
+            str(resources),
+            "--cache-dir",
+            str(cache),
+            "--error-on-missing-schemas",
+            "--output",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@dataclass(frozen=True)
+class CRDSource:
+    sources: list[str]  # what `resource validate` reads the providers' CRDs from
+    cache: Path | None  # validate's package cache, when the CRDs come from the packages
+    description: str
+
+
+_CRD_SOURCE: list[CRDSource] = []
+
+
+def crd_source(tool: Tools | None = None) -> CRDSource:
+    """Where the providers' CRDs come from (see _find_crd_source); found once per process."""
+    if not _CRD_SOURCE:
+        _CRD_SOURCE.append(_find_crd_source(tool))
+    return _CRD_SOURCE[0]
+
+
+def _find_crd_source(tool: Tools | None = None) -> CRDSource:
+    """Where the providers' CRDs come from, in this order:
+
+    1. the directory SHARED_CRDS names, or ../shared/crds beside the clone (an offline mirror);
+    2. the provider packages pinned in hack/providers.yaml, fetched by `crossplane resource validate` the
+       way it fetches any Provider package, into a cache outside the clone (once; later runs reuse it);
+    3. otherwise MissingCRDsError, naming both ways to provide them.
+    """
+    if SHARED_CRDS.is_dir():
+        dirs = [str(path) for path in sorted(SHARED_CRDS.iterdir()) if path.is_dir()]
+        return CRDSource(dirs, None, f"the CRD mirror in {SHARED_CRDS}")
+    tool = tool or tools()
+    cache = _package_cache()
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "nothing.yaml"
+        empty.write_text("")
+        proc = _run_validate(tool, [str(PROVIDERS)], empty, cache)
+    if proc.returncode == 0:
+        return CRDSource([str(PROVIDERS)], cache, f"the provider packages of {PROVIDERS.name}, cached in {cache}")
+    kinds = sorted(
+        {
+            doc["spec"]["package"].rsplit("/", 1)[-1]
+            for doc in yaml.safe_load_all(PROVIDERS.read_text())
+            if doc and doc.get("kind") == "Provider"
+        }
+    )
+    detail = (proc.stderr or proc.stdout).strip().splitlines()
+    raise MissingCRDsError(
+        "the providers' CRDs are not available, so no composed resource can be validated.\n"
+        f"  Missing: the CRDs of {', '.join(kinds)}.\n"
+        f"  Either set SHARED_CRDS to a directory holding them (one folder per provider; {SHARED_CRDS} does "
+        "not exist),\n"
+        f"  or let `crossplane resource validate` fetch the packages pinned in hack/providers.yaml: that needs "
+        f"their registries (xpkg.crossplane.io, xpkg.upbound.io), which answered: "
+        f"{detail[-1] if detail else 'nothing'}"
+    )
+
+
+def crd_documents(source: CRDSource) -> list[dict[str, Any]]:
+    """The CustomResourceDefinitions of a CRD source, as parsed documents."""
+    roots = [Path(p) for p in source.sources] if source.cache is None else [source.cache]
+    docs = []
+    for root in roots:
+        for path in sorted(root.rglob("*.yaml")) if root.is_dir() else []:
+            for doc in yaml.safe_load_all(path.read_text()):
+                if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
+                    docs.append(doc)
+    return docs
+
+
+def schema_sources(tool: Tools, crds: CRDSource | None = None) -> list[str]:
     """Every CRD and XRD a rendered workspace is validated against."""
-    return [str(path) for path in sorted(SHARED_CRDS.iterdir()) if path.is_dir()] + [
+    crds = crds or crd_source(tool)
+    return [
+        *crds.sources,
         tool.core_crds,
         str(ROOT / "apis" / "claims" / "definition.yaml"),
         str(ROOT / "apis" / "namespaced" / "definition.yaml"),
@@ -133,33 +303,14 @@ def schema_sources(tool: Tools) -> list[str]:
 
 
 def validate(documents: str, *, tool: Tools | None = None, cache_dir: Path | None = None) -> dict[str, object]:
-    """`crossplane resource validate` of a YAML stream, fully offline; returns the JSON report."""
+    """`crossplane resource validate` of a YAML stream, offline once the CRDs are at hand; returns the report."""
     tool = tool or tools()
+    crds = crd_source(tool)
     with tempfile.TemporaryDirectory() as tmp:
-        cache = cache_dir or Path(tmp)
-        # An existing (empty) cache entry for the Crossplane image stops validate from downloading it.
-        (cache / "xpkg.crossplane.io" / "crossplane" / "crossplane@stable").mkdir(parents=True, exist_ok=True)
+        cache = cache_dir or crds.cache or Path(tmp)
         resources = Path(tmp) / "resources.yaml"
         resources.write_text(documents)
-        proc = subprocess.run(
-            [
-                tool.crossplane,
-                "resource",
-                "validate",
-                ",".join(schema_sources(tool)),
-                str(resources),
-                "--cache-dir",
-                str(cache),
-                "--error-on-missing-schemas",
-                "--output",
-                "json",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        proc = _run_validate(tool, schema_sources(tool, crds), resources, cache)
     try:
         report: dict[str, object] = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -169,8 +320,16 @@ def validate(documents: str, *, tool: Tools | None = None, cache_dir: Path | Non
 
 def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "render":
+        passes = int(os.environ.get("RENDER_PASSES") or 5)
         with function_server() as address:
-            sys.stdout.write(render(Path(argv[1]).resolve(), address))
+            sys.stdout.write(converge(Path(argv[1]).resolve(), address, passes=max(passes, 1)))
+        return 0
+    if argv == ["crds"]:
+        try:
+            print(f"provider CRDs: {crd_source().description}", file=sys.stderr)
+        except MissingCRDsError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         return 0
     if len(argv) == 2 and argv[0] == "validate":
         text = sys.stdin.read() if argv[1] == "-" else Path(argv[1]).read_text()

@@ -14,6 +14,22 @@ sys.path.insert(0, str(ROOT / "hack"))
 import xp  # noqa: E402
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, with one message, when the providers' CRDs cannot be had: every render test needs them."""
+    try:
+        source = xp.crd_source()
+    except xp.MissingCRDsError as error:
+        pytest.exit(f"make test: {error}", returncode=1)
+    session.config.stash[CRDS] = source.description
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"provider CRDs: {config.stash.get(CRDS, 'not looked up')}"
+
+
+CRDS = pytest.StashKey[str]()
+
+
 @pytest.fixture(scope="session")
 def tools() -> xp.Tools:
     # Builds on first use and never skips: a missing CLI is a failure, in CI and everywhere else.

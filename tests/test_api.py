@@ -155,11 +155,6 @@ RULE_CASES = [
         "spec.anthropic.apiKeySecretRef: Anthropic is enabled",
     ),
     RuleCase(
-        "TLS without a certificate source is refused.",
-        {"librechat.ingress.tls": {"enabled": True}},
-        "spec.librechat.ingress.tls: TLS needs a certificate",
-    ),
-    RuleCase(
         "Two cert-manager issuers at once are refused.",
         {"librechat.ingress.tls": {"clusterIssuer": "a", "issuer": "b"}},
         "set clusterIssuer or issuer, not both",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from function import readiness
-from function.plan import Flavour, GeneratedSecret, ProviderConfigs, Workspace, _url_host_port, build_plan
+from function.plan import Flavour, GeneratedSecret, Platform, Workspace, _url_host_port, build_plan
 from function.secrets import SeedError, check_seed, derive, resolve
 from function.spec import parse_spec
 from tests.helpers import basic_spec
@@ -52,7 +52,7 @@ def test_url_host_port(case: HostPortCase) -> None:
 
 def test_plan_urls_come_from_service_names() -> None:
     """In-cluster URLs are <service>.<namespace>.svc.cluster.local with each service's port."""
-    plan = build_plan(WS, parse_spec(basic_spec()), ProviderConfigs())
+    plan = build_plan(WS, parse_spec(basic_spec()), Platform())
     assert plan.meilisearch.url == "http://chat-meilisearch.team-a.svc.cluster.local:7700"
     assert plan.redis.host_port == "chat-redis.team-a.svc.cluster.local:6379"
     assert plan.mongodb is not None and plan.mongodb.host_port == "chat-mongodb.team-a.svc.cluster.local:27017"
@@ -63,7 +63,7 @@ def test_plan_without_tls_serves_http() -> None:
     """With TLS off the chat URL (and so DOMAIN_CLIENT) is http, and no TLS Secret is named."""
     spec = basic_spec()
     spec["librechat"]["ingress"] = {"tls": {"enabled": False}}
-    plan = build_plan(WS, parse_spec(spec), ProviderConfigs())
+    plan = build_plan(WS, parse_spec(spec), Platform())
     assert plan.chat_url == "http://chat.team-a.example.com" and plan.tls_secret is None
 
 
@@ -71,7 +71,7 @@ def test_plan_existing_mongodb() -> None:
     """An existing MongoDB replaces the in-cluster one and its URI comes from the team's Secret."""
     spec = basic_spec()
     spec["librechat"]["mongodb"] = {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}
-    plan = build_plan(WS, parse_spec(spec), ProviderConfigs())
+    plan = build_plan(WS, parse_spec(spec), Platform())
     assert plan.mongodb is None
     assert ("MONGO_URI", "mongo", "uri") in [(e.env, e.ref.name, e.ref.key) for e in plan.env_from_secrets]
     assert all(s.key != "mongodb-root-password" for s in plan.generated_secrets)
@@ -87,7 +87,7 @@ def test_plan_mcp_secret_headers() -> None:
             "headers": [{"name": "Authorization", "prefix": "Bearer ", "secretRef": {"name": "mcp", "key": "token"}}],
         }
     ]
-    plan = build_plan(WS, parse_spec(spec), ProviderConfigs())
+    plan = build_plan(WS, parse_spec(spec), Platform())
     entry = next(e for e in plan.env_from_secrets if e.env == "MCP_TOOLS_AUTHORIZATION")
     assert (entry.ref.name, entry.prefix) == ("mcp", "Bearer ")
     assert plan.mcp_allowed_addresses == ("tools.team-a.svc.cluster.local:8000",)
@@ -98,7 +98,7 @@ SEED = check_seed("s" * 32)
 
 def test_derivation_is_stable_and_distinct() -> None:
     """The same workspace gets the same values; another workspace or key gets different ones."""
-    plan = build_plan(WS, parse_spec(basic_spec()), ProviderConfigs())
+    plan = build_plan(WS, parse_spec(basic_spec()), Platform())
     first = resolve(SEED, WS, plan.generated_secrets, {})
     assert first == resolve(SEED, WS, plan.generated_secrets, {})
     other = Workspace(name="chat", namespace="team-b", flavour=Flavour.NAMESPACED)

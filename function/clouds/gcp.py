@@ -8,6 +8,7 @@ workspace owns; the key's secret is a connection detail, its access ID is in the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from function.clouds import (
@@ -25,6 +26,20 @@ from function.resources import Composed, managed, secret, secret_ref, select
 from function.services import Context
 
 GCS_S3_ENDPOINT = "https://storage.googleapis.com"
+
+
+FILES_ROLE = "roles/storage.objectUser"
+
+# AWS SDK for JavaScript v3 clients from 3.729.0 on add CRC32 checksums to every upload and ask for them on
+# downloads (requestChecksumCalculation/responseChecksumValidation WHEN_SUPPORTED); Cloud Storage's XML API
+# does not accept those headers and answers SignatureDoesNotMatch. The SDK reads these two settings from the
+# environment; WHEN_REQUIRED restores the older behaviour. LibreChat depends on @aws-sdk/client-s3 ^3.758.0
+# (api/package.json since v0.8.2) and builds its client without these options, so the environment decides.
+# Only the GCS wiring sets them: S3 itself and the s3 provider keep the SDK's default integrity checks.
+GCS_CHECKSUM_ENV = {
+    "AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION": "WHEN_REQUIRED",
+}
 
 
 def database(ctx: Context) -> CloudDatabase:
@@ -176,6 +191,23 @@ def bucket(ctx: Context) -> CloudBucket:
             config=config,
         ),
     ]
+    # An HMAC key acts as its service account, which has no access to the bucket until it is granted some.
+    # roles/storage.objectUser is the narrowest predefined role that lets LibreChat create, read, list and
+    # delete objects (and run multipart uploads) without managing the bucket or its IAM policy. The member
+    # names the account by email, which only the provider knows (status.atProvider.email): until then the
+    # grant waits.
+    email = str(ctx.observed.at_provider("gcp-files-service-account").get("email") or "")
+    grant = managed(
+        plan,
+        "gcp-files-iam-member",
+        FILES_COMPONENT,
+        "storage.gcp",
+        "BucketIAMMember",
+        {"bucket": plan.files.bucket, "role": FILES_ROLE, "member": f"serviceAccount:{email}"},
+        config=config,
+        depends_on=(main.key,),
+    )
+    out.append(grant if email else replace(grant, hold="the service account's email (status.atProvider.email)"))
     details = ctx.observed.connection("gcp-files-hmac-key")
     access_id = str(ctx.observed.at_provider("gcp-files-hmac-key").get("accessId") or "")
     waiting = missing("the HMAC key's connection details", details, ("attribute.secret",))
@@ -183,11 +215,18 @@ def bucket(ctx: Context) -> CloudBucket:
         waiting = "the HMAC key's access ID (status.atProvider.accessId)"
     if not waiting and not ctx.observed.ready(main.key):
         waiting = "the bucket to become ready"
+    if not waiting and not ctx.observed.ready(grant.key):
+        waiting = "the service account's access to the bucket (gcp-files-iam-member) to become ready"
     access = None
     if not waiting:
         access = BucketAccess(
             # The XML API takes any region name; "auto" is the one Google documents for S3 clients.
-            {"AWS_REGION": "auto", "AWS_BUCKET_NAME": plan.files.bucket, "AWS_ENDPOINT_URL": GCS_S3_ENDPOINT},
+            {
+                "AWS_REGION": "auto",
+                "AWS_BUCKET_NAME": plan.files.bucket,
+                "AWS_ENDPOINT_URL": GCS_S3_ENDPOINT,
+                **GCS_CHECKSUM_ENV,
+            },
             {"AWS_ACCESS_KEY_ID": access_id, "AWS_SECRET_ACCESS_KEY": details["attribute.secret"]},
         )
     return CloudBucket(out, main, access, waiting)

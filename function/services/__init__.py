@@ -15,6 +15,7 @@ class SecretValues:
 
     generated: dict[tuple[str, str], str]  # (composed Secret name, key) -> value
     referenced: dict[tuple[str, str], str]  # (team's Secret name, key) -> value
+    fingerprint_key: bytes  # keys secrets.fingerprint for this workspace
 
     def get(self, secret: str, key: str) -> str:
         return self.generated[(secret, key)]

@@ -13,13 +13,9 @@ from typing import Any
 from function import k8s
 from function.resources import DEPLOYMENT_AVAILABLE, Composed, kubernetes_object, secret, workload
 from function.services import Context
-from function.versions import (
-    FIRECRAWL_IMAGE,
-    FIRECRAWL_PLAYWRIGHT_IMAGE,
-    FIRECRAWL_POSTGRES_IMAGE,
-    FIRECRAWL_REDIS_IMAGE,
-)
+from function.versions import FIRECRAWL_REDIS_IMAGE
 
+API_TERMINATION_GRACE_SECONDS = 90  # the API's own 60 s drain, plus time to finish and close
 POSTGRES_USER = "postgres"
 POSTGRES_DB = "postgres"  # nuq-postgres hard-codes cron.database_name=postgres
 API_RESOURCES = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "4Gi"}}
@@ -107,7 +103,7 @@ def _process(
         env.append({"name": "NUQ_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
     container: dict[str, Any] = {
         "name": component.removeprefix("firecrawl-"),
-        "image": FIRECRAWL_IMAGE.reference,
+        "image": plan.platform.image("firecrawl"),
         "command": ["node", script],
         "ports": [{"name": "http", "containerPort": port}],
         "env": env,
@@ -157,6 +153,10 @@ def compose(ctx: Context) -> list[Composed]:
         "initialDelaySeconds": 30,
         "periodSeconds": 20,
     }
+    # With IS_KUBERNETES=true the API waits 60 s on SIGTERM before closing its server, for load balancers to
+    # drain (apps/api/src/index.ts, exitHandler, at 61e38dc8); Kubernetes' default 30 s grace would kill it
+    # mid-drain with requests in flight.
+    api["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = API_TERMINATION_GRACE_SECONDS
     out += workload(plan, "firecrawl-api", "firecrawl", port=plan.firecrawl.port, deployment=api)
     for component, script, port_env, port, health, group in PROCESSES:
         replicas = 1 if component == "firecrawl-extract-worker" else spec.workers
@@ -169,7 +169,7 @@ def compose(ctx: Context) -> list[Composed]:
     playwright = plan.firecrawl_playwright
     pw_container = {
         "name": "playwright",
-        "image": FIRECRAWL_PLAYWRIGHT_IMAGE.reference,
+        "image": plan.platform.image("firecrawlPlaywright"),
         "ports": [{"name": "http", "containerPort": playwright.port}],
         "env": [{"name": "PORT", "value": str(playwright.port)}, {"name": "MAX_CONCURRENT_PAGES", "value": "10"}],
         "resources": PLAYWRIGHT_RESOURCES,
@@ -202,7 +202,7 @@ def compose(ctx: Context) -> list[Composed]:
     pg = plan.firecrawl_postgres
     pg_container = {
         "name": "postgres",
-        "image": FIRECRAWL_POSTGRES_IMAGE.reference,
+        "image": plan.platform.image("firecrawlPostgres"),
         "ports": [{"name": "postgres", "containerPort": pg.port}],
         "env": [
             {"name": "POSTGRES_USER", "value": POSTGRES_USER},

@@ -16,6 +16,7 @@ import yaml
 from function import k8s
 from function.plan import Plan, Speech, mcp_header_env
 from function.resources import Composed, config_map, helm_release, kubernetes_object, secret
+from function.secrets import fingerprint
 from function.services import Context, files
 from function.services.datastores import mongodb_uri, redis_uri
 from function.spec import Interface, MCPTransport, RerankerType, SafeSearch, SpeechImplementation
@@ -23,6 +24,9 @@ from function.versions import LIBRECHAT_CHART, LIBRECHAT_CONFIG_VERSION, LIBRECH
 
 CONFIG_KEY = "librechat.yaml"
 CONFIG_CHECKSUM_ANNOTATION = "checksum/librechat-config"
+# A keyed HMAC of the env Secret's values (secrets.fingerprint): the chart rolls pods on config changes only,
+# so without it a rotated API key would never reach running pods.
+ENV_CHECKSUM_ANNOTATION = "checksum/librechat-env"
 FILES_MOUNTS = (("images", "/app/client/public/images"), ("uploads", "/app/uploads"))
 LIBRECHAT_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
 # Demo credentials in the chart's default configEnv; null removes them from the rendered ConfigMap.
@@ -45,8 +49,11 @@ _INTERFACE_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _interface(interface: Interface) -> dict[str, Any]:
+def _interface(interface: Interface, *, search_wired: bool) -> dict[str, Any]:
     out: dict[str, Any] = {yaml_key: getattr(interface, attr) for attr, yaml_key in _INTERFACE_KEYS}
+    if interface.web_search is None:
+        # With no search provider behind it, LibreChat's web search asks each user for third-party keys.
+        out["webSearch"] = search_wired
     if interface.welcome_message:
         out["customWelcome"] = interface.welcome_message
     return out
@@ -161,7 +168,7 @@ def librechat_config(plan: Plan) -> dict[str, Any]:
         "version": LIBRECHAT_CONFIG_VERSION,
         "cache": True,
         "fileStrategy": plan.files.strategy if plan.files else "local",
-        "interface": _interface(plan.spec.librechat.interface),
+        "interface": _interface(plan.spec.librechat.interface, search_wired=plan.searxng is not None),
     }
     social = [
         name for name, login in (("github", auth.github), ("google", auth.google), ("openid", auth.openid)) if login
@@ -295,7 +302,9 @@ def _ingress(plan: Plan) -> dict[str, Any]:
     return values
 
 
-def chart_values(plan: Plan, config_checksum: str, storage: files.Storage | None = None) -> dict[str, Any]:
+def chart_values(
+    plan: Plan, config_checksum: str, storage: files.Storage | None = None, env_fingerprint: str = ""
+) -> dict[str, Any]:
     librechat = plan.spec.librechat
     values: dict[str, Any] = {
         "fullnameOverride": plan.librechat_fullname,
@@ -313,7 +322,7 @@ def chart_values(plan: Plan, config_checksum: str, storage: files.Storage | None
             # Files live on the workspace's own protected volume, not on a PVC owned by the Helm release.
             "imageVolume": {"enabled": False},
         },
-        "podAnnotations": {CONFIG_CHECKSUM_ANNOTATION: config_checksum},
+        "podAnnotations": {CONFIG_CHECKSUM_ANNOTATION: config_checksum, ENV_CHECKSUM_ANNOTATION: env_fingerprint},
         "resources": k8s.resources(librechat.resources, LIBRECHAT_RESOURCES),
         "volumes": [{"name": "files", "persistentVolumeClaim": {"claimName": plan.librechat_files_pvc}}],
         "volumeMounts": [{"name": "files", "mountPath": path, "subPath": sub} for sub, path in FILES_MOUNTS],
@@ -337,7 +346,8 @@ def compose(ctx: Context) -> list[Composed]:
     storage = files.storage(ctx)
     # With a bucket that is not usable yet, LibreChat is not started (or keeps running as it is) until it is.
     hold = storage.waiting_for if storage and storage.access is None else None
-    env_secret = secret(plan, "librechat-env", "librechat", name=plan.librechat_env_secret, values=secret_env(ctx))
+    env_values = secret_env(ctx)
+    env_secret = secret(plan, "librechat-env", "librechat", name=plan.librechat_env_secret, values=env_values)
     config = config_map(
         plan, "librechat-config", "librechat", name=plan.librechat_config_map, data={CONFIG_KEY: config_text}
     )
@@ -354,7 +364,7 @@ def compose(ctx: Context) -> list[Composed]:
         "librechat",
         release_name=plan.librechat_fullname,
         chart=LIBRECHAT_CHART,
-        values=chart_values(plan, checksum, storage),
+        values=chart_values(plan, checksum, storage, fingerprint(ctx.secrets.fingerprint_key, env_values)),
         # The chart mounts the env Secret as optional: starting before it exists would run on temporary creds.
         depends_on=(env_secret.key, config.key),
     )

@@ -1,12 +1,20 @@
 """Speaches: faster-whisper speech-to-text and Kokoro text-to-speech behind an OpenAI-compatible API.
 
-Models are preloaded at start (PRELOAD_MODELS) into a Hugging Face cache on a volume, so restarts do not
-download gigabytes again. The API key is generated; LibreChat sends it as STT_API_KEY/TTS_API_KEY.
+Facts of the pinned release (speaches v0.8.3), read in its source at that tag:
+- The API key is a dependency of the whole FastAPI app (src/speaches/main.py, create_app), so `GET /health`
+  answers 403 without `Authorization: Bearer <API_KEY>`. The probes are therefore exec probes that send the
+  key from the container's own env: no key is written into the spec.
+- There is no model preloading setting (PRELOAD_MODELS and the STT/TTS TTLs came after it); models load on
+  first use from the Hugging Face cache, and a missing one answers "model not installed". An init container
+  of the same image downloads the chosen STT model and the Kokoro model into the cache volume with the API's
+  own download code (`model_registry.download_model_files_if_not_exist`, what `POST /v1/models/{id}` calls in
+  src/speaches/routers/models.py), so both are on the volume before the pod is Ready, and a restart finds them.
+- The only TTL at 0.8.3 is Whisper's (`WHISPER__TTL`, src/speaches/config.py); -1 keeps the model loaded.
+The API key is generated; LibreChat sends it as STT_API_KEY/TTS_API_KEY.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from function import k8s
@@ -19,6 +27,29 @@ SPEACHES_UID = 1000  # the image's ubuntu user
 HF_CACHE = "/home/ubuntu/.cache/huggingface/hub"
 CPU_RESOURCES = {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "8Gi"}}
 GPU_RESOURCES = {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"memory": "8Gi"}}
+
+
+# Downloads argv[1] (a faster-whisper model) and argv[2] (the Kokoro model) into the Hugging Face cache, with
+# speaches' own registries; the model ids are arguments, never part of the program text.
+DOWNLOAD_MODELS = (
+    "import sys\n"
+    "from speaches.executors.whisper.utils import model_registry as whisper\n"
+    "from speaches.executors.kokoro.utils import model_registry as kokoro\n"
+    "whisper.download_model_files_if_not_exist(sys.argv[1])\n"
+    "kokoro.download_model_files_if_not_exist(sys.argv[2])\n"
+)
+
+# GET /health with the API key from the container's env (API_KEY), failing on any non-2xx answer.
+HEALTH_CHECK = (
+    "import os, sys, urllib.request as r\n"
+    "q = r.Request('http://127.0.0.1:' + sys.argv[1] + '/health',"
+    " headers={'Authorization': 'Bearer ' + os.environ['API_KEY']})\n"
+    "r.urlopen(q, timeout=5)\n"
+)
+
+
+def health_probe(port: int) -> dict[str, Any]:
+    return {"exec": {"command": ["python", "-c", HEALTH_CHECK, str(port)]}, "timeoutSeconds": 10}
 
 
 def compose(ctx: Context) -> list[Composed]:
@@ -38,23 +69,24 @@ def compose(ctx: Context) -> list[Composed]:
         "ports": [{"name": "http", "containerPort": plan.speaches.port}],
         "env": [
             k8s.secret_env("API_KEY", plan.speaches_secret, "api-key"),
-            {"name": "PRELOAD_MODELS", "value": json.dumps(models)},
-            {"name": "STT_MODEL_TTL", "value": "-1"},
-            {"name": "TTS_MODEL_TTL", "value": "-1"},
+            {"name": "WHISPER__TTL", "value": "-1"},
             {"name": "WHISPER__INFERENCE_DEVICE", "value": "cuda" if spec.gpu else "cpu"},
             {"name": "WHISPER__COMPUTE_TYPE", "value": "float16" if spec.gpu else "int8"},
             {"name": "ENABLE_UI", "value": "false"},
         ],
         "resources": resources,
         "volumeMounts": [{"name": "models", "mountPath": HF_CACHE}],
-        # Preloading downloads the models on first start: allow it up to 30 minutes.
-        "startupProbe": {
-            "httpGet": {"path": "/health", "port": plan.speaches.port},
-            "periodSeconds": 10,
-            "failureThreshold": 180,
-        },
-        "readinessProbe": {"httpGet": {"path": "/health", "port": plan.speaches.port}, "periodSeconds": 10},
-        "livenessProbe": {"httpGet": {"path": "/health", "port": plan.speaches.port}, "periodSeconds": 30},
+        "startupProbe": {**health_probe(plan.speaches.port), "periodSeconds": 10, "failureThreshold": 30},
+        "readinessProbe": {**health_probe(plan.speaches.port), "periodSeconds": 10},
+        "livenessProbe": {**health_probe(plan.speaches.port), "periodSeconds": 30},
+    }
+    # The downloads may take long (large-v3 is about 3 GB); an init container has no deadline.
+    download = {
+        "name": "download-models",
+        "image": container["image"],
+        "command": ["python", "-c", DOWNLOAD_MODELS, *models],
+        "resources": {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}},
+        "volumeMounts": [{"name": "models", "mountPath": HF_CACHE}],
     }
     values = {key: value for (sec, key), value in ctx.secrets.generated.items() if sec == plan.speaches_secret}
     return [
@@ -74,6 +106,7 @@ def compose(ctx: Context) -> list[Composed]:
                 run_as_user=SPEACHES_UID,
                 volumes=[{"name": "models", "persistentVolumeClaim": {"claimName": name}}],
                 pod=gpu_pod,
+                init_containers=[download],
                 replicas=spec.replicas,
                 stateless=k8s.shared(spec.storage),
             ),
