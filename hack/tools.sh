@@ -90,12 +90,17 @@ build_core
 #   etcd                     go.etcd.io/etcd/server/v3 (its main package is the module root)
 #   kube-apiserver, kubectl, kube-controller-manager   k8s.io/kubernetes
 #   registry                 go-containerregistry's loopback OCI registry, for pushing the function package
+#   provider-kubernetes      turns the workspace's Objects into real Deployments, Services, PVCs and ConfigMaps
 e2e_bin() { printf '%s/%s-%s' "$bin_dir" "$1" "$2"; }
 etcd_bin=$(e2e_bin etcd "$ETCD_VERSION")
 apiserver_bin=$(e2e_bin kube-apiserver "$KUBERNETES_VERSION")
 kcm_bin=$(e2e_bin kube-controller-manager "$KUBERNETES_VERSION")
 kubectl_bin=$(e2e_bin kubectl "$KUBERNETES_VERSION")
 registry_bin=$(e2e_bin registry "$GO_CONTAINERREGISTRY_VERSION")
+# provider-kubernetes at the version hack/providers.yaml pins for platform teams (the one place it is written).
+provider_kubernetes_version=$(sed -n 's#^[[:space:]]*package:.*/provider-kubernetes:\(v[0-9][^[:space:]]*\)$#\1#p' \
+  "$here/providers.yaml")
+provider_kubernetes_bin=$(e2e_bin provider-kubernetes "$provider_kubernetes_version")
 
 build_kubernetes() {
   [ -x "$apiserver_bin" ] && [ -x "$kcm_bin" ] && [ -x "$kubectl_bin" ] && return 0
@@ -126,6 +131,14 @@ build_e2e() {
     build_wrapped "$etcd_bin" "go.etcd.io/etcd/server/v3@$ETCD_VERSION" go.etcd.io/etcd/server/v3
   fi
   build_kubernetes
+  if [ ! -x "$provider_kubernetes_bin" ]; then
+    need_go
+    [ -n "$provider_kubernetes_version" ] || { log "no provider-kubernetes version in hack/providers.yaml"; exit 1; }
+    log "building provider-kubernetes $provider_kubernetes_version (first run only)"
+    build_wrapped "$provider_kubernetes_bin" \
+      "github.com/crossplane-contrib/provider-kubernetes@$provider_kubernetes_version" \
+      github.com/crossplane-contrib/provider-kubernetes/cmd/provider
+  fi
   if [ ! -x "$registry_bin" ]; then
     need_go
     log "building the OCI registry (go-containerregistry $GO_CONTAINERREGISTRY_VERSION, first run only)"
@@ -176,6 +189,7 @@ if [ "${1:-}" = "--print" ]; then
   if $e2e; then
     printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBE_CONTROLLER_MANAGER=%s\nKUBECTL=%s\nREGISTRY=%s\n' \
       "$etcd_bin" "$apiserver_bin" "$kcm_bin" "$kubectl_bin" "$registry_bin"
+    printf 'PROVIDER_KUBERNETES=%s\n' "$provider_kubernetes_bin"
     printf 'CROSSPLANE_ALL_CRDS=%s\n' "$core_all_crds"
   fi
 fi

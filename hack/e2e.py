@@ -1,0 +1,1237 @@
+"""`make e2e`: both API flavours on a real control plane, on loopback.
+
+    python hack/e2e.py [claims|namespaced ...]     # both flavours when none is named
+
+For each flavour, a fresh control plane: etcd, kube-apiserver (token auth, RBAC), kube-controller-manager (the
+garbage-collector and namespace controllers only, so deletion works) and core Crossplane out of cluster with the
+External package runtime. All are built from the Go module proxy by `hack/tools.sh e2e` (pinned in
+hack/versions.env) and stopped by PID at the end. Where it may (root, `unshare`), the whole run lives in a
+private network namespace, so nothing listens beyond its own loopback.
+
+The function reaches Crossplane the way a platform installs it: `make package` builds the package, which is
+pushed to a loopback OCI registry and installed as a `Function`; the package manager pulls and unpacks it. The
+External runtime then waits for someone to serve it, which this script does: the function runs locally with a
+server certificate signed by Crossplane's own root CA, and the FunctionRevision's status is told its TLS Secret
+and endpoint, as a runtime controller would. (A hand-made FunctionRevision would also work, with no registry,
+but would not prove that the package installs.)
+
+What it proves, per flavour, with one line per check:
+  - the XRD is Established (and Offered, for claims) on the real API server;
+  - every example is admitted with the team's Secrets and reaches Synced=True, and the composed resources in
+    the API server are those of the converged render (same kinds and composition resource names): what a
+    control plane without providers composes, since nothing here reports readiness or connection details;
+  - the XR (and the claim) status carries the chat URL and components;
+  - invalid specs are refused by the API server with the field named;
+  - a spec change that drops a data volume keeps it (DataRetained);
+  - deleting a workspace removes it, its composed resources are garbage-collected, and every data volume it
+    held was protected at that moment (deletionPolicy Orphan, or management policies without Delete).
+No provider runs here: managed resources are created but never become Ready, so no workspace becomes Ready.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import xp
+
+ROOT = xp.ROOT
+FLAVOURS = ("namespaced", "claims")
+FUNCTION = "function-ai-workspace"
+PACKAGE_FILE = ROOT / "_output" / f"{FUNCTION}.xpkg"
+SYSTEM = "crossplane-system"
+XRD_NAMES = {"namespaced": "aiworkspaces.aiworkspace.io", "claims": "compositeaiworkspaces.aiworkspace.io"}
+XR_RESOURCE = {"namespaced": "aiworkspaces.aiworkspace.io", "claims": "compositeaiworkspaces.aiworkspace.io"}
+TIMEOUT = float(os.environ.get("E2E_TIMEOUT", "120"))
+
+
+class E2EError(Exception):
+    """A check or a step failed; the message says which and why."""
+
+
+def log(message: str) -> None:
+    print(f"e2e: {message}", file=sys.stderr, flush=True)
+
+
+def say(line: str) -> None:
+    """One result line on stdout."""
+    print(line, flush=True)
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = TIMEOUT, interval: float = 0.5) -> Any:
+    """Poll `check` until it returns something truthy; fail naming `what` and the last thing seen."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            last = check()
+        except E2EError as error:
+            last = error
+        if last and not isinstance(last, E2EError):
+            return last
+        if time.monotonic() > deadline:
+            raise E2EError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last})")
+        time.sleep(interval)
+
+
+@dataclass(frozen=True)
+class E2ETools:
+    crossplane: str
+    core: str
+    etcd: str
+    apiserver: str
+    controller_manager: str
+    kubectl: str
+    registry: str
+    core_crds: str
+    provider_kubernetes: str
+
+
+def e2e_tools() -> E2ETools:
+    proc = subprocess.run(
+        ["bash", str(ROOT / "hack" / "tools.sh"), "e2e", "--print"], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise E2EError(f"building the control plane failed (hack/tools.sh e2e):\n{proc.stderr}")
+    paths = dict(line.split("=", 1) for line in proc.stdout.strip().splitlines())
+    return E2ETools(
+        crossplane=paths["CROSSPLANE"],
+        core=paths["CROSSPLANE_CORE"],
+        etcd=paths["ETCD"],
+        apiserver=paths["KUBE_APISERVER"],
+        controller_manager=paths["KUBE_CONTROLLER_MANAGER"],
+        kubectl=paths["KUBECTL"],
+        registry=paths["REGISTRY"],
+        core_crds=paths["CROSSPLANE_ALL_CRDS"],
+        provider_kubernetes=paths["PROVIDER_KUBERNETES"],
+    )
+
+
+def openssl(*args: str) -> None:
+    proc = subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise E2EError(f"openssl {args[0]} failed: {proc.stderr}")
+
+
+def free_port() -> int:
+    return xp._free_port()
+
+
+@dataclass
+class Process:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+@dataclass
+class ControlPlane:
+    """One control plane in a temporary directory; every process it starts is stopped by PID on exit."""
+
+    tools: E2ETools
+    dir: Path
+    processes: list[Process] = field(default_factory=list)
+    provider_kubernetes: Process | None = None
+    kubeconfig: Path = field(init=False)
+    env: dict[str, str] = field(init=False)
+
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Process:
+        log_path = self.dir / f"{name}.log"
+        with log_path.open("wb") as out:
+            proc = subprocess.Popen(
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.dir,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+            )
+        process = Process(name, proc, log_path)
+        self.processes.append(process)
+        return process
+
+    def alive(self, process: Process) -> None:
+        if process.proc.poll() is not None:
+            raise E2EError(f"{process.name} exited ({process.proc.returncode}):\n{process.tail()}")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.proc.pid, signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.proc.pid, signal.SIGKILL)
+                process.proc.wait(timeout=5)
+        self.processes.clear()
+
+    # kubectl -----------------------------------------------------------------------------------------------
+
+    def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [self.tools.kubectl, "--kubeconfig", str(self.kubeconfig), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise E2EError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+        return proc
+
+    def apply(self, documents: list[dict[str, Any]] | str, *, server_side: bool = False) -> None:
+        text = documents if isinstance(documents, str) else yaml.safe_dump_all(documents, sort_keys=False)
+        args = ["apply", "-f", "-"]
+        if server_side:
+            args += ["--server-side", "--force-conflicts", "--field-manager", "e2e"]
+        self.kubectl(*args, stdin=text)
+
+    def get(self, *args: str) -> Any:
+        proc = self.kubectl("get", *args, "-o", "json", check=False)
+        if proc.returncode != 0:
+            if "NotFound" in proc.stderr or "not found" in proc.stderr:
+                return None
+            raise E2EError(f"kubectl get {' '.join(args)} failed: {proc.stderr.strip()}")
+        return json.loads(proc.stdout)
+
+    # bring-up ----------------------------------------------------------------------------------------------
+
+    def up(self) -> None:
+        self._certificates()
+        self._etcd_and_apiserver()
+        self._controller_manager()
+        self._crossplane()
+
+    def _certificates(self) -> None:
+        pki = self.dir / "pki"
+        pki.mkdir()
+        openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(pki / "apiserver.key"),
+            "-out",
+            str(pki / "apiserver.crt"),
+        )
+        openssl("genrsa", "-out", str(pki / "sa.key"), "2048")
+        openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
+        self.token = base64.b32encode(os.urandom(20)).decode().lower()
+        (pki / "tokens.csv").write_text(f'{self.token},e2e-admin,e2e-admin,"system:masters"\n')
+
+    def _etcd_and_apiserver(self) -> None:
+        client, peer, api = free_port(), free_port(), free_port()
+        etcd = self.start(
+            "etcd",
+            [
+                self.tools.etcd,
+                "--name",
+                "e2e",
+                "--data-dir",
+                str(self.dir / "etcd"),
+                "--listen-client-urls",
+                f"http://127.0.0.1:{client}",
+                "--advertise-client-urls",
+                f"http://127.0.0.1:{client}",
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-cluster",
+                f"e2e=http://127.0.0.1:{peer}",
+                "--unsafe-no-fsync",
+                "--log-level",
+                "warn",
+            ],
+        )
+        pki = self.dir / "pki"
+        apiserver = self.start(
+            "kube-apiserver",
+            [
+                self.tools.apiserver,
+                "--etcd-servers",
+                f"http://127.0.0.1:{client}",
+                "--bind-address",
+                "127.0.0.1",
+                "--advertise-address",
+                "127.0.0.1",
+                "--secure-port",
+                str(api),
+                "--tls-cert-file",
+                str(pki / "apiserver.crt"),
+                "--tls-private-key-file",
+                str(pki / "apiserver.key"),
+                "--token-auth-file",
+                str(pki / "tokens.csv"),
+                "--service-account-key-file",
+                str(pki / "sa.pub"),
+                "--service-account-signing-key-file",
+                str(pki / "sa.key"),
+                "--service-account-issuer",
+                "https://kubernetes.default.svc",
+                "--authorization-mode",
+                "RBAC",
+                "--service-cluster-ip-range",
+                "10.96.0.0/16",
+                "--endpoint-reconciler-type",
+                "none",
+                "--enable-priority-and-fairness=false",
+            ],
+        )
+        self.kubeconfig = self.dir / "kubeconfig"
+        self.kubeconfig.write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [
+                        {
+                            "name": "e2e",
+                            "cluster": {
+                                "server": f"https://127.0.0.1:{api}",
+                                "certificate-authority-data": base64.b64encode(
+                                    (pki / "apiserver.crt").read_bytes()
+                                ).decode(),
+                            },
+                        }
+                    ],
+                    "users": [{"name": "e2e-admin", "user": {"token": self.token}}],
+                    "contexts": [{"name": "e2e", "context": {"cluster": "e2e", "user": "e2e-admin"}}],
+                    "current-context": "e2e",
+                }
+            )
+        )
+
+        def ready() -> bool:
+            self.alive(etcd)
+            self.alive(apiserver)
+            return self.kubectl("get", "--raw", "/readyz", check=False).returncode == 0
+
+        wait_for("kube-apiserver /readyz", ready, timeout=90)
+
+    def _controller_manager(self) -> None:
+        kcm = self.start(
+            "kube-controller-manager",
+            [
+                self.tools.controller_manager,
+                "--kubeconfig",
+                str(self.kubeconfig),
+                "--controllers",
+                "garbagecollector,namespace",
+                "--leader-elect=false",
+                "--secure-port",
+                "0",
+            ],
+        )
+        time.sleep(0.5)
+        self.alive(kcm)
+
+    def _crossplane(self) -> None:
+        env = {"KUBECONFIG": str(self.kubeconfig), "POD_NAMESPACE": SYSTEM}
+        self.kubectl("create", "namespace", SYSTEM)
+        empty = self.dir / "no-webhook-configurations"
+        empty.mkdir()
+        secrets = [
+            "--tls-server-secret-name",
+            "crossplane-tls-server",
+            "--tls-client-secret-name",
+            "crossplane-tls-client",
+        ]
+        # init creates the CRDs and the CA and TLS Secrets; it may exit non-zero later, on the package Lock,
+        # before its CRDs are established, and is done with the part needed here by then.
+        init = self.start(
+            "crossplane-init",
+            [
+                self.tools.core,
+                "core",
+                "init",
+                "--cr-ds-path",
+                self.tools.core_crds,
+                "--webhook-configurations-path",
+                str(empty),
+                # Webhooks stay enabled for init alone: only then does it write the server TLS Secret. It
+                # installs no webhook configuration (the directory is empty), and `start` serves none.
+                "--tlsca-secret-name",
+                "crossplane-root-ca",
+                *secrets,
+            ],
+            env,
+        )
+        try:
+            init.proc.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise E2EError(f"crossplane core init did not finish:\n{init.tail()}") from None
+        dirs = {}
+        for which in ("server", "client"):
+            secret = wait_for(f"Secret crossplane-tls-{which}", lambda w=which: self._tls(f"crossplane-tls-{w}"))
+            certs = self.dir / f"tls-{which}"
+            certs.mkdir()
+            for key, value in secret.items():
+                (certs / key).write_bytes(value)
+            dirs[which] = certs
+        self.xpkg_cache = self.dir / "xpkg-cache"
+        self.xpkg_cache.mkdir()
+        self.crossplane = self.start(
+            "crossplane",
+            [
+                self.tools.core,
+                "core",
+                "start",
+                "--package-runtime=External",
+                "--enable-webhooks=false",
+                "--tls-server-certs-dir",
+                str(dirs["server"]),
+                "--tls-client-certs-dir",
+                str(dirs["client"]),
+                *secrets,
+                "--cache-dir",
+                str(self.xpkg_cache),
+                "--metrics-port",
+                str(free_port()),
+                "--health-probe-port",
+                str(free_port()),
+                "--webhook-port",
+                str(free_port()),
+                "--poll-interval",
+                "10s",
+            ],
+            env,
+        )
+
+        def established() -> bool:
+            self.alive(self.crossplane)
+            crd = self.get("crd", "compositeresourcedefinitions.apiextensions.crossplane.io")
+            return bool(crd) and _condition(crd, "Established") == "True"
+
+        wait_for("Crossplane's CRDs", established)
+
+    def _tls(self, name: str) -> dict[str, bytes] | None:
+        secret = self.get("secret", "-n", SYSTEM, name)
+        data = (secret or {}).get("data") or {}
+        if not {"tls.crt", "tls.key", "ca.crt"} <= set(data):
+            return None
+        return {key: base64.b64decode(data[key]) for key in ("tls.crt", "tls.key", "ca.crt")}
+
+
+def start_provider_kubernetes(cp: ControlPlane, flavour: str) -> None:
+    """provider-kubernetes out of cluster, against this API server, with the config the Objects name."""
+    kubeconfig = base64.b64encode(cp.kubeconfig.read_bytes()).decode()
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "provider-kubernetes-kubeconfig", "namespace": SYSTEM},
+        "data": {"kubeconfig": kubeconfig},
+    }
+    credentials = {
+        "source": "Secret",
+        "secretRef": {"namespace": SYSTEM, "name": "provider-kubernetes-kubeconfig", "key": "kubeconfig"},
+    }
+    config = (
+        {"apiVersion": "kubernetes.crossplane.io/v1alpha1", "kind": "ProviderConfig"}
+        if flavour == "claims"
+        else {"apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "ClusterProviderConfig"}
+    )
+    cp.apply([secret, {**config, "metadata": {"name": "default"}, "spec": {"credentials": credentials}}])
+    provider = cp.start(
+        "provider-kubernetes",
+        [
+            cp.tools.provider_kubernetes,
+            "--poll",
+            "10s",
+            "--health-probe-bind-addr",
+            f"127.0.0.1:{free_port()}",
+        ],
+        {"KUBECONFIG": str(cp.kubeconfig), "TLS_SERVER_CERTS_DIR": str(cp.dir / "tls-server")},
+    )
+    cp.provider_kubernetes = provider
+    time.sleep(1)
+    cp.alive(provider)
+
+
+def _condition(obj: dict[str, Any], kind: str) -> str | None:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return str(condition.get("status"))
+    return None
+
+
+def _condition_message(obj: dict[str, Any], kind: str) -> str:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return f"{condition.get('reason')}: {condition.get('message', '')}".strip()
+    return "no condition"
+
+
+# The function, installed as a package and served locally ---------------------------------------------------------
+
+
+def install_function(cp: ControlPlane) -> None:
+    if not PACKAGE_FILE.exists():
+        raise E2EError(f"{PACKAGE_FILE} is missing: run `make package`")
+    registry_port = free_port()
+    registry = cp.start("registry", [cp.tools.registry, "-port", str(registry_port)])
+    wait_for("the OCI registry", lambda: cp.alive(registry) or "serving on port" in registry.log.read_text())
+    reference = f"127.0.0.1:{registry_port}/{FUNCTION}:v0.1.0"
+    push = subprocess.run(
+        [cp.tools.crossplane, "xpkg", "push", "-f", str(PACKAGE_FILE), reference],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if push.returncode != 0:
+        raise E2EError(f"crossplane xpkg push {reference} failed: {push.stderr}{push.stdout}")
+    cp.apply(
+        [
+            {
+                "apiVersion": "pkg.crossplane.io/v1",
+                "kind": "Function",
+                "metadata": {"name": FUNCTION},
+                "spec": {"package": reference},
+            }
+        ]
+    )
+
+    def revision() -> dict[str, Any] | None:
+        cp.alive(cp.crossplane)
+        revisions = cp.get("functionrevisions", "-l", f"pkg.crossplane.io/package={FUNCTION}")
+        items = (revisions or {}).get("items") or []
+        return items[0] if items else None
+
+    rev = wait_for("the FunctionRevision the package manager creates", revision)
+    name = rev["metadata"]["name"]
+
+    # Serve the function as the External runtime would: a server certificate for 127.0.0.1, signed by
+    # Crossplane's root CA, in a Secret the revision's status names.
+    ca = wait_for("Secret crossplane-root-ca", lambda: cp.get("secret", "-n", SYSTEM, "crossplane-root-ca"))
+    pki = cp.dir / "function-tls"
+    pki.mkdir()
+    (pki / "ca.crt").write_bytes(base64.b64decode(ca["data"]["tls.crt"]))
+    (pki / "ca.key").write_bytes(base64.b64decode(ca["data"]["tls.key"]))
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        f"/CN={FUNCTION}",
+        "-keyout",
+        str(pki / "tls.key"),
+        "-out",
+        str(pki / "tls.csr"),
+    )
+    (pki / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(pki / "tls.csr"),
+        "-CA",
+        str(pki / "ca.crt"),
+        "-CAkey",
+        str(pki / "ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        str(pki / "ext.cnf"),
+        "-out",
+        str(pki / "tls.crt"),
+    )
+    (pki / "ca.key").unlink()
+    secret_name = f"{FUNCTION}-tls-server"
+    cp.apply(
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "kubernetes.io/tls",
+                "metadata": {"name": secret_name, "namespace": SYSTEM},
+                "data": {
+                    key: base64.b64encode((pki / key).read_bytes()).decode() for key in ("tls.crt", "tls.key", "ca.crt")
+                },
+            }
+        ]
+    )
+    certs = cp.dir / "function-certs"
+    certs.mkdir()
+    for key in ("tls.crt", "tls.key", "ca.crt"):
+        shutil.copy(pki / key, certs / key)
+    port = free_port()
+    served = cp.start(
+        "function",
+        [sys.executable, "-m", "function.main", "--tls-certs-dir", str(certs), "--address", f"127.0.0.1:{port}"],
+        {"PYTHONPATH": str(ROOT)},
+    )
+    endpoint = f"dns:///127.0.0.1:{port}"
+
+    def serving() -> bool:
+        cp.alive(served)
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+        return False
+
+    wait_for("the function to listen", serving)
+
+    def healthy() -> bool:
+        cp.alive(served)
+        current = cp.get("functionrevision", name) or {}
+        status = current.get("status") or {}
+        conditions = [c for c in status.get("conditions") or [] if c.get("type") != "RuntimeHealthy"]
+        if (
+            status.get("endpoint") != endpoint
+            or status.get("tlsServerSecretName") != secret_name
+            or _condition(current, "RuntimeHealthy") != "True"
+        ):
+            # What a runtime controller reports: where the function listens, its TLS Secret, and that it runs.
+            runtime = {
+                "type": "RuntimeHealthy",
+                "status": "True",
+                "reason": "HealthyPackageRevision",
+                "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            patch = {"endpoint": endpoint, "tlsServerSecretName": secret_name, "conditions": [*conditions, runtime]}
+            cp.kubectl(
+                "patch",
+                "functionrevision",
+                name,
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                json.dumps({"status": patch}),
+                check=False,
+            )
+            return False
+        function = cp.get("function", FUNCTION) or {}
+        return _condition(function, "Healthy") == "True" and _condition(function, "Installed") == "True"
+
+    try:
+        wait_for(f"Function {FUNCTION} Installed and Healthy", healthy)
+    except E2EError as error:
+        function = cp.get("function", FUNCTION) or {}
+        current = cp.get("functionrevision", name) or {}
+        raise E2EError(
+            f"{error}; Function: {_condition_message(function, 'Installed')} / "
+            f"{_condition_message(function, 'Healthy')}; revision: {_condition_message(current, 'Healthy')}"
+        ) from None
+
+
+# Provider CRDs, the API and the seed --------------------------------------------------------------------------------
+
+
+PROVIDER_KUBERNETES_GROUPS = ("kubernetes.crossplane.io", "kubernetes.m.crossplane.io")
+
+
+def provider_crds(kinds: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The CRDs of the composed kinds, from the providers' own CRDs, as the package manager installs them;
+    all of provider-kubernetes' CRDs, since it runs here."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    try:
+        source = xp.crd_source()
+    except xp.MissingCRDsError as error:
+        raise E2EError(str(error)) from None
+    for doc in xp.crd_documents(source):
+        key = (doc["spec"]["group"], doc["spec"]["names"]["kind"])
+        if key in kinds or key[0] in PROVIDER_KUBERNETES_GROUPS:
+            found[key] = doc
+    missing = (
+        kinds
+        - set(found)
+        - {
+            ("", "Secret"),
+            ("", "ConfigMap"),
+            ("protection.crossplane.io", "Usage"),
+            ("protection.crossplane.io", "ClusterUsage"),
+        }
+    )
+    if missing:
+        raise E2EError(f"no CRD for {sorted(missing)} in {source.description}")
+    crds = []
+    for doc in found.values():
+        crd = copy.deepcopy(doc)
+        crd.pop("status", None)
+        # The package manager points a webhook conversion at the provider's Service; no provider runs here.
+        if (crd["spec"].get("conversion") or {}).get("strategy") == "Webhook":
+            crd["spec"]["conversion"] = {"strategy": "None"}
+        crds.append(crd)
+    return crds
+
+
+def _group_kind(doc: dict[str, Any]) -> tuple[str, str]:
+    api_version = str(doc["apiVersion"])
+    return (api_version.split("/")[0] if "/" in api_version else "", str(doc["kind"]))
+
+
+@dataclass
+class Example:
+    path: Path
+    flavour: str
+    xr: dict[str, Any]
+    created: dict[str, Any]  # what the team applies: the XR, or the claim
+    team_secrets: list[dict[str, Any]]
+    expected: list[dict[str, Any]]  # the converged render's composed resources
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def namespace(self) -> str:
+        return str(self.created["metadata"]["namespace"])
+
+
+def load_examples(flavour: str, only: list[str]) -> list[Example]:
+    examples = []
+    paths = sorted(p for p in xp.EXAMPLES.iterdir() if (p / "xr.yaml").exists() and xp.flavour_of(p) == flavour)
+    tool = xp.tools()
+    with xp.function_server() as address, tempfile.TemporaryDirectory() as tmp:
+        for path in paths:
+            if only and path.name not in only:
+                continue
+            xr = yaml.safe_load((path / "xr.yaml").read_text())
+            created = yaml.safe_load((path / "claim.yaml").read_text()) if flavour == "claims" else xr
+            required = path / "required-resources.yaml"
+            given = [doc for doc in yaml.safe_load_all(required.read_text()) if doc] if required.exists() else []
+            # The team's own Secrets; the connection Secrets in the example stand for what providers would
+            # publish, and no provider runs here.
+            golden = [doc for doc in yaml.safe_load_all((ROOT / "tests" / "golden" / f"{path.name}.yaml").read_text())]
+            published = {
+                (ref.get("namespace", xr["metadata"].get("namespace")), ref["name"])
+                for doc in golden[1:]
+                if doc and (ref := (doc.get("spec") or {}).get("writeConnectionSecretToRef"))
+            }
+            team = [
+                doc
+                for doc in given
+                if doc.get("kind") == "Secret"
+                and (doc["metadata"].get("namespace"), doc["metadata"]["name"]) not in published
+            ]
+            team_file = Path(tmp) / f"{path.name}-team.yaml"
+            team_file.write_text(yaml.safe_dump_all(team) if team else "")
+            stream = xp.converge(path, address, tool=tool, observed=None, required=team_file if team else None)
+            expected = [doc for doc in list(yaml.safe_load_all(stream))[1:] if doc]
+            # Every example names the same workspace (team-a/chat); each gets a namespace of its own here, so
+            # one example's workspace is not another's update.
+            namespace = f"e2e-{path.name}"[:63]
+            created = copy.deepcopy(created)
+            created["metadata"]["namespace"] = namespace
+            xr = copy.deepcopy(xr)
+            xr["metadata"]["namespace"] = namespace
+            team = [{**doc, "metadata": {**doc["metadata"], "namespace": namespace}} for doc in team]
+            examples.append(Example(path, flavour, xr, created, team, expected))
+    return examples
+
+
+# The checks --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    cp: ControlPlane
+    flavour: str
+    failures: list[str] = field(default_factory=list)
+
+    def check(self, label: str, body: Callable[[], str]) -> None:
+        try:
+            detail = body()
+        except E2EError as error:
+            self.failures.append(f"{self.flavour} {label}: {error}")
+            say(f"FAIL {self.flavour:<10} {label}: {str(error).splitlines()[0]}")
+            return
+        say(f"ok   {self.flavour:<10} {label}{': ' + detail if detail else ''}")
+
+    def xr_of(self, example: Example) -> dict[str, Any] | None:
+        if self.flavour == "namespaced":
+            return self.cp.get(XR_RESOURCE[self.flavour], "-n", example.namespace, example.xr["metadata"]["name"])
+        claim = self.cp.get("aiworkspaces.aiworkspace.io", "-n", example.namespace, example.created["metadata"]["name"])
+        ref = ((claim or {}).get("spec") or {}).get("resourceRef")
+        return self.cp.get(XR_RESOURCE[self.flavour], ref["name"]) if ref else None
+
+    def claim_of(self, example: Example) -> dict[str, Any] | None:
+        return self.cp.get("aiworkspaces.aiworkspace.io", "-n", example.namespace, example.created["metadata"]["name"])
+
+    def composed(self, xr: dict[str, Any]) -> list[dict[str, Any]]:
+        """The composed resources the XR references, as the API server holds them."""
+        out = []
+        for ref in (
+            (xr.get("spec") or {}).get("crossplane", {}).get("resourceRefs")
+            or (xr.get("spec") or {}).get("resourceRefs")
+            or []
+        ):
+            group = ref["apiVersion"].split("/")[0] if "/" in ref["apiVersion"] else ""
+            resource = f"{ref['kind'].lower()}.{group}" if group else ref["kind"].lower()
+            args = [resource, ref["name"]]
+            namespace = ref.get("namespace") or (
+                xr["metadata"].get("namespace") if self.flavour == "namespaced" else None
+            )
+            if namespace:
+                args += ["-n", namespace]
+            obj = self.cp.get(*args)
+            if obj:
+                out.append(obj)
+        return out
+
+
+def _identity(doc: dict[str, Any]) -> tuple[str, str, str]:
+    """(group, kind, composition resource name): the API server answers with its preferred version, which
+    may differ from the one composed (storage.gcp.m.upbound.io serves Bucket as v1beta1 and v1beta2)."""
+    group = str(doc["apiVersion"]).rpartition("/")[0]
+    return (group, doc["kind"], str(doc["metadata"].get("annotations", {}).get(xp.RESOURCE_NAME, "")))
+
+
+def example_checks(run: Run, example: Example) -> list[tuple[str, Callable[[], str]]]:
+    """The checks of one example, in order. run_flavour runs each phase for every example before the next,
+    so all workspaces converge at once instead of one after the other."""
+    cp = run.cp
+    label = example.name
+    steps: list[tuple[str, Callable[[], str]]] = []
+
+    def admitted() -> str:
+        cp.kubectl("create", "namespace", example.namespace, check=False)
+        if example.team_secrets:
+            cp.apply(example.team_secrets)
+        cp.apply([example.created])
+        return f"{len(example.team_secrets)} Secret(s) and the {example.created['kind']}"
+
+    steps.append((f"{label}: admitted", admitted))
+
+    def synced() -> str:
+        def ready() -> dict[str, Any] | None:
+            cp.alive(cp.crossplane)
+            xr = run.xr_of(example)
+            return xr if xr and _condition(xr, "Synced") == "True" else None
+
+        try:
+            xr = wait_for(f"{label} Synced=True", ready)
+        except E2EError as error:
+            xr = run.xr_of(example)
+            raise E2EError(f"{error}; Synced: {_condition_message(xr, 'Synced') if xr else 'no XR'}") from None
+        return f"Synced=True, Ready={_condition(xr, 'Ready')} (provider-helm and the cloud providers do not run here)"
+
+    steps.append((f"{label}: Synced", synced))
+
+    def composed() -> str:
+        want = sorted(_identity(doc) for doc in example.expected)
+        have: list[tuple[str, str, str]] = []
+
+        def same() -> bool:
+            nonlocal have
+            xr = run.xr_of(example) or {}
+            have = sorted(_identity(doc) for doc in run.composed(xr))
+            return have == want
+
+        try:
+            wait_for("the composed resources", same, timeout=TIMEOUT)
+        except E2EError:
+            missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
+            raise E2EError(f"API server differs from the converged render: missing {missing}, extra {extra}") from None
+        kinds = len({(a, k) for a, k, _ in want})
+        return f"{len(want)} resources of {kinds} kinds, as the converged render"
+
+    steps.append((f"{label}: composed", composed))
+
+    def status() -> str:
+        def filled() -> dict[str, Any] | None:
+            xr = run.xr_of(example) or {}
+            status = xr.get("status") or {}
+            return xr if status.get("chatUrl") and status.get("components") else None
+
+        xr = wait_for("status.chatUrl and status.components", filled)
+        status = xr["status"]
+        if run.flavour == "claims":
+            claim = wait_for(
+                "the claim's status",
+                lambda: (c := run.claim_of(example)) and (c.get("status") or {}).get("chatUrl") and c,
+            )
+            if claim["status"].get("chatUrl") != status["chatUrl"]:
+                raise E2EError(f"claim chatUrl {claim['status'].get('chatUrl')} != XR {status['chatUrl']}")
+        return f"{status['chatUrl']}, {status.get('readyComponents')} components ready"
+
+    steps.append((f"{label}: status", status))
+
+    def workloads() -> str:
+        """provider-kubernetes applies every Object's manifest to the API server, which validates it for real."""
+        objects: list[dict[str, Any]] = []
+
+        def synced() -> bool:
+            nonlocal objects
+            if cp.provider_kubernetes:
+                cp.alive(cp.provider_kubernetes)
+            xr = run.xr_of(example) or {}
+            objects = [d for d in run.composed(xr) if d["kind"] == "Object"]
+            return bool(objects) and all(_condition(o, "Synced") == "True" for o in objects)
+
+        try:
+            wait_for("every Object Synced by provider-kubernetes", synced)
+        except E2EError as error:
+            failing = [
+                f"{_identity(o)[2]}: {_condition_message(o, 'Synced')}"
+                for o in objects
+                if _condition(o, "Synced") != "True"
+            ]
+            raise E2EError(f"{error}; not applied: {failing[:3]}") from None
+        kinds: dict[str, int] = {}
+        for obj in objects:
+            manifest = obj["spec"]["forProvider"]["manifest"]
+            meta = manifest["metadata"]
+            if cp.get(manifest["kind"].lower(), meta["name"], "-n", meta.get("namespace", example.namespace)) is None:
+                raise E2EError(
+                    f"{manifest['kind']} {meta['name']} is not in the API server though its Object is Synced"
+                )
+            kinds[manifest["kind"]] = kinds.get(manifest["kind"], 0) + 1
+        deployments = [o for o in objects if o["spec"]["forProvider"]["manifest"]["kind"] == "Deployment"]
+        unready = sum(1 for o in deployments if _condition(o, "Ready") != "True")
+        made = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        return f"{made} created; {unready}/{len(deployments)} Deployments not Available (no kubelet runs pods here)"
+
+    if cp.provider_kubernetes:
+        steps.append((f"{label}: workloads", workloads))
+    return steps
+
+
+def xr_manifest(flavour: str, name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """What a team writes: an AIWorkspace (the XR in the namespaced flavour, the claim in the claims flavour)."""
+    return {
+        "apiVersion": "aiworkspace.io/v1alpha1",
+        "kind": "AIWorkspace",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+INVALID = [
+    ({"openai": {"enabled": True}}, "spec.openai.apiKeySecretRef"),
+    ({"librechat": {"replicas": 2}}, "spec.librechat.replicas"),
+    ({"librechat": {"ingress": {"tls": {"clusterIssuer": "a", "issuer": "b"}}}}, "spec.librechat.ingress.tls"),
+    ({"librechat": {"stt": {"implementation": "speaches"}}}, "spec.librechat.stt.implementation"),
+    ({"database": {"provider": "aws"}}, "spec.database"),
+    ({"librechat": {"storage": {"size": "ten gigs"}}}, "spec.librechat.storage.size"),
+]
+
+
+def check_invalid(run: Run) -> None:
+    def refused() -> str:
+        run.cp.kubectl("create", "namespace", "e2e-invalid", check=False)
+        for extra, field_name in INVALID:
+            spec = {"librechat": {"domain": "chat.invalid.example.com"}}
+            for key, value in extra.items():
+                spec[key] = {**spec.get(key, {}), **value}
+            manifest = xr_manifest(run.flavour, "invalid", "e2e-invalid", spec)
+            proc = run.cp.kubectl("apply", "--dry-run=server", "-f", "-", stdin=yaml.safe_dump(manifest), check=False)
+            if proc.returncode == 0:
+                raise E2EError(f"admitted: {json.dumps(extra)}")
+            if field_name not in proc.stderr:
+                raise E2EError(f"refused without naming {field_name}: {proc.stderr.strip()}")
+        return f"{len(INVALID)} specs refused by the API server, each naming its field"
+
+    run.check("invalid specs", refused)
+
+
+def _protected(doc: dict[str, Any]) -> bool:
+    spec = doc.get("spec") or {}
+    if spec.get("deletionPolicy") == "Orphan":
+        return True
+    policies = spec.get("managementPolicies")
+    return policies is not None and "Delete" not in policies and "*" not in policies
+
+
+def _data_volumes(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        doc
+        for doc in docs
+        if doc["kind"] == "Object"
+        and ((doc.get("spec") or {}).get("forProvider") or {}).get("manifest", {}).get("kind")
+        == "PersistentVolumeClaim"
+    ]
+
+
+def check_lifecycle(run: Run) -> None:
+    """A data volume outlives a spec change that drops it; deletion leaves protected data behind."""
+    cp = run.cp
+    namespace, name = "e2e-lifecycle", "keep"
+    cp.kubectl("create", "namespace", namespace, check=False)
+    spec = {"librechat": {"domain": "keep.example.com"}, "speaches": {"enabled": True}}
+    example = Example(
+        path=Path(name),
+        flavour=run.flavour,
+        xr={"metadata": {"name": name, "namespace": namespace}},
+        created=xr_manifest(run.flavour, name, namespace, spec),
+        team_secrets=[],
+        expected=[],
+    )
+
+    def volume_kept() -> str:
+        cp.apply([example.created])
+
+        def volume() -> dict[str, Any] | None:
+            xr = run.xr_of(example)
+            return (
+                next((d for d in _data_volumes(run.composed(xr)) if "speaches" in _identity(d)[2]), None)
+                if xr
+                else None
+            )
+
+        before = wait_for("the Speaches model volume", volume)
+        changed = copy.deepcopy(example.created)
+        changed["spec"]["speaches"]["enabled"] = False
+        cp.apply([changed])
+
+        def retained() -> str | None:
+            events = cp.get("events", "-n", namespace) or {}
+            for event in events.get("items") or []:
+                if event.get("reason") == "DataRetained":
+                    return str(event.get("message"))
+            return None
+
+        message = wait_for("a DataRetained event", retained)
+        xr = run.xr_of(example) or {}
+        still = [d for d in run.composed(xr) if _identity(d) == _identity(before)]
+        if not still:
+            raise E2EError("the Speaches model volume left the workspace after speaches.enabled: false")
+        return message.split(";")[0]
+
+    run.check("spec change keeps data", volume_kept)
+
+    def deleted() -> str:
+        xr = run.xr_of(example) or {}
+        composed = run.composed(xr)
+        volumes = _data_volumes(composed)
+        if not volumes:
+            raise E2EError("the workspace composed no data volume to protect")
+        unprotected = [_identity(v)[2] for v in volumes if not _protected(v)]
+        if unprotected:
+            raise E2EError(f"data volumes that deletion would destroy: {unprotected}")
+        cp.kubectl("delete", "aiworkspaces.aiworkspace.io", "-n", namespace, name, "--wait=false")
+        wait_for("the workspace to be gone", lambda: run.claim_of(example) is None and run.xr_of(example) is None)
+
+        def collected() -> bool:
+            return all(
+                cp.get(
+                    f"{d['kind'].lower()}.{d['apiVersion'].split('/')[0]}" if "/" in d["apiVersion"] else d["kind"],
+                    d["metadata"]["name"],
+                    *(["-n", d["metadata"]["namespace"]] if d["metadata"].get("namespace") else []),
+                )
+                is None
+                for d in composed
+            )
+
+        wait_for("the garbage collector to remove the composed resources", collected)
+        if not cp.provider_kubernetes:
+            return f"{len(volumes)} data volumes protected, {len(composed)} resources collected"
+        claims = [v["spec"]["forProvider"]["manifest"]["metadata"]["name"] for v in volumes]
+        left = [
+            c
+            for c in claims
+            if (pvc := cp.get("persistentvolumeclaim", c, "-n", namespace)) is not None
+            and not pvc["metadata"].get("deletionTimestamp")
+        ]
+        if left != claims:
+            raise E2EError(f"data volumes deleted with the workspace: {sorted(set(claims) - set(left))}")
+        gone = [
+            o["spec"]["forProvider"]["manifest"]
+            for o in composed
+            if o["kind"] == "Object" and o["spec"]["forProvider"]["manifest"]["kind"] == "Deployment"
+        ]
+        still = [m["metadata"]["name"] for m in gone if cp.get("deployment", m["metadata"]["name"], "-n", namespace)]
+        if still:
+            raise E2EError(f"Deployments left behind after deletion: {still}")
+        return (
+            f"{len(composed)} resources collected; the PersistentVolumeClaims {', '.join(left)} are still there "
+            f"(orphaned by provider-kubernetes), the {len(gone)} Deployments are gone"
+        )
+
+    run.check("deletion", deleted)
+
+    def deleted_with_data() -> str:
+        """dataDeletionPolicy: Delete lets the data go with the workspace."""
+        if not cp.provider_kubernetes:
+            return "skipped: needs provider-kubernetes"
+        drop = Example(
+            path=Path("drop"),
+            flavour=run.flavour,
+            xr={"metadata": {"name": "drop", "namespace": namespace}},
+            created=xr_manifest(
+                run.flavour,
+                "drop",
+                namespace,
+                {"librechat": {"domain": "drop.example.com"}, "dataDeletionPolicy": "Delete"},
+            ),
+            team_secrets=[],
+            expected=[],
+        )
+        cp.apply([drop.created])
+
+        def created() -> list[str] | None:
+            xr = run.xr_of(drop)
+            volumes = _data_volumes(run.composed(xr)) if xr else []
+            claims = [v["spec"]["forProvider"]["manifest"]["metadata"]["name"] for v in volumes]
+            exist = [c for c in claims if cp.get("persistentvolumeclaim", c, "-n", namespace) is not None]
+            return claims if claims and exist == claims else None
+
+        claims = wait_for("the workspace's PersistentVolumeClaims", created)
+        cp.kubectl("delete", "aiworkspaces.aiworkspace.io", "-n", namespace, "drop", "--wait=false")
+
+        def gone() -> bool:
+            # provider-kubernetes deletes a PVC; without a controller to release it, it keeps its
+            # kubernetes.io/pvc-protection finalizer, so "deleted" means marked for deletion.
+            for claim in claims:
+                pvc = cp.get("persistentvolumeclaim", claim, "-n", namespace)
+                if pvc is not None and not pvc["metadata"].get("deletionTimestamp"):
+                    return False
+            return True
+
+        wait_for("the PersistentVolumeClaims to be deleted", gone)
+        return f"the PersistentVolumeClaims {', '.join(claims)} are deleted with the workspace"
+
+    run.check("deletion with dataDeletionPolicy: Delete", deleted_with_data)
+
+
+def run_flavour(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
+    examples = load_examples(flavour, only)
+    kinds = {_group_kind(doc) for example in examples for doc in example.expected}
+    with tempfile.TemporaryDirectory(prefix=f"aiworkspace-e2e-{flavour}-") as tmp:
+        cp = ControlPlane(tools, Path(tmp))
+        run = Run(cp, flavour)
+        try:
+            started = time.monotonic()
+            cp.up()
+            say(
+                f"ok   {flavour:<10} control plane up in {time.monotonic() - started:.0f}s "
+                "(etcd, kube-apiserver, kube-controller-manager, core Crossplane)"
+            )
+            install_function(cp)
+            say(f"ok   {flavour:<10} Function {FUNCTION} installed from the loopback registry, Healthy")
+            cp.apply(
+                provider_crds(
+                    kinds | {("kubernetes.crossplane.io", "Object")}
+                    if flavour == "claims"
+                    else kinds | {("kubernetes.m.crossplane.io", "Object")}
+                ),
+                server_side=True,
+            )
+            start_provider_kubernetes(cp, flavour)
+            say(f"ok   {flavour:<10} provider-kubernetes running against this API server")
+            cp.apply((ROOT / "apis" / "rbac" / "composed-kinds.yaml").read_text())
+            cp.apply((xp.EXAMPLES / "function-credentials.yaml").read_text())
+
+            def established() -> str:
+                cp.apply((ROOT / "apis" / flavour / "definition.yaml").read_text())
+
+                def check() -> dict[str, Any] | None:
+                    cp.alive(cp.crossplane)
+                    xrd = cp.get("xrd", XRD_NAMES[flavour])
+                    wanted = ["Established"] + (["Offered"] if flavour == "claims" else [])
+                    return xrd if xrd and all(_condition(xrd, c) == "True" for c in wanted) else None
+
+                try:
+                    wait_for(f"XRD {XRD_NAMES[flavour]} Established", check)
+                except E2EError as error:
+                    xrd = cp.get("xrd", XRD_NAMES[flavour]) or {}
+                    raise E2EError(f"{error}: {_condition_message(xrd, 'Established')}") from None
+                cp.apply((ROOT / "apis" / flavour / "composition.yaml").read_text())
+                return "Established" + (" and Offered" if flavour == "claims" else "")
+
+            run.check(f"XRD {XRD_NAMES[flavour]}", established)
+            if run.failures:
+                return run.failures
+            phases = [example_checks(run, example) for example in examples]
+            for phase in range(max((len(steps) for steps in phases), default=0)):
+                for steps in phases:
+                    if phase < len(steps):
+                        run.check(*steps[phase])
+            check_invalid(run)
+            check_lifecycle(run)
+        except E2EError as error:
+            run.failures.append(f"{flavour}: {error}")
+            say(f"FAIL {flavour:<10} {str(error).splitlines()[0]}")
+            if os.environ.get("E2E_LOGS") or os.environ.get("CI"):
+                for process in cp.processes:
+                    log(f"--- {process.name} ---\n{process.tail(15)}")
+        finally:
+            cp.stop()
+    return run.failures
+
+
+def in_private_network() -> None:
+    """Re-run this script in a network namespace of its own, when the machine allows it."""
+    if os.environ.get("E2E_NETNS") or os.environ.get("E2E_NO_NETNS"):
+        return
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        log("no private network namespace (needs root and unshare): running on the host's loopback")
+        return
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        log("unshare --net is not permitted here: running on the host's loopback")
+        return
+    script = "ip link set lo up && exec " + " ".join(
+        [f"'{sys.executable}'", f"'{Path(__file__).resolve()}'", *(f"'{arg}'" for arg in sys.argv[1:])]
+    )
+    os.environ["E2E_NETNS"] = "1"
+    os.execvp("unshare", ["unshare", "--net", "sh", "-c", script])
+
+
+def main(argv: list[str]) -> int:
+    # A terminated run still stops its control plane (the finally blocks run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    flavours = [a for a in argv if a in FLAVOURS] or list(FLAVOURS)
+    only = [a for a in argv if a not in FLAVOURS]
+    try:
+        tools = e2e_tools()
+    except E2EError as error:
+        say(f"FAIL control plane: {error}")
+        return 1
+    try:
+        xp.crd_source()  # fetches the provider packages, if it must, before the network is left behind
+    except xp.MissingCRDsError as error:
+        say(f"FAIL provider CRDs: {error}")
+        return 1
+    in_private_network()
+    failures: list[str] = []
+    for flavour in flavours:
+        failures += run_flavour(tools, flavour, only)
+    if failures:
+        say(f"e2e: {len(failures)} failure(s)")
+        for failure in failures:
+            log(failure)
+        return 1
+    say(f"e2e: passed ({', '.join(flavours)})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
