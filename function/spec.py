@@ -8,13 +8,26 @@ message as a Fatal result instead of a half-rendered workspace.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import core_schema
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -35,6 +48,80 @@ Quantity = Annotated[
         }
     ),
 ]
+
+
+ENV_REFERENCE_MESSAGE = (
+    "must not contain '${': LibreChat expands ${NAME} in its config from its environment, which holds the "
+    "workspace's keys and secrets; write the text without '${'"
+)
+
+
+def _no_env_reference(value: str) -> str:
+    if "${" in value:
+        raise ValueError(ENV_REFERENCE_MESSAGE)
+    return value
+
+
+class _LiteralText:
+    """Marks a team's text that LibreChat must read literally: a `${` in it is refused at admission (CEL) and by
+    the function, since LibreChat would replace `${NAME}` with its own environment's value (an API key, a
+    generated secret) and send it wherever the text points."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_no_env_reference, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: Any) -> dict[str, Any]:
+        out: dict[str, Any] = handler(schema)
+        out.setdefault("x-kubernetes-validations", []).append(
+            {"rule": "!self.contains('${')", "message": ENV_REFERENCE_MESSAGE}
+        )
+        return out
+
+
+# Hosts a team may never point LibreChat or its datastores at: the node, cloud metadata services and names that
+# resolve to them.
+_LOCAL_HOSTNAMES = {"localhost", "metadata", "metadata.google.internal", "instance-data", "kubernetes.default"}
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+))*$")
+
+
+def unsafe_host(url: str) -> str | None:
+    """Why a team's URL must not be called (SSRF), or None: user info, loopback, link-local (cloud metadata),
+    private, unspecified or otherwise non-public IP literals, IPv4-mapped IPv6, numeric hosts in decimal, octal
+    or hex, and local or metadata host names. DNS names are the team's to choose."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        return "is not a valid URL"
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return "carries user info (user@host), which hides the host really called"
+    if not host:
+        return "has no host"
+    if host in _LOCAL_HOSTNAMES or host.endswith((".internal", ".localhost")):
+        return f"names {host}, a local or metadata host"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if _NUMERIC_HOST.fullmatch(host):
+            return f"names the host {host} in a numeric form that resolves to an IP address; use a DNS name"
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if not address.is_global:
+        return f"points at {address}, which is not a public address (loopback, link-local, metadata or private)"
+    return None
+
+
+def _public_url(field: str, url: str | None) -> None:
+    reason = unsafe_host(url) if url else None
+    if reason:
+        raise ValueError(f"{field}: {url!r} {reason}; name a public host or an in-cluster Service by DNS name")
+
+
+# Free text that ends up in librechat.yaml. The lengths bound the CEL rule's cost, which the API server
+# estimates from them when it accepts the CRD.
+Text = Annotated[str, _LiteralText()]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=256), _LiteralText()]
 
 
 @dataclass(frozen=True)
@@ -192,6 +279,11 @@ class OAuthClient(Model):
 class GitHubLogin(OAuthClient):
     """Sign in with GitHub. Register the callback https://<domain>/oauth/github/callback."""
 
+    @model_validator(mode="after")
+    def _public(self) -> Self:
+        _public_url("spec.librechat.authentication.github.enterpriseBaseUrl", self.enterprise_base_url)
+        return self
+
     enterprise_base_url: str | None = Field(
         default=None,
         pattern=r"^https://",
@@ -205,6 +297,11 @@ class GoogleLogin(OAuthClient):
 
 class OpenIDLogin(OAuthClient):
     """Sign in with an OpenID Connect provider. Register the callback https://<domain>/oauth/openid/callback."""
+
+    @model_validator(mode="after")
+    def _public(self) -> Self:
+        _public_url("spec.librechat.authentication.openid.issuer", self.issuer)
+        return self
 
     issuer: str = Field(
         description="The provider's issuer URL (its discovery document lives beneath it).",
@@ -225,7 +322,7 @@ class Authentication(Model):
         default=True,
         description="Create an account on first social login (limited by allowedDomains).",
     )
-    allowed_domains: list[str] = Field(
+    allowed_domains: list[Name] = Field(
         default_factory=list,
         max_length=100,
         description="Only email addresses of these domains may register or sign in; empty allows any domain.",
@@ -238,7 +335,7 @@ class Authentication(Model):
 class Interface(Model):
     """What users see in LibreChat: a welcome message and which features are switched on."""
 
-    welcome_message: str | None = Field(
+    welcome_message: Text | None = Field(
         default=None, max_length=1000, description="Message on the start page; {{user.name}} is replaced."
     )
     model_select: bool = Field(default=True, description="Show the model selector.")
@@ -276,9 +373,11 @@ class MCPHeader(Model):
     )
 
     name: str = Field(description="HTTP header name, e.g. Authorization.", pattern=r"^[A-Za-z0-9-]+$")
-    value: str | None = Field(default=None, description="A literal value (never a credential).")
+    value: Text | None = Field(default=None, max_length=4096, description="A literal value (never a credential).")
     secret_ref: SecretKeySelector | None = Field(default=None, description="A Secret key holding the value.")
-    prefix: str | None = Field(default=None, description="Text before the secret value, e.g. 'Bearer '.")
+    prefix: Text | None = Field(
+        default=None, max_length=256, description="Text before the secret value, e.g. 'Bearer '."
+    )
 
 
 class MCPServer(Model):
@@ -293,9 +392,14 @@ class MCPServer(Model):
         ),
     )
 
+    @model_validator(mode="after")
+    def _public(self) -> Self:
+        _public_url("spec.librechat.mcpServers[].url", self.url)
+        return self
+
     name: str = Field(description="Name shown in LibreChat.", pattern=r"^[a-zA-Z0-9_-]+$", max_length=63)
     type: MCPTransport = Field(default=MCPTransport.STREAMABLE_HTTP, description="Transport.")
-    url: str = Field(description="Server URL.", pattern=r"^(https?|wss?)://[^\s]+$", max_length=2048)
+    url: Text = Field(description="Server URL.", pattern=r"^(https?|wss?)://[^\s]+$", max_length=2048)
     headers: list[MCPHeader] = Field(default_factory=list, max_length=20, description="Headers sent to the server.")
     timeout_ms: int | None = Field(default=None, ge=1000, le=600000, description="Request timeout in milliseconds.")
 
@@ -446,11 +550,11 @@ KokoroVoice = StrEnum("KokoroVoice", {v.upper(): v for v in KOKORO_VOICES})  # t
 
 
 class OpenAISTT(Model):
-    model: str = Field(default="whisper-1", description="Transcription model.", min_length=1)
+    model: Name = Field(default="whisper-1", description="Transcription model.")
 
 
 class OpenAITTS(Model):
-    model: str = Field(default="tts-1", description="Speech model, e.g. tts-1 or tts-1-hd.", min_length=1)
+    model: Name = Field(default="tts-1", description="Speech model, e.g. tts-1 or tts-1-hd.")
     voice: OpenAIVoice = Field(default=OpenAIVoice("alloy"), description="OpenAI voice.")
 
 
@@ -471,7 +575,7 @@ class OpenAI(Model):
 
     enabled: bool = Field(default=False, description="Offer OpenAI models in LibreChat.")
     api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
-    models: list[str] = Field(
+    models: list[Name] = Field(
         default_factory=lambda: list(DEFAULT_OPENAI_MODELS),
         min_length=1,
         max_length=100,
@@ -496,7 +600,7 @@ class Anthropic(Model):
 
     enabled: bool = Field(default=False, description="Offer Anthropic models in LibreChat.")
     api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
-    models: list[str] = Field(
+    models: list[Name] = Field(
         default_factory=lambda: list(DEFAULT_ANTHROPIC_MODELS),
         min_length=1,
         max_length=100,
@@ -561,7 +665,7 @@ DEFAULT_SEARXNG_ENGINES = ("google", "bing", "brave", "duckduckgo", "wikipedia")
 class SearXNG(Service):
     """SearXNG, the metasearch engine behind LibreChat's web search."""
 
-    engines: list[str] = Field(
+    engines: list[Name] = Field(
         default_factory=lambda: list(DEFAULT_SEARXNG_ENGINES),
         min_length=1,
         max_length=50,
@@ -569,16 +673,15 @@ class SearXNG(Service):
         json_schema_extra={"default": list(DEFAULT_SEARXNG_ENGINES)},
     )
     safe_search: SafeSearch = Field(default=SafeSearch.MODERATE, description="Filter explicit results.")
-    language: str = Field(default="auto", description="Default search language, e.g. auto, en, de.")
+    language: Name = Field(default="auto", description="Default search language, e.g. auto, en, de.")
 
 
 class SpeachesSTT(Model):
-    model: str = Field(
+    model: Name = Field(
         default="large-v3",
-        min_length=1,
         description="faster-whisper model: a size such as large-v3 or distil-large-v3, or a Hugging Face id.",
     )
-    language: str | None = Field(default=None, description="Spoken language, e.g. en; detected when unset.")
+    language: Name | None = Field(default=None, description="Spoken language, e.g. en; detected when unset.")
 
 
 DEFAULT_KOKORO_VOICES = ("af_heart", "af_bella")
@@ -592,7 +695,7 @@ class SpeachesTTS(Model):
         description="Kokoro voices offered in LibreChat (OpenAI voice names are not Kokoro voices).",
         json_schema_extra={"default": list(DEFAULT_KOKORO_VOICES)},
     )
-    language: str | None = Field(default=None, description="Language of speech, e.g. en-US.")
+    language: Name | None = Field(default=None, description="Language of speech, e.g. en-US.")
 
 
 def _shared_volume_rule(field: str) -> Rule:
@@ -621,7 +724,7 @@ class Ollama(Service):
 
     rules: ClassVar[tuple[Rule, ...]] = (_shared_volume_rule("ollama"),)
 
-    models: list[str] = Field(
+    models: list[Name] = Field(
         default_factory=lambda: ["llama3.2"],
         min_length=1,
         max_length=50,
@@ -637,8 +740,8 @@ class VLLM(Service):
 
     rules: ClassVar[tuple[Rule, ...]] = (_shared_volume_rule("vllm"),)
 
-    model: str = Field(description="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct.", min_length=1)
-    served_model_name: str | None = Field(default=None, description="Name clients use; the model id when unset.")
+    model: Name = Field(description="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct.")
+    served_model_name: Name | None = Field(default=None, description="Name clients use; the model id when unset.")
     max_model_len: int | None = Field(default=None, ge=256, description="Maximum context length.")
     gpu: GPU = section(GPU, "GPUs of the server (vLLM needs at least one).")
     api_key_secret_ref: SecretKeySelector | None = Field(
@@ -920,6 +1023,11 @@ class AzureBlob(Model):
 
 class ExistingS3(Model):
     """An existing S3-compatible bucket (MinIO, R2, Ceph...), credentials from the team's Secrets."""
+
+    @model_validator(mode="after")
+    def _public(self) -> Self:
+        _public_url("spec.objectStorage.s3.endpoint", self.endpoint)
+        return self
 
     endpoint: str = Field(pattern=r"^https?://[^\s/]+(/.*)?$", description="Endpoint URL with its scheme.")
     region: str = Field(default="us-east-1", min_length=1, description="Region the endpoint expects.")

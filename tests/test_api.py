@@ -95,7 +95,38 @@ class RuleCase:
 
 AWS_NET = {"region": "eu-west-1", "subnetGroupName": "private", "securityGroupIds": ["sg-1"]}
 
+ENV_REF = "must not contain '${'"
+
 RULE_CASES = [
+    RuleCase(
+        "An MCP URL that would make LibreChat send its OpenAI key to another host is refused.",
+        {"librechat.mcpServers": [{"name": "evil", "url": "https://evil.example/?k=${OPENAI_API_KEY}"}]},
+        ENV_REF,
+    ),
+    RuleCase(
+        "An MCP header value with an env reference is refused.",
+        {
+            "librechat.mcpServers": [
+                {"name": "docs", "url": "https://mcp.example.com", "headers": [{"name": "X", "value": "${CREDS_KEY}"}]}
+            ]
+        },
+        ENV_REF,
+    ),
+    RuleCase(
+        "A model name with an env reference is refused.",
+        {"openai": {"enabled": True, "apiKeySecretRef": {"name": "o", "key": "k"}, "models": ["${JWT_SECRET}"]}},
+        ENV_REF,
+    ),
+    RuleCase(
+        "A welcome message with an env reference is refused.",
+        {"librechat.interface": {"welcomeMessage": "Hello ${MEILI_MASTER_KEY}"}},
+        ENV_REF,
+    ),
+    RuleCase(
+        "An allowed domain with an env reference is refused.",
+        {"librechat.authentication": {"allowedDomains": ["${OPENAI_API_KEY}.example.com"]}},
+        ENV_REF,
+    ),
     RuleCase(
         "RAG explicitly on without any embeddings provider is refused.",
         {"openai": {"enabled": False}, "rag": {"enabled": True}},
@@ -295,3 +326,66 @@ def test_valid_examples_pass_admission(tools: xp.Tools) -> None:
     docs += [namespaced_xr(basic_spec()), claims_xr(basic_spec())]
     report = xp.validate(yaml.safe_dump_all(docs), tool=tools)
     assert report["summary"]["invalid"] == 0, report  # type: ignore[index]
+
+
+SSRF_URLS = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://127.0.0.1:3080/",
+    "http://localhost:27017/",
+    "http://[fd00:ec2::254]/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://[::1]/",
+    "http://2852039166/",
+    "http://0x7f000001/",
+    "http://0177.0.0.1/",
+    "http://10.0.0.5/",
+    "http://team-b-api@evil.example/",
+    "http://0.0.0.0:8080/",
+]
+
+
+@pytest.mark.parametrize("url", SSRF_URLS)
+def test_mcp_urls_at_local_or_metadata_hosts_are_refused(url: str) -> None:
+    """No team URL may point LibreChat (and its SSRF allow-list) at the node, metadata or private addresses."""
+    spec = {"librechat": {"domain": "c.example.com", "mcpServers": [{"name": "m", "url": url}]}}
+    with pytest.raises(SpecError) as err:
+        parse_spec(spec)
+    assert "spec.librechat.mcpServers[].url" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        (
+            {
+                "github": {
+                    "clientId": "i",
+                    "clientSecretRef": {"name": "g", "key": "k"},
+                    "enterpriseBaseUrl": "https://169.254.169.254/",
+                }
+            },
+            "spec.librechat.authentication.github.enterpriseBaseUrl",
+        ),
+        (
+            {
+                "openid": {
+                    "clientId": "i",
+                    "clientSecretRef": {"name": "o", "key": "k"},
+                    "issuer": "https://[::1]/realms/x",
+                }
+            },
+            "spec.librechat.authentication.openid.issuer",
+        ),
+    ],
+)
+def test_sign_in_urls_at_local_hosts_are_refused(patch: dict[str, Any], field: str) -> None:
+    spec = {"librechat": {"domain": "c.example.com", "authentication": patch}}
+    with pytest.raises(SpecError) as err:
+        parse_spec(spec)
+    assert field in str(err.value)
+
+
+def test_public_and_in_cluster_urls_are_accepted() -> None:
+    for url in ("https://mcp.example.com/sse", "http://mcp.tools.svc.cluster.local:8080/mcp", "https://8.8.8.8/"):
+        parse_spec({"librechat": {"domain": "c.example.com", "mcpServers": [{"name": "m", "url": url}]}})
