@@ -66,8 +66,8 @@ lint: $(VENV)/.installed ## ruff and mypy.
 	@$(VENV)/bin/mypy
 
 .PHONY: bench
-bench: $(VENV)/.installed ## Time and memory of RunFunction on the examples.
-	@$(PY) hack/bench.py
+bench: $(VENV)/.installed ## The function against a no-op SDK function over loopback gRPC (BENCH_ARGS="--json out.json").
+	@$(PY) hack/bench.py $(BENCH_ARGS)
 
 .PHONY: package
 package: tools ## Build the function's metadata-only package (the runtime image comes from the Dockerfile).

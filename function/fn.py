@@ -10,7 +10,7 @@ from crossplane.function import logging, request, resource, response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 
-from function import readiness
+from function import readiness, structs
 from function.input import platform_settings
 from function.plan import Plan, build_plan, integrations, workspace_from_xr
 from function.resources import COMPONENT_ANNOTATION, HOLDS_DATA_ANNOTATION, RESOURCE_LABEL, Composed
@@ -173,7 +173,7 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
         desired = rsp.desired.resources[item.key]
         # Every composed resource carries its key as a label: Usages and selectors find it by that.
         labels = {**body.get("metadata", {}).get("labels", {}), RESOURCE_LABEL: item.key}
-        resource.update(desired, {**body, "metadata": {**body.get("metadata", {}), "labels": labels}})
+        structs.update(desired, {**body, "metadata": {**body.get("metadata", {}), "labels": labels}})
         desired.ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
         why = ""
         if not ready:
@@ -202,7 +202,7 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
         }
         for i in integrations(plan)
     ]
-    resource.update(
+    structs.update(
         rsp.desired.composite,
         {
             "status": {

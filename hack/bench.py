@@ -1,33 +1,60 @@
-"""`make bench`: speed and memory of RunFunction on each example's request, measured, never asserted.
+"""`make bench`: the function against the SDK's floor, over loopback gRPC, measured and never asserted.
 
-Builds the request render would send (XR, observed resources, resolved Secrets, credentials), runs
-RunFunction in-process N times, and prints wall time per call (min/median/p95) and peak Python memory.
+    python hack/bench.py [--json FILE] [--calls N] [--seconds S]
+
+Serves two functions on the same runtime (`crossplane.function.cli`, insecure, loopback): this one
+(`function.main`) and a no-op (`hack/noop_function.py`, an empty RunFunction). Both get the same request per
+example: what Crossplane sends after the first reconcile (the XR, the example's observed resources, the
+resolved Secrets, the seed credentials). For each example:
+
+- latency: one stream, `--calls` sequential calls after a warm-up; p50 and p99;
+- throughput: 100 concurrent streams for `--seconds`, completed calls per second;
+- memory: steady RSS of each server after serving the example, in a pass of its own on fresh servers (so the
+  timing passes do not inflate it and the memory pass does not slow them).
+
+It prints one row per example with the ratios to the no-op, the cost per composed resource, and with
+`--json` a machine-readable summary. Speed is measured here, never asserted by a test.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import json
+import os
+import platform
 import statistics
+import subprocess
 import sys
 import time
-import tracemalloc
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import grpc
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "hack"))
 
-from crossplane.function import logging, resource  # noqa: E402
+import xp  # noqa: E402
+from crossplane.function import resource  # noqa: E402
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1  # noqa: E402
+from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1  # noqa: E402
 
-from function.fn import FunctionRunner, requirement_name  # noqa: E402
+from function.fn import requirement_name  # noqa: E402
 from function.input import platform_settings  # noqa: E402
 from function.plan import build_plan, workspace_from_xr  # noqa: E402
 from function.spec import parse_spec  # noqa: E402
 
-ROUNDS = 200
+STREAMS = 100
+SERVERS = {
+    "function": [sys.executable, "-m", "function.main"],
+    "noop": [sys.executable, str(ROOT / "hack" / "noop_function.py")],
+}
 
 
 def _docs(path: Path) -> list[dict[str, Any]]:
@@ -36,7 +63,10 @@ def _docs(path: Path) -> list[dict[str, Any]]:
 
 def build_request(example: Path) -> fnv1.RunFunctionRequest:
     xr = yaml.safe_load((example / "xr.yaml").read_text())
-    req = fnv1.RunFunctionRequest(observed=fnv1.State(composite=fnv1.Resource(resource=resource.dict_to_struct(xr))))
+    req = fnv1.RunFunctionRequest(
+        observed=fnv1.State(composite=fnv1.Resource(resource=resource.dict_to_struct(xr))),
+        input=resource.dict_to_struct({"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}),
+    )
     for body in _docs(example / "observed-resources.yaml"):
         key = body["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
         req.observed.resources[key].resource.CopyFrom(resource.dict_to_struct(body))
@@ -50,34 +80,205 @@ def build_request(example: Path) -> fnv1.RunFunctionRequest:
     return req
 
 
-async def measure(req: fnv1.RunFunctionRequest) -> tuple[list[float], int, int]:
-    runner = FunctionRunner()
-    await runner.RunFunction(req, None)  # warm up imports and caches
-    times = []
-    tracemalloc.start()
-    for _ in range(ROUNDS):
+@contextlib.contextmanager
+def served(kind: str) -> Iterator[tuple[str, int]]:
+    """(address, pid) of a freshly started server of `kind`."""
+    address = f"127.0.0.1:{xp._free_port()}"
+    proc = subprocess.Popen(
+        [*SERVERS[kind], "--insecure", "--address", address],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        xp.wait_listening(proc, address, f"the {kind} server")
+        yield address, proc.pid
+    finally:
+        xp.stop(proc)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+async def _latencies(address: str, req: fnv1.RunFunctionRequest, calls: int) -> tuple[list[float], int]:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = grpcv1.FunctionRunnerServiceStub(channel)
+        rsp = None
+        for _ in range(20):  # warm up: imports, caches, the channel
+            rsp = await stub.RunFunction(req)
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            rsp = await stub.RunFunction(req)
+            times.append(time.perf_counter() - start)
+        assert rsp is not None
+        return times, len(rsp.desired.resources)
+
+
+async def _throughput(address: str, req: fnv1.RunFunctionRequest, seconds: float) -> float:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = grpcv1.FunctionRunnerServiceStub(channel)
+        for _ in range(5):
+            await stub.RunFunction(req)
+        done = 0
+        stop = time.perf_counter() + seconds
+
+        async def stream() -> None:
+            nonlocal done
+            while time.perf_counter() < stop:
+                await stub.RunFunction(req)
+                done += 1
+
         start = time.perf_counter()
-        rsp = await runner.RunFunction(req, None)
-        times.append(time.perf_counter() - start)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return times, peak, rsp.ByteSize()
+        await asyncio.gather(*(stream() for _ in range(STREAMS)))
+        return done / (time.perf_counter() - start)
 
 
-def main() -> int:
-    logging.configure(logging.Level.DISABLED)
-    print(f"{'example':<22} {'min ms':>8} {'median ms':>10} {'p95 ms':>8} {'peak KiB':>9} {'response KiB':>13}")
-    for example in sorted(p.parent for p in (ROOT / "examples").glob("*/xr.yaml")):
-        times, peak, size = asyncio.run(measure(build_request(example)))
-        ms = sorted(t * 1000 for t in times)
-        p95 = ms[int(len(ms) * 0.95) - 1]
+async def _steady_rss(address: str, pid: int, req: fnv1.RunFunctionRequest, calls: int) -> int:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = grpcv1.FunctionRunnerServiceStub(channel)
+        for _ in range(calls):
+            await stub.RunFunction(req)
+    await asyncio.sleep(0.5)
+    return rss_kib(pid)
+
+
+@dataclass
+class Row:
+    example: str
+    resources: int
+    p50_ms: float
+    p99_ms: float
+    noop_p50_ms: float
+    noop_p99_ms: float
+    calls_per_s: float
+    noop_calls_per_s: float
+    rss_kib: int
+    noop_rss_kib: int
+
+    @property
+    def p50_ratio(self) -> float:
+        return self.p50_ms / self.noop_p50_ms
+
+    @property
+    def throughput_share(self) -> float:
+        return self.calls_per_s / self.noop_calls_per_s
+
+    @property
+    def rss_ratio(self) -> float:
+        return self.rss_kib / self.noop_rss_kib
+
+    @property
+    def ms_per_resource(self) -> float:
+        return (self.p50_ms - self.noop_p50_ms) / max(self.resources, 1)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure(example: Path, calls: int, seconds: float) -> Row:
+    req = build_request(example)
+    timing: dict[str, Any] = {}
+    for kind in SERVERS:
+        with served(kind) as (address, _):
+            times, resources = asyncio.run(_latencies(address, req, calls))
+            ms = [t * 1000 for t in times]
+            timing[kind] = {
+                "p50": statistics.median(ms),
+                "p99": _pct(ms, 0.99),
+                "resources": resources,
+                "throughput": asyncio.run(_throughput(address, req, seconds)),
+            }
+    memory = {}
+    for kind in SERVERS:
+        with served(kind) as (address, pid):
+            memory[kind] = asyncio.run(_steady_rss(address, pid, req, calls))
+    fn, noop = timing["function"], timing["noop"]
+    return Row(
+        example=example.name,
+        resources=fn["resources"],
+        p50_ms=fn["p50"],
+        p99_ms=fn["p99"],
+        noop_p50_ms=noop["p50"],
+        noop_p99_ms=noop["p99"],
+        calls_per_s=fn["throughput"],
+        noop_calls_per_s=noop["throughput"],
+        rss_kib=memory["function"],
+        noop_rss_kib=memory["noop"],
+    )
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores ({cpu}), {platform.python_implementation()} {platform.python_version()}"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", type=Path, help="also write a machine-readable summary here")
+    parser.add_argument("--calls", type=int, default=300, help="sequential calls per example and server")
+    parser.add_argument("--seconds", type=float, default=3.0, help="saturation time per example and server")
+    parser.add_argument("examples", nargs="*", help="example directory names (default: all)")
+    args = parser.parse_args(argv)
+    examples = sorted(p.parent for p in (ROOT / "examples").glob("*/xr.yaml"))
+    if args.examples:
+        examples = [e for e in examples if e.name in args.examples]
+    header = (
+        f"{'example':<28} {'res':>4} {'p50 ms':>7} {'p99 ms':>7} {'noop p50':>8} {'x noop':>6} "
+        f"{'calls/s':>8} {'noop c/s':>8} {'% noop':>6} {'RSS MiB':>7} {'noop MiB':>8} {'x noop':>6} {'ms/res':>6}"
+    )
+    print(header)
+    rows = []
+    for example in examples:
+        row = measure(example, args.calls, args.seconds)
+        rows.append(row)
         print(
-            f"{example.name:<22} {ms[0]:>8.2f} {statistics.median(ms):>10.2f} {p95:>8.2f} "
-            f"{peak / 1024:>9.0f} {size / 1024:>13.1f}"
+            f"{row.example:<28} {row.resources:>4} {row.p50_ms:>7.2f} {row.p99_ms:>7.2f} {row.noop_p50_ms:>8.2f} "
+            f"{row.p50_ratio:>6.1f} {row.calls_per_s:>8.0f} {row.noop_calls_per_s:>8.0f} "
+            f"{row.throughput_share * 100:>5.0f}% {row.rss_kib / 1024:>7.1f} {row.noop_rss_kib / 1024:>8.1f} "
+            f"{row.rss_ratio:>6.2f} {row.ms_per_resource:>6.3f}",
+            flush=True,
         )
-    print(f"({ROUNDS} calls each, in-process, {sys.implementation.name} {sys.version.split()[0]})")
+    print(
+        f"({args.calls} sequential calls, then {STREAMS} streams for {args.seconds:g}s, per example and server; "
+        f"loopback gRPC; {machine()})"
+    )
+    if args.json:
+        summary = {
+            "machine": machine(),
+            "calls": args.calls,
+            "streams": STREAMS,
+            "seconds": args.seconds,
+            "rows": [
+                {
+                    **asdict(row),
+                    "p50_ratio": row.p50_ratio,
+                    "throughput_share": row.throughput_share,
+                    "rss_ratio": row.rss_ratio,
+                    "ms_per_resource": row.ms_per_resource,
+                }
+                for row in rows
+            ],
+            "worst": {
+                "p50_ratio": max(r.p50_ratio for r in rows),
+                "throughput_share": min(r.throughput_share for r in rows),
+                "rss_ratio": max(r.rss_ratio for r in rows),
+            },
+        }
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

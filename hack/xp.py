@@ -53,6 +53,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a server and wait for it; kill it if it does not go within 10s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def wait_listening(proc: subprocess.Popen[bytes], address: str, what: str, timeout: float = 30) -> None:
+    """Wait until `proc` accepts connections on host:port `address`; fail if it exits or takes too long."""
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early ({proc.returncode})")
+        with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.2):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not listen on {address} within {timeout:.0f}s")
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def function_server() -> Iterator[str]:
     """Serve the function locally (insecure, loopback only) and yield its address."""
@@ -66,23 +90,14 @@ def function_server() -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"function exited early:\n{log.read().decode(errors='replace')}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"function did not listen on {address} within 30s")
-            time.sleep(0.1)
+        try:
+            wait_listening(proc, address, "function")
+        except RuntimeError as error:
+            log.seek(0)
+            raise RuntimeError(f"{error}:\n{log.read().decode(errors='replace')}") from None
         yield address
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 

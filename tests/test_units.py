@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from crossplane.function import resource
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
-from function import readiness
-from function.plan import Flavour, GeneratedSecret, Platform, Workspace, _url_host_port, build_plan
+from function import readiness, structs, yamltext
+from function.plan import (
+    Flavour,
+    GeneratedSecret,
+    Platform,
+    Workspace,
+    _url_host_port,
+    build_plan,
+    workspace_from_xr,
+)
 from function.secrets import SeedError, check_seed, derive, resolve
+from function.services.librechat import CONFIG_YAML_OPTIONS, librechat_config
 from function.spec import parse_spec
 from tests.helpers import basic_spec
 
+ROOT = Path(__file__).resolve().parent.parent
 WS = Workspace(name="chat", namespace="team-a", flavour=Flavour.NAMESPACED)
 
 
@@ -186,3 +200,59 @@ def test_readiness(case: ReadyCase) -> None:
     assert readiness.is_ready(case.observed) is case.ready, case.reason
     if not case.ready:
         assert readiness.waiting_reason(case.observed) == case.why, case.reason
+
+
+TRICKY_TEXT = [
+    "plain",
+    "1e3",
+    "0o17",
+    "yes",
+    "null",
+    "~",
+    "- item",
+    "key: value",
+    "# not a comment",
+    "multi\nline\ntext",
+    "trailing space ",
+    "unicode: ünïcødé ✓ 日本語",
+    "quotes ' and \"",
+    "x" * 300,
+    "a long sentence " * 20,
+    "tab\tinside",
+    "{{user.name}}",
+]
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeDumper"), reason="PyYAML without libyaml: only one emitter to compare")
+@pytest.mark.parametrize("example", sorted(p.parent.name for p in (ROOT / "examples").glob("*/xr.yaml")))
+def test_c_emitter_writes_what_the_python_one_does(example: str) -> None:
+    """The libyaml emitter yamltext uses gives byte for byte the pure-Python emitter's text (golden files rest
+    on it), for every example's librechat.yaml and for text that YAML quotes, folds or escapes."""
+    xr = yaml.safe_load((ROOT / "examples" / example / "xr.yaml").read_text())
+    config = librechat_config(build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), Platform()))
+    config["tricky"] = {f"k{i}": text for i, text in enumerate(TRICKY_TEXT)} | {"list": TRICKY_TEXT}
+    for options in (CONFIG_YAML_OPTIONS, {"sort_keys": True}):
+        fast = yamltext.dump(config, dumper=yaml.CSafeDumper, **options)
+        pure = yamltext.dump(config, dumper=yaml.SafeDumper, **options)
+        assert fast == pure
+
+
+def test_struct_bytes_equal_what_update_builds() -> None:
+    """structs.update gives the Struct resource.update gives, cached or not, and replaces top-level keys."""
+    golden = [d for d in yaml.safe_load_all((ROOT / "tests" / "golden" / "plan-mixed-namespaced.yaml").read_text())]
+    for body in filter(None, golden):
+        for _ in range(2):  # built, then from the cache
+            fast, slow = fnv1.Resource(), fnv1.Resource()
+            structs.update(fast, body)
+            resource.update(slow, body)
+            assert fast == slow
+    target, expected = fnv1.Resource(), fnv1.Resource()
+    for r in (target, expected):
+        resource.update(r, {"apiVersion": "v1", "status": {"old": True, "keep": 1}})
+    structs.update(target, {"status": {"new": "x"}})
+    resource.update(expected, {"status": {"new": "x"}})
+    assert target == expected
+    changed = dict(golden[1], kind="Changed")
+    fresh = fnv1.Resource()
+    structs.update(fresh, changed)
+    assert resource.struct_to_dict(fresh.resource)["kind"] == "Changed"

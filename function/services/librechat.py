@@ -11,9 +11,7 @@ import hashlib
 from dataclasses import replace
 from typing import Any
 
-import yaml
-
-from function import k8s
+from function import k8s, yamltext
 from function.plan import Plan, Speech, mcp_header_env
 from function.resources import Composed, config_map, helm_release, kubernetes_object, secret
 from function.secrets import fingerprint
@@ -197,8 +195,11 @@ def librechat_config(plan: Plan) -> dict[str, Any]:
     return config
 
 
+CONFIG_YAML_OPTIONS: dict[str, Any] = {"sort_keys": True, "default_flow_style": False, "allow_unicode": True}
+
+
 def render_config(plan: Plan) -> str:
-    return yaml.safe_dump(librechat_config(plan), sort_keys=True, default_flow_style=False, allow_unicode=True)
+    return yamltext.dump(librechat_config(plan), **CONFIG_YAML_OPTIONS)
 
 
 def _bool(value: bool) -> str:

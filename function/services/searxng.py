@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
-from function import k8s
+from function import k8s, yamltext
 from function.resources import Composed, config_map, secret, workload
 from function.services import Context
 from function.spec import SafeSearch
@@ -51,7 +49,7 @@ def compose(ctx: Context) -> list[Composed]:
         return []
     ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.searxng
     name = plan.searxng.service
-    text = yaml.safe_dump(settings(ctx), sort_keys=True)
+    text = yamltext.dump(settings(ctx), sort_keys=True)
     values = {key: value for (sec, key), value in ctx.secrets.generated.items() if sec == plan.searxng_secret}
     valkey_password = ctx.secrets.get(plan.datastore_secret, "redis-password")
     values["SEARXNG_VALKEY_URL"] = f"valkey://:{valkey_password}@{plan.redis.host_port}/1"
