@@ -924,7 +924,7 @@ def example_checks(run: Run, example: Example) -> list[tuple[str, Callable[[], s
     return steps
 
 
-def xr_manifest(flavour: str, name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
+def xr_manifest(name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
     """What a team writes: an AIWorkspace (the XR in the namespaced flavour, the claim in the claims flavour)."""
     return {
         "apiVersion": "aiworkspace.io/v1alpha1",
@@ -955,7 +955,7 @@ def check_invalid(run: Run) -> None:
             spec = {"librechat": {"domain": "chat.invalid.example.com"}}
             for key, value in extra.items():
                 spec[key] = {**spec.get(key, {}), **value}
-            manifest = xr_manifest(run.flavour, "invalid", "e2e-invalid", spec)
+            manifest = xr_manifest("invalid", "e2e-invalid", spec)
             proc = run.cp.kubectl("apply", "--dry-run=server", "-f", "-", stdin=yaml.safe_dump(manifest), check=False)
             if proc.returncode == 0:
                 raise E2EError(f"admitted: {json.dumps(extra)}")
@@ -994,7 +994,7 @@ def check_lifecycle(run: Run) -> None:
         path=Path(name),
         flavour=run.flavour,
         xr={"metadata": {"name": name, "namespace": namespace}},
-        created=xr_manifest(run.flavour, name, namespace, spec),
+        created=xr_manifest(name, namespace, spec),
         team_secrets=[],
         expected=[],
     )
@@ -1090,7 +1090,6 @@ def check_lifecycle(run: Run) -> None:
             flavour=run.flavour,
             xr={"metadata": {"name": "drop", "namespace": namespace}},
             created=xr_manifest(
-                run.flavour,
                 "drop",
                 namespace,
                 {"librechat": {"domain": "drop.example.com"}, "dataDeletionPolicy": "Delete"},

@@ -109,6 +109,13 @@ def flavour_of(example: Path) -> str:
 _EXAMPLE_FILE = Path("<the example's own>")
 
 
+def _own(example: Path, name: str, given: Path | None) -> Path | None:
+    """`given`, or for _EXAMPLE_FILE the example's file of that name when it has one."""
+    if given != _EXAMPLE_FILE:
+        return given
+    return example / name if (example / name).exists() else None
+
+
 def render(
     example: Path,
     address: str,
@@ -124,10 +131,8 @@ def render(
     (None: none at all)."""
     tool = tool or tools()
     flavour = flavour_of(example)
-    if observed == _EXAMPLE_FILE:
-        observed = example / "observed-resources.yaml" if (example / "observed-resources.yaml").exists() else None
-    if required == _EXAMPLE_FILE:
-        required = example / "required-resources.yaml" if (example / "required-resources.yaml").exists() else None
+    observed = _own(example, "observed-resources.yaml", observed)
+    required = _own(example, "required-resources.yaml", required)
     args = [
         tool.crossplane,
         "composition",
@@ -183,8 +188,7 @@ def converge(
     example's observed-resources.yaml by default) are observed as written there, with their status.
     """
     tool = tool or tools()
-    if observed == _EXAMPLE_FILE:
-        observed = example / "observed-resources.yaml" if (example / "observed-resources.yaml").exists() else None
+    observed = _own(example, "observed-resources.yaml", observed)
     given = {_key(doc): doc for doc in yaml.safe_load_all(observed.read_text()) if doc} if observed else {}
     stream = render(example, address, tool=tool, observed=observed, required=required)
     previous: list[dict[str, Any]] | None = None

@@ -42,18 +42,23 @@ def _env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def test_missing_crds_stop_the_tests_with_one_message(clone: Path, tmp_path: Path) -> None:
-    """No mirror: the CRDs come from the pinned packages, or `make test` stops at once (its `crds` step) with
-    one message naming both ways to provide them. (pytest alone stops the same way, in conftest.py.)"""
-    proc = subprocess.run(
-        ["make", "--no-print-directory", "crds", f"VENV={ROOT / '.venv'}"],
+def _make(clone: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`make <args>` in the clone, with this checkout's virtualenv (up to date there: mtimes were kept)."""
+    return subprocess.run(
+        ["make", "--no-print-directory", *args, f"VENV={ROOT / '.venv'}"],
         cwd=clone,
-        env=_env(tmp_path),
+        env=_env(tmp),
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
     )
+
+
+def test_missing_crds_stop_the_tests_with_one_message(clone: Path, tmp_path: Path) -> None:
+    """No mirror: the CRDs come from the pinned packages, or `make test` stops at once (its `crds` step) with
+    one message naming both ways to provide them. (pytest alone stops the same way, in conftest.py.)"""
+    proc = _make(clone, tmp_path, "crds")
     output = proc.stdout + proc.stderr
     if proc.returncode == 0:  # a registry was reachable: the packages were fetched and used
         assert "provider CRDs: the provider packages of providers.yaml" in output
@@ -68,28 +73,12 @@ def test_missing_crds_stop_the_tests_with_one_message(clone: Path, tmp_path: Pat
 
 def test_make_render_shows_the_whole_workspace(clone: Path, tmp_path: Path) -> None:
     """The default render converges: the XR first, then everything, LibreChat's Release included."""
-    proc = subprocess.run(
-        ["make", "--no-print-directory", "render", f"VENV={ROOT / '.venv'}"],
-        cwd=clone,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    proc = _make(clone, tmp_path, "render")
     assert proc.returncode == 0, proc.stderr
     docs = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
     assert docs[0]["kind"] == "AIWorkspace"
     assert any(doc["kind"] == "Release" for doc in docs[1:])
-    single = subprocess.run(
-        ["make", "--no-print-directory", "render", f"VENV={ROOT / '.venv'}", "RENDER_PASSES=1"],
-        cwd=clone,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    single = _make(clone, tmp_path, "render", "RENDER_PASSES=1")
     assert single.returncode == 0, single.stderr
     first = [doc for doc in yaml.safe_load_all(single.stdout) if doc]
     assert not any(doc["kind"] == "Release" for doc in first), "one pass composes the Release's inputs first"
