@@ -70,7 +70,5 @@ bench: $(VENV)/.installed ## The function against a no-op SDK function over loop
 	@$(PY) hack/bench.py $(BENCH_ARGS)
 
 .PHONY: package
-package: tools ## Build the function's metadata-only package (the runtime image comes from the Dockerfile).
-	@mkdir -p _output
-	@$$(bash hack/tools.sh --print | sed -n 's/^CROSSPLANE=//p') xpkg build --package-root=package \
-		--examples-root=examples --package-file=_output/function-ai-workspace.xpkg
+package: $(VENV)/.installed tools ## Build the Function (metadata-only; its runtime image comes from the Dockerfile) and both Configurations, offline.
+	@$(PY) hack/packages.py build "$$(bash hack/tools.sh --print | sed -n 's/^CROSSPLANE=//p')"

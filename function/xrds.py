@@ -16,7 +16,25 @@ from function.spec import AIWorkspaceSpec, AIWorkspaceStatus
 
 GROUP = "aiworkspace.io"
 VERSION = "v1alpha1"
-FUNCTION_NAME = "function-ai-workspace"
+# Where the function's package is published. A Configuration that depends on it makes Crossplane install it
+# under the DNS label of this repository path (xpkg.ToDNSLabel), so the Compositions reference that name.
+FUNCTION_PACKAGE = "ghcr.io/example/function-ai-workspace"
+
+
+def package_name(repository: str) -> str:
+    """The name Crossplane gives a package it installs as a dependency: xpkg.ToDNSLabel of the repository path
+    without its registry (crossplane-runtime pkg/xpkg/name.go), e.g. crossplane-contrib-provider-helm."""
+    path = repository.split("/", 1)[1]
+    out = []
+    for i, char in enumerate(path[:63]):
+        if char.isascii() and (char.islower() or char.isdigit()):
+            out.append(char)
+        if char in "./:-" and i not in (0, 62, len(path) - 1):
+            out.append("-")
+    return "".join(out).strip("-")
+
+
+FUNCTION_NAME = package_name(FUNCTION_PACKAGE)
 SEED_SECRET = {"namespace": "crossplane-system", "name": "function-ai-workspace-seed"}
 CREDENTIALS_NAME = "workspace-seed"
 
@@ -136,12 +154,26 @@ def _version() -> dict[str, Any]:
     }
 
 
+def _catalog_metadata(name: str, flavour: str) -> dict[str, Any]:
+    """What a catalog or portal shows for the API: what it offers, who maintains it, where it comes from."""
+    return {
+        "name": name,
+        "labels": {"aiworkspace.io/flavour": flavour},
+        "annotations": {
+            "meta.crossplane.io/description": "A self-hosted AI workspace: LibreChat wired to web search, speech, "
+            "model providers, a database and object storage, with every URL and secret connected.",
+            "meta.crossplane.io/maintainer": "function-ai-workspace maintainers",
+            "meta.crossplane.io/source": "https://github.com/example/function-ai-workspace",
+        },
+    }
+
+
 def xrd_claims() -> dict[str, Any]:
     """Claims flavour: a LegacyCluster CompositeAIWorkspace that teams claim as AIWorkspace."""
     return {
         "apiVersion": "apiextensions.crossplane.io/v1",
         "kind": "CompositeResourceDefinition",
-        "metadata": {"name": f"compositeaiworkspaces.{GROUP}"},
+        "metadata": _catalog_metadata(f"compositeaiworkspaces.{GROUP}", "claims"),
         "spec": {
             "scope": "LegacyCluster",
             "group": GROUP,
@@ -166,7 +198,7 @@ def xrd_namespaced() -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.crossplane.io/v2",
         "kind": "CompositeResourceDefinition",
-        "metadata": {"name": f"aiworkspaces.{GROUP}"},
+        "metadata": _catalog_metadata(f"aiworkspaces.{GROUP}", "namespaced"),
         "spec": {
             "scope": "Namespaced",
             "group": GROUP,

@@ -52,12 +52,15 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import packages
 import xp
+
+from function import xrds
 
 ROOT = xp.ROOT
 FLAVOURS = ("namespaced", "claims")
-FUNCTION = "function-ai-workspace"
-PACKAGE_FILE = ROOT / "_output" / f"{FUNCTION}.xpkg"
+FUNCTION = xrds.FUNCTION_NAME  # the name the Configurations' dependency on it installs it under
+PACKAGE_FILE = packages.FUNCTION_XPKG
 SYSTEM = "crossplane-system"
 XRD_NAMES = {"namespaced": "aiworkspaces.aiworkspace.io", "claims": "compositeaiworkspaces.aiworkspace.io"}
 XR_RESOURCE = {"namespaced": "aiworkspaces.aiworkspace.io", "claims": "compositeaiworkspaces.aiworkspace.io"}
@@ -500,22 +503,66 @@ def _condition_message(obj: dict[str, Any], kind: str) -> str:
 # The function, installed as a package and served locally ---------------------------------------------------------
 
 
-def install_function(cp: ControlPlane) -> None:
-    if not PACKAGE_FILE.exists():
-        raise E2EError(f"{PACKAGE_FILE} is missing: run `make package`")
+def start_registry(cp: ControlPlane) -> str:
+    """A loopback OCI registry the package manager pulls from; its host:port."""
     registry_port = free_port()
     registry = cp.start("registry", [cp.tools.registry, "-port", str(registry_port)])
     wait_for("the OCI registry", lambda: cp.alive(registry) or "serving on port" in registry.log.read_text())
-    reference = f"127.0.0.1:{registry_port}/{FUNCTION}:v0.1.0"
-    push = subprocess.run(
-        [cp.tools.crossplane, "xpkg", "push", "-f", str(PACKAGE_FILE), reference],
+    return f"127.0.0.1:{registry_port}"
+
+
+def push(cp: ControlPlane, package: Path, reference: str) -> None:
+    if not package.exists():
+        raise E2EError(f"{package} is missing: run `make package`")
+    pushed = subprocess.run(
+        [cp.tools.crossplane, "xpkg", "push", "-f", str(package), reference],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    if push.returncode != 0:
-        raise E2EError(f"crossplane xpkg push {reference} failed: {push.stderr}{push.stdout}")
+    if pushed.returncode != 0:
+        raise E2EError(f"crossplane xpkg push {reference} failed: {pushed.stderr}{pushed.stdout}")
+
+
+def install_configuration(cp: ControlPlane, registry: str, flavour: str) -> str:
+    """The flavour's Configuration as a platform team installs it, from the registry. Its dependencies are not
+    resolved (the providers' packages are out of reach here); the function is installed separately under the
+    name the dependency would give it, and the providers run out of cluster."""
+    name = f"configuration-ai-workspace-{flavour}"
+    reference = f"{registry}/{name}:{packages.function_version()}"
+    push(cp, packages.configuration_xpkg(flavour), reference)
+    cp.apply(
+        [
+            {
+                "apiVersion": "pkg.crossplane.io/v1",
+                "kind": "Configuration",
+                "metadata": {"name": name},
+                "spec": {"package": reference, "skipDependencyResolution": True},
+            }
+        ]
+    )
+
+    def installed() -> dict[str, Any] | None:
+        cp.alive(cp.crossplane)
+        configuration = cp.get("configuration", name) or {}
+        ok = all(_condition(configuration, c) == "True" for c in ("Installed", "Healthy"))
+        return configuration if ok else None
+
+    try:
+        wait_for(f"Configuration {name} Installed and Healthy", installed)
+    except E2EError as error:
+        configuration = cp.get("configuration", name) or {}
+        raise E2EError(
+            f"{error}: {_condition_message(configuration, 'Installed')} / "
+            f"{_condition_message(configuration, 'Healthy')}"
+        ) from None
+    return name
+
+
+def install_function(cp: ControlPlane, registry: str) -> None:
+    reference = f"{registry}/{FUNCTION}:{packages.function_version()}"
+    push(cp, PACKAGE_FILE, reference)
     cp.apply(
         [
             {
@@ -1137,7 +1184,8 @@ def run_flavour(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
                 f"ok   {flavour:<10} control plane up in {time.monotonic() - started:.0f}s "
                 "(etcd, kube-apiserver, kube-controller-manager, core Crossplane)"
             )
-            install_function(cp)
+            registry = start_registry(cp)
+            install_function(cp, registry)
             say(f"ok   {flavour:<10} Function {FUNCTION} installed from the loopback registry, Healthy")
             cp.apply(
                 provider_crds(
@@ -1153,7 +1201,7 @@ def run_flavour(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
             cp.apply((xp.EXAMPLES / "function-credentials.yaml").read_text())
 
             def established() -> str:
-                cp.apply((ROOT / "apis" / flavour / "definition.yaml").read_text())
+                configuration = install_configuration(cp, registry, flavour)
 
                 def check() -> dict[str, Any] | None:
                     cp.alive(cp.crossplane)
@@ -1166,8 +1214,11 @@ def run_flavour(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
                 except E2EError as error:
                     xrd = cp.get("xrd", XRD_NAMES[flavour]) or {}
                     raise E2EError(f"{error}: {_condition_message(xrd, 'Established')}") from None
-                cp.apply((ROOT / "apis" / flavour / "composition.yaml").read_text())
-                return "Established" + (" and Offered" if flavour == "claims" else "")
+                if not cp.get("composition", f"aiworkspace-{flavour}"):
+                    raise E2EError(f"Configuration {configuration} installed no Composition aiworkspace-{flavour}")
+                return f"installed by Configuration {configuration}, Established" + (
+                    " and Offered" if flavour == "claims" else ""
+                )
 
             run.check(f"XRD {XRD_NAMES[flavour]}", established)
             if run.failures:

@@ -82,7 +82,7 @@ def test_compositions_run_the_function_in_pipeline_mode() -> None:
         assert comp["spec"]["mode"] == "Pipeline"
         assert comp["spec"]["compositeTypeRef"] == {"apiVersion": "aiworkspace.io/v1alpha1", "kind": kind}
         step = comp["spec"]["pipeline"][0]
-        assert step["functionRef"]["name"] == "function-ai-workspace"
+        assert step["functionRef"]["name"] == "example-function-ai-workspace"
         assert step["credentials"][0]["name"] == "workspace-seed"
 
 
