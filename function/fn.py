@@ -19,12 +19,14 @@ from function.services import (
     Context,
     Observed,
     SecretValues,
+    backups,
     database,
     datastores,
     files,
     firecrawl,
     librechat,
     models,
+    monitoring,
     rag,
     searxng,
     speaches,
@@ -32,7 +34,7 @@ from function.services import (
 from function.spec import SecretKeySelector, SpecError, parse_spec
 from function.xrds import CREDENTIALS_NAME
 
-SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models, database, rag, files)
+SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models, database, rag, files, backups)
 TARGET = fnv1.TARGET_COMPOSITE_AND_CLAIM
 
 
@@ -144,6 +146,8 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     )
 
     wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
+    # Monitoring watches exactly what the services composed, so it reads their output.
+    wanted += monitoring.compose(ctx, wanted)
     retained = _retained(observed, {item.key for item in wanted})
     for item in retained:
         _result(

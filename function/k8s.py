@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from function.spec import GPU, AccessMode, Resources, Storage
+from function.spec import GPU, AccessMode, Autoscaling, Resources, Storage
 
 PART_OF = "aiworkspace"
 
@@ -91,7 +91,7 @@ def deployment(
     run_as_user: int | None,
     volumes: list[dict[str, Any]],
     annotations: dict[str, str] | None = None,
-    replicas: int = 1,
+    replicas: int | None = 1,
     stateless: bool = False,
     pod: dict[str, Any] | None = None,
     init_containers: list[dict[str, Any]] | None = None,
@@ -99,41 +99,133 @@ def deployment(
     """A Deployment with a restricted security context (its init containers get the same).
 
     Stateful ones (the default) run one pod and replace it (never two writers on one volume); stateless ones
-    roll. run_as_user None is for images that must start as root; they still drop every capability they can.
+    roll, with `replicas` pods, or as many as their autoscaler sets when replicas is None. run_as_user None is
+    for images that must start as root; they still drop every capability they can.
     """
     pod_metadata: dict[str, Any] = {"labels": labels(workspace, component)}
     if annotations:
         pod_metadata["annotations"] = annotations
+    pod_spec = restricted_pod(container, run_as_user, volumes, pod=pod, init_containers=init_containers)
+    spec: dict[str, Any] = {
+        "replicas": replicas if stateless else 1,
+        "strategy": {"type": "RollingUpdate"} if stateless else {"type": "Recreate"},
+        "selector": {"matchLabels": selector(workspace, component)},
+        "template": {"metadata": pod_metadata, "spec": pod_spec},
+    }
+    if spec["replicas"] is None:
+        del spec["replicas"]  # the autoscaler's to set: a fixed count here would be reapplied over it
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels(workspace, component)},
+        "spec": spec,
+    }
+
+
+def replicas(fixed: int, autoscaling: Autoscaling) -> int | None:
+    """The Deployment's replica count: the fixed one, or None when an autoscaler owns it."""
+    return None if autoscaling.enabled else fixed
+
+
+def horizontal_pod_autoscaler(
+    *, deployment: str, namespace: str, workspace: str, component: str, autoscaling: Autoscaling
+) -> dict[str, Any]:
+    """An autoscaling/v2 HorizontalPodAutoscaler of a Deployment on average CPU use (of its requests)."""
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": deployment, "namespace": namespace, "labels": labels(workspace, component)},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
+            "minReplicas": autoscaling.min_replicas,
+            "maxReplicas": autoscaling.max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": autoscaling.target_cpu_utilization},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def restricted_pod(
+    container: dict[str, Any] | list[dict[str, Any]],
+    run_as_user: int | None,
+    volumes: list[dict[str, Any]],
+    *,
+    pod: dict[str, Any] | None = None,
+    init_containers: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A pod spec with a restricted security context for every container; no service account token, no
+    service links. run_as_user None is for images that must start as root."""
     security: dict[str, Any] = {"seccompProfile": {"type": "RuntimeDefault"}}
     container_security: dict[str, Any] = {"allowPrivilegeEscalation": False}
     if run_as_user is not None:
         security |= {"runAsNonRoot": True, "runAsUser": run_as_user, "runAsGroup": run_as_user, "fsGroup": run_as_user}
         container_security = restricted_container_security()
+    containers = container if isinstance(container, list) else [container]
     pod_spec: dict[str, Any] = {
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": security,
-        "containers": [{**container, "securityContext": container_security}],
+        "containers": [
+            {**c, "securityContext": {**container_security, **c.get("securityContext", {})}} for c in containers
+        ],
         "volumes": volumes,
     }
     if init_containers:
-        pod_spec["initContainers"] = [{**init, "securityContext": container_security} for init in init_containers]
+        pod_spec["initContainers"] = [
+            {**init, "securityContext": {**container_security, **init.get("securityContext", {})}}
+            for init in init_containers
+        ]
     pod_spec.update(pod or {})
+    return pod_spec
+
+
+def cron_job(
+    *,
+    name: str,
+    namespace: str,
+    workspace: str,
+    component: str,
+    schedule: str,
+    pod_spec: dict[str, Any],
+) -> dict[str, Any]:
+    """A batch/v1 CronJob that never overlaps itself, retries a failed run twice and keeps a short history."""
     return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
         "metadata": {"name": name, "namespace": namespace, "labels": labels(workspace, component)},
         "spec": {
-            "replicas": replicas if stateless else 1,
-            "strategy": {"type": "RollingUpdate"} if stateless else {"type": "Recreate"},
-            "selector": {"matchLabels": selector(workspace, component)},
-            "template": {"metadata": pod_metadata, "spec": pod_spec},
+            "schedule": schedule,
+            "concurrencyPolicy": "Forbid",
+            "startingDeadlineSeconds": 3600,
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {
+                "metadata": {"labels": labels(workspace, component)},
+                "spec": {
+                    "backoffLimit": 2,
+                    "template": {
+                        "metadata": {"labels": labels(workspace, component)},
+                        "spec": {**pod_spec, "restartPolicy": "OnFailure"},
+                    },
+                },
+            },
         },
     }
 
 
+def secret_key(secret: str, key: str) -> dict[str, str]:
+    return {"name": secret, "key": key}
+
+
 def secret_env(env: str, secret: str, key: str) -> dict[str, Any]:
-    return {"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+    return {"name": env, "valueFrom": {"secretKeyRef": secret_key(secret, key)}}
 
 
 def checksum(text: str) -> str:

@@ -139,6 +139,16 @@ class Files:
 
 
 @dataclass(frozen=True)
+class Backups:
+    """Scheduled dumps of the in-cluster databases: which ones, and where they are written."""
+
+    mongodb: Endpoint | None  # the in-cluster MongoDB, None when LibreChat uses an existing one
+    pgvector: Endpoint | None  # the in-cluster Postgres of the RAG API, None when off or on a cloud
+    volume: str | None  # the protected backup volume's PVC, None when the dumps go to the files bucket
+    prefix: str  # where the dumps go: a key prefix in the bucket, or a directory on the volume
+
+
+@dataclass(frozen=True)
 class Platform:
     """What the platform team sets in the Composition's function input: provider configs and image overrides."""
 
@@ -195,6 +205,7 @@ class Plan:
     vllm_secret: str = ""
     rag: RAG | None = None
     files: Files | None = None
+    backups: Backups | None = None
 
     def referenced_secrets(self) -> list[SecretKeySelector]:
         """Every Secret key the team references that the function copies, stable order, no repeats."""
@@ -456,6 +467,19 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
         duplicate = sorted({n for n in env_names if env_names.count(n) > 1})
         raise SpecError(f"spec.librechat.mcpServers: header names map to the same env var {duplicate}; rename one")
 
+    backups = None
+    pgvector = rag.pgvector if rag else None
+    if spec.backups.enabled and (mongodb or pgvector):
+        # The bucket when LibreChat reaches it with keys the CronJobs can reference too; an IAM role (IRSA) is
+        # bound to LibreChat's own service account, so then the dumps go to a volume like without a bucket.
+        keyed = files is not None and not (storage.aws and storage.aws.role_arn)
+        backups = Backups(
+            mongodb=mongodb,
+            pgvector=pgvector,
+            volume=None if keyed else obj("backups"),
+            prefix=f"aiworkspace-backups/{ns}/{name}" if keyed else "",
+        )
+
     librechat_endpoint = Endpoint(obj("librechat"), ns, 3080)
     return Plan(
         workspace=workspace,
@@ -502,6 +526,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
         vllm=vllm,
         rag=rag,
         files=files,
+        backups=backups,
         vllm_secret=obj("vllm"),
     )
 

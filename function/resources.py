@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from function import k8s
 from function.plan import Flavour, Plan
 from function.secrets import b64
-from function.spec import ProviderConfigRef
+from function.spec import Autoscaling, ProviderConfigRef
 from function.versions import Chart
 
 COMPONENT_ANNOTATION = "aiworkspace.io/component"
@@ -161,8 +162,10 @@ def workload(
     deployment: dict[str, Any],
     port: int,
     pvc: dict[str, Any] | None = None,
+    autoscaling: Autoscaling | None = None,
 ) -> list[Composed]:
-    """A service's volume (if any), Deployment and Service, keyed <key>-pvc, <key>-deployment, <key>-service.
+    """A service's volume (if any), Deployment, Service and autoscaler (if enabled), keyed <key>-pvc,
+    <key>-deployment, <key>-service, <key>-hpa.
 
     The Service takes the Deployment's name and selects its pods; the volume is protected as data.
     """
@@ -186,7 +189,21 @@ def workload(
         out.append(kubernetes_object(plan, f"{key}-pvc", component, pvc, holds_data=True))
     out.append(kubernetes_object(plan, f"{key}-deployment", component, deployment, ready_when=DEPLOYMENT_AVAILABLE))
     out.append(kubernetes_object(plan, f"{key}-service", component, service))
+    if autoscaling is not None and autoscaling.enabled:
+        out.append(autoscaler(plan, key, component, deployment=name, autoscaling=autoscaling))
     return out
+
+
+def autoscaler(plan: Plan, key: str, component: str, *, deployment: str, autoscaling: Autoscaling) -> Composed:
+    """The HorizontalPodAutoscaler of the Deployment named `deployment` in the workspace, keyed <key>-hpa."""
+    hpa = k8s.horizontal_pod_autoscaler(
+        deployment=deployment,
+        namespace=plan.workspace.namespace,
+        workspace=plan.workspace.name,
+        component=key,
+        autoscaling=autoscaling,
+    )
+    return kubernetes_object(plan, f"{key}-hpa", component, hpa)
 
 
 # Storage versions of the cluster-scoped (claims flavour) kinds; every namespaced (.m.) kind is v1beta1.

@@ -441,6 +441,27 @@ class Reranker(Model):
     )
 
 
+class Autoscaling(Model):
+    """A HorizontalPodAutoscaler (autoscaling/v2) that scales the pods on CPU use; while enabled it replaces the
+    fixed replica count. Needs the cluster's resource metrics (metrics-server)."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="self.minReplicas <= self.maxReplicas",
+            message="minReplicas must not exceed maxReplicas; raise maxReplicas or lower minReplicas",
+            check=lambda m: m.min_replicas <= m.max_replicas,
+            field_path=".minReplicas",
+        ),
+    )
+
+    enabled: bool = Field(default=False, description="Scale the pods with a HorizontalPodAutoscaler.")
+    min_replicas: int = Field(default=1, ge=1, le=50, description="Fewest pods.")
+    max_replicas: int = Field(default=4, ge=1, le=50, description="Most pods.")
+    target_cpu_utilization: int = Field(
+        default=75, ge=10, le=100, description="Average CPU use the autoscaler aims for, in percent of the request."
+    )
+
+
 class WebSearch(Model):
     """Web search in LibreChat: SearXNG searches and Firecrawl scrapes, when those services are enabled."""
 
@@ -458,6 +479,15 @@ class LibreChat(Model):
             check=lambda m: m.replicas == 1 or m.storage.access_mode == AccessMode.READ_WRITE_MANY,
         ),
         Rule(
+            cel="!self.autoscaling.enabled || self.autoscaling.maxReplicas == 1 || "
+            "self.storage.accessMode == 'ReadWriteMany'",
+            message="spec.librechat.autoscaling: more than one replica must share uploaded files; set "
+            "spec.librechat.storage.accessMode: ReadWriteMany or keep autoscaling.maxReplicas: 1",
+            check=lambda m: not m.autoscaling.enabled
+            or m.autoscaling.max_replicas == 1
+            or m.storage.access_mode == AccessMode.READ_WRITE_MANY,
+        ),
+        Rule(
             cel="!has(self.mcpServers) || self.mcpServers.all(a, self.mcpServers.exists_one(b, b.name == a.name))",
             message="spec.librechat.mcpServers: names must be unique",
             check=lambda m: len({s.name for s in m.mcp_servers}) == len(m.mcp_servers),
@@ -473,6 +503,9 @@ class LibreChat(Model):
     resources: Resources | None = Field(
         default=None,
         description="LibreChat's compute resources; defaults to 250m/512Mi requested, 2Gi limit.",
+    )
+    autoscaling: Autoscaling = section(
+        Autoscaling, "Autoscaling of LibreChat's pods (replaces replicas while enabled; needs ReadWriteMany storage)."
     )
     storage: Storage = section(Storage, "Volume for uploaded files and images (default 10Gi).")
     ingress: Ingress = section(Ingress, "How the chat is exposed.")
@@ -649,6 +682,10 @@ class Firecrawl(Service):
     """Firecrawl scrapes pages for LibreChat's web search: API, workers, Playwright, own Postgres and Redis."""
 
     workers: int = Field(default=1, ge=1, le=20, description="Queue worker pods.")
+    autoscaling: Autoscaling = section(Autoscaling, "Autoscaling of the API pods (replaces replicas while enabled).")
+    worker_autoscaling: Autoscaling = section(
+        Autoscaling, "Autoscaling of each kind of queue worker (replaces workers while enabled)."
+    )
     provider: FirecrawlProvider = section(FirecrawlProvider, "LLM for extraction.")
     storage: Storage = section(Storage, "Volume of Firecrawl's queue database (default 10Gi).")
 
@@ -672,6 +709,7 @@ class SearXNG(Service):
         description="Search engines to keep (SearXNG engine names); all others are disabled.",
         json_schema_extra={"default": list(DEFAULT_SEARXNG_ENGINES)},
     )
+    autoscaling: Autoscaling = section(Autoscaling, "Autoscaling of the pods (replaces replicas while enabled).")
     safe_search: SafeSearch = Field(default=SafeSearch.MODERATE, description="Filter explicit results.")
     language: Name = Field(default="auto", description="Default search language, e.g. auto, en, de.")
 
@@ -1062,6 +1100,59 @@ class ObjectStorage(Model):
     s3: ExistingS3 | None = Field(default=None, description="The existing bucket (provider s3).")
 
 
+LABEL_KEY = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+LabelValue = Annotated[str, StringConstraints(max_length=63, pattern=LABEL_VALUE)]
+# A standard five-field cron schedule (or a macro such as @daily), as a CronJob takes it.
+CRON_FIELD = r"[0-9A-Za-z*/,?-]+"
+CRON = rf"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|{CRON_FIELD}( {CRON_FIELD}){{4}})$"
+
+
+class Monitoring(Model):
+    """Monitoring through the Prometheus Operator (its CRDs must be installed): ServiceMonitors for the parts that
+    expose Prometheus metrics (Meilisearch, vLLM) and a PrometheusRule with the alerts a workspace owner acts on,
+    from kube-state-metrics and the kubelet's volume statistics."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel=f"!has(self.labels) || self.labels.all(k, size(k) <= 253 && k.matches('{LABEL_KEY}'))",
+            message="spec.monitoring.labels: every key must be a Kubernetes label key (an optional DNS prefix and "
+            "'/', then up to 63 letters, digits, '-', '_' or '.'), e.g. release",
+            check=lambda m: all(len(k) <= 253 and re.fullmatch(LABEL_KEY, k) for k in m.labels),
+        ),
+    )
+
+    enabled: bool = Field(default=False, description="Compose the ServiceMonitors and the PrometheusRule.")
+    labels: dict[str, LabelValue] = Field(
+        default_factory=dict,
+        max_length=16,
+        description="Labels on the ServiceMonitors and the PrometheusRule, so the cluster's Prometheus selects "
+        "them, e.g. release: kube-prometheus-stack.",
+    )
+    interval: str = Field(
+        default="30s", pattern=r"^[1-9][0-9]{0,3}(s|m)$", description="How often Prometheus scrapes, e.g. 30s or 1m."
+    )
+
+
+class Backups(Model):
+    """Scheduled dumps of the in-cluster MongoDB (mongodump) and Postgres (pg_dump). They are written to the
+    workspace's bucket when it has one reached with keys (under aiworkspace-backups/<namespace>/<name>/), otherwise
+    to a protected backup volume. Dumps older than retentionDays are deleted after each successful one."""
+
+    enabled: bool = Field(default=False, description="Run the backup CronJobs.")
+    schedule: str = Field(
+        default="0 3 * * *",
+        pattern=CRON,
+        max_length=128,
+        description="When to back up, as a cron schedule in the cluster's time zone (default: daily at 03:00).",
+    )
+    retention_days: int = Field(default=14, ge=1, le=3650, description="Days a dump is kept.")
+    storage: Storage = section(Storage, "The backup volume, used when the workspace has no bucket (default 20Gi).")
+
+
 class DataDeletionPolicy(StrEnum):
     RETAIN = "Retain"
     DELETE = "Delete"
@@ -1128,6 +1219,8 @@ class AIWorkspaceSpec(Model):
     rag: RAG = section(RAG, "LibreChat's RAG API (file search), on whenever an embeddings provider is enabled.")
     database: Database = section(Database, "Postgres with pgvector for the RAG API (in-cluster by default).")
     object_storage: ObjectStorage = section(ObjectStorage, "Where LibreChat stores files (a volume by default).")
+    monitoring: Monitoring = section(Monitoring, "Prometheus Operator monitoring and alerts (off by default).")
+    backups: Backups = section(Backups, "Scheduled backups of the in-cluster databases (off by default).")
     data_deletion_policy: DataDeletionPolicy = Field(
         default=DataDeletionPolicy.RETAIN,
         description="What happens to volumes holding data (databases, uploads) when the workspace is deleted: "

@@ -63,6 +63,13 @@ VLLM_IMAGE = Image("docker.io", "vllm/vllm-openai", "v0.33.0")
 RAG_API_IMAGE = Image("registry.librechat.ai", "danny-avila/librechat-rag-api-dev-lite", "v0.9.0")
 PGVECTOR_IMAGE = Image("docker.io", "pgvector/pgvector", "0.8.1-pg17-trixie")
 
+# rclone uploads backups to the workspace's bucket: its release workflow (.github/workflows/
+# build_publish_docker_image.yml at v1.76.0) publishes ghcr.io/rclone/rclone with the bare semver tag; the
+# remote is configured from RCLONE_CONFIG_<REMOTE>_<OPTION> env vars (fs/config/config.go), and azureblob
+# takes a connection_string (backend/azureblob/auth/auth.go).
+RCLONE_IMAGE = Image("ghcr.io", "rclone/rclone", "1.76.0")
+RCLONE_UID = 1009  # the rclone user of the image (Dockerfile, RCLONE_UID)
+
 # Images the platform team may replace in the Composition's input (`images: {<name>: <reference>}`): those
 # upstream publishes only as moving tags, so a platform can pin them by digest in its own mirror.
 OVERRIDABLE_IMAGES: dict[str, Image] = {

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,6 +261,41 @@ def crd_source(tool: Tools | None = None) -> CRDSource:
     return _CRD_SOURCE[0]
 
 
+PROMETHEUS_OPERATOR_CRDS = ("servicemonitors", "podmonitors", "prometheusrules")
+
+
+def _pins() -> dict[str, str]:
+    text = (ROOT / "hack" / "versions.env").read_text()
+    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def _prometheus_operator_crds() -> Path:
+    """The monitoring.coreos.com CRDs (ServiceMonitor, PodMonitor, PrometheusRule) at the pinned
+    prometheus-operator release, from its example/prometheus-operator-crd, downloaded once into the cache."""
+    version = _pins()["PROMETHEUS_OPERATOR_VERSION"]
+    into = _package_cache().parent / "crds" / f"prometheus-operator-{version}"
+    for name in PROMETHEUS_OPERATOR_CRDS:
+        path = into / f"monitoring.coreos.com_{name}.yaml"
+        if path.exists():
+            continue
+        url = (
+            "https://raw.githubusercontent.com/prometheus-operator/prometheus-operator/"
+            f"{version}/example/prometheus-operator-crd/{path.name}"
+        )
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                text = response.read().decode()
+        except OSError as error:
+            raise MissingCRDsError(
+                "the prometheus-operator CRDs are not available, so no ServiceMonitor or PrometheusRule can be "
+                f"validated.\n  Either set SHARED_CRDS to a directory holding them (prometheus-operator/), or let "
+                f"the tests download {url}, which failed: {error}"
+            ) from None
+        into.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return into
+
+
 def _find_crd_source(tool: Tools | None = None) -> CRDSource:
     """Where the providers' CRDs come from, in this order:
 
@@ -278,7 +314,12 @@ def _find_crd_source(tool: Tools | None = None) -> CRDSource:
         empty.write_text("")
         proc = _run_validate(tool, [str(PROVIDERS)], empty, cache)
     if proc.returncode == 0:
-        return CRDSource([str(PROVIDERS)], cache, f"the provider packages of {PROVIDERS.name}, cached in {cache}")
+        monitoring = _prometheus_operator_crds()
+        return CRDSource(
+            [str(PROVIDERS), str(monitoring)],
+            cache,
+            f"the provider packages of {PROVIDERS.name}, cached in {cache}, and the CRDs in {monitoring}",
+        )
     kinds = sorted(
         {
             doc["spec"]["package"].rsplit("/", 1)[-1]
@@ -300,7 +341,9 @@ def _find_crd_source(tool: Tools | None = None) -> CRDSource:
 
 def crd_documents(source: CRDSource) -> list[dict[str, Any]]:
     """The CustomResourceDefinitions of a CRD source, as parsed documents."""
-    roots = [Path(p) for p in source.sources] if source.cache is None else [source.cache]
+    roots = [Path(p) for p in source.sources if Path(p).is_dir()]
+    if source.cache is not None:
+        roots.append(source.cache)
     docs = []
     for root in roots:
         for path in sorted(root.rglob("*.yaml")) if root.is_dir() else []:

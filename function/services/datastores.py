@@ -94,16 +94,17 @@ def _meilisearch(ctx: Context) -> list[Composed]:
     plan = ctx.plan
     ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.librechat.meilisearch
     name = plan.meilisearch.service
+    env: list[dict[str, Any]] = [
+        k8s.secret_env("MEILI_MASTER_KEY", plan.librechat_env_secret, "MEILI_MASTER_KEY"),
+        {"name": "MEILI_ENV", "value": "production"},
+        {"name": "MEILI_NO_ANALYTICS", "value": "true"},
+        {"name": "MEILI_DB_PATH", "value": "/meili_data/data.ms"},
+    ]
     container = {
         "name": "meilisearch",
         "image": MEILISEARCH_IMAGE.reference,
         "ports": [{"name": "http", "containerPort": plan.meilisearch.port}],
-        "env": [
-            k8s.secret_env("MEILI_MASTER_KEY", plan.librechat_env_secret, "MEILI_MASTER_KEY"),
-            {"name": "MEILI_ENV", "value": "production"},
-            {"name": "MEILI_NO_ANALYTICS", "value": "true"},
-            {"name": "MEILI_DB_PATH", "value": "/meili_data/data.ms"},
-        ],
+        "env": env,
         "resources": k8s.resources(spec.resources, MEILISEARCH_RESOURCES),
         "volumeMounts": [{"name": "data", "mountPath": "/meili_data"}],
         "readinessProbe": {
@@ -116,6 +117,9 @@ def _meilisearch(ctx: Context) -> list[Composed]:
             "periodSeconds": 20,
         },
     }
+    if plan.spec.monitoring.enabled:
+        # /metrics (behind the master key) exists only with this experimental flag (option.rs at v1.35.1).
+        env.append({"name": "MEILI_EXPERIMENTAL_ENABLE_METRICS", "value": "true"})
     return workload(
         plan,
         "meilisearch",

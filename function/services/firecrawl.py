@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from function import k8s
-from function.resources import DEPLOYMENT_AVAILABLE, Composed, kubernetes_object, secret, workload
+from function.resources import DEPLOYMENT_AVAILABLE, Composed, autoscaler, kubernetes_object, secret, workload
 from function.services import Context
 from function.versions import FIRECRAWL_REDIS_IMAGE
 
@@ -91,7 +91,7 @@ def _process(
     port: int,
     health: str,
     group: str | None,
-    replicas: int,
+    replicas: int | None,
     resources: dict[str, dict[str, str]],
 ) -> dict[str, Any]:
     plan = ctx.plan
@@ -141,7 +141,15 @@ def compose(ctx: Context) -> list[Composed]:
 
     # The API: what LibreChat calls.
     api = _process(
-        ctx, "firecrawl-api", "dist/src/index.js", "PORT", plan.firecrawl.port, "", "app", spec.replicas, api_resources
+        ctx,
+        "firecrawl-api",
+        "dist/src/index.js",
+        "PORT",
+        plan.firecrawl.port,
+        "",
+        "app",
+        k8s.replicas(spec.replicas, spec.autoscaling),
+        api_resources,
     )
     container = api["spec"]["template"]["spec"]["containers"][0]
     container["readinessProbe"] = {
@@ -157,13 +165,27 @@ def compose(ctx: Context) -> list[Composed]:
     # drain (apps/api/src/index.ts, exitHandler, at 61e38dc8); Kubernetes' default 30 s grace would kill it
     # mid-drain with requests in flight.
     api["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = API_TERMINATION_GRACE_SECONDS
-    out += workload(plan, "firecrawl-api", "firecrawl", port=plan.firecrawl.port, deployment=api)
+    out += workload(
+        plan, "firecrawl-api", "firecrawl", port=plan.firecrawl.port, deployment=api, autoscaling=spec.autoscaling
+    )
     for component, script, port_env, port, health, group in PROCESSES:
-        replicas = 1 if component == "firecrawl-extract-worker" else spec.workers
+        # The extract worker stays single: it is not scaled with the queue workers.
+        scaled = component != "firecrawl-extract-worker"
+        replicas = k8s.replicas(spec.workers, spec.worker_autoscaling) if scaled else 1
         deployment = _process(ctx, component, script, port_env, port, health, group, replicas, worker_resources)
         out.append(
             kubernetes_object(plan, f"{component}-deployment", "firecrawl", deployment, ready_when=DEPLOYMENT_AVAILABLE)
         )
+        if scaled and spec.worker_autoscaling.enabled:
+            out.append(
+                autoscaler(
+                    plan,
+                    component,
+                    "firecrawl",
+                    deployment=deployment["metadata"]["name"],
+                    autoscaling=spec.worker_autoscaling,
+                )
+            )
 
     # The browser that renders pages for the scrapers.
     playwright = plan.firecrawl_playwright

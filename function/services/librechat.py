@@ -13,7 +13,7 @@ from typing import Any
 
 from function import k8s, yamltext
 from function.plan import Plan, Speech, mcp_header_env
-from function.resources import Composed, config_map, helm_release, kubernetes_object, secret
+from function.resources import Composed, autoscaler, config_map, helm_release, kubernetes_object, secret
 from function.secrets import fingerprint
 from function.services import Context, files
 from function.services.datastores import mongodb_uri, redis_uri
@@ -309,7 +309,9 @@ def chart_values(
     librechat = plan.spec.librechat
     values: dict[str, Any] = {
         "fullnameOverride": plan.librechat_fullname,
-        "replicaCount": librechat.replicas,
+        # With an autoscaler the chart starts the fewest pods; the HPA scales from there (a later chart upgrade
+        # resets the count to this, and the HPA corrects it within its sync period).
+        "replicaCount": librechat.autoscaling.min_replicas if librechat.autoscaling.enabled else librechat.replicas,
         "image": {
             "registry": LIBRECHAT_IMAGE.registry,
             "repository": LIBRECHAT_IMAGE.repository,
@@ -370,4 +372,16 @@ def compose(ctx: Context) -> list[Composed]:
         depends_on=(env_secret.key, config.key),
     )
     held = [replace(item, hold=hold) for item in (env_secret, config, release)]
-    return [held[0], held[1], volume, held[2]]
+    out = [held[0], held[1], volume, held[2]]
+    if plan.spec.librechat.autoscaling.enabled:
+        # Its own autoscaling/v2 HPA of the chart's Deployment (named fullnameOverride), not the chart's template.
+        out.append(
+            autoscaler(
+                plan,
+                "librechat",
+                "librechat",
+                deployment=plan.librechat_fullname,
+                autoscaling=plan.spec.librechat.autoscaling,
+            )
+        )
+    return out

@@ -96,6 +96,7 @@ def compose(ctx: Context) -> list[Composed]:
             "searxng",
             "searxng",
             port=plan.searxng.port,
+            autoscaling=spec.autoscaling,
             deployment=k8s.deployment(
                 name=name,
                 namespace=ns,
@@ -105,7 +106,7 @@ def compose(ctx: Context) -> list[Composed]:
                 run_as_user=SEARXNG_UID,
                 volumes=volumes,
                 annotations=checksum,
-                replicas=spec.replicas,
+                replicas=k8s.replicas(spec.replicas, spec.autoscaling),
                 stateless=True,
             ),
         ),
