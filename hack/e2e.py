@@ -1174,6 +1174,14 @@ def check_lifecycle(run: Run) -> None:
 def run_flavour(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
     examples = load_examples(flavour, only)
     kinds = {_group_kind(doc) for example in examples for doc in example.expected}
+    # Kinds provider-kubernetes applies that only a CRD defines (ServiceMonitor, PrometheusRule): installed as the
+    # cluster's Prometheus Operator would have them.
+    kinds |= {
+        _group_kind(doc["spec"]["forProvider"]["manifest"])
+        for example in examples
+        for doc in example.expected
+        if doc["kind"] == "Object" and "." in _group_kind(doc["spec"]["forProvider"]["manifest"])[0]
+    }
     with tempfile.TemporaryDirectory(prefix=f"aiworkspace-e2e-{flavour}-") as tmp:
         cp = ControlPlane(tools, Path(tmp))
         run = Run(cp, flavour)

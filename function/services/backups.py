@@ -32,9 +32,9 @@ S3_PROVIDERS = {ObjectStorageProvider.AWS: "AWS", ObjectStorageProvider.GCP: "GC
 
 # mongodump reads the password from a --config file, never from its command line (visible in the process list).
 MONGODUMP = (
-    'umask 077; printf "password: %s\\n" "$MONGODB_PASSWORD" > /tmp/mongodump.yaml; '
+    'umask 077; config="${TMPDIR:-/tmp}/mongodump.yaml"; printf "password: %s\\n" "$MONGODB_PASSWORD" > "$config"; '
     'mongodump --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --authenticationDatabase=admin '
-    '--config=/tmp/mongodump.yaml --gzip --archive="$file.partial"'
+    '--config="$config" --gzip --archive="$file.partial"'
 )
 PG_DUMP = (
     'pg_dump --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --dbname="$DB_NAME" '

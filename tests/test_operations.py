@@ -1,0 +1,375 @@
+"""Day-2 operations: autoscaling, monitoring and backups.
+
+The backup scripts are run for real here, with stand-ins for mongodump and pg_dump on PATH, because a script
+that renders fine but loses the newest dump is the failure that matters.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from crossplane.function import resource
+
+from function.services import backups
+from tests.helpers import basic_spec, claims_xr, fatal, namespaced_xr, request, required_for, run, secret
+from tests.test_wiring import full_state
+
+ROOT = Path(__file__).resolve().parent.parent
+OPENAI = secret("openai", {"api-key": "sk-test-0123456789abcdef"})
+S3_KEYS = secret("s3", {"id": "AKIAEXAMPLEEXAMPLE00", "secret": "s3-secret-0123456789abcdef"})
+
+
+def _manifest(state: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
+    manifest: dict[str, Any] = state[key]["spec"]["forProvider"]["manifest"]
+    return manifest
+
+
+def _spec(**sections: Any) -> dict[str, Any]:
+    spec = basic_spec()
+    for name, value in sections.items():
+        if name == "librechat":
+            spec["librechat"] = {**spec["librechat"], **value}
+        else:
+            spec[name] = value
+    return spec
+
+
+def _state(spec: dict[str, Any], secrets: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    return full_state(namespaced_xr(spec), secrets or [OPENAI])
+
+
+# Autoscaling ---------------------------------------------------------------------------------------------------------
+
+
+def test_an_autoscaled_deployment_leaves_its_replicas_to_the_hpa() -> None:
+    """With autoscaling on, the Deployment has no replica count (the provider would reapply it over the HPA's)
+    and an autoscaling/v2 HPA targets it with the spec's bounds and CPU target."""
+    state = _state(_spec(searxng={"enabled": True, "autoscaling": {"enabled": True, "maxReplicas": 5}}))
+    deployment = _manifest(state, "searxng-deployment")
+    assert "replicas" not in deployment["spec"]
+    hpa = _manifest(state, "searxng-hpa")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "chat-searxng"}
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 5)
+    assert hpa["spec"]["metrics"][0]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 75}
+
+
+def test_without_autoscaling_the_replica_count_stays() -> None:
+    """Autoscaling off: no HPA, and the fixed replica count is on the Deployment."""
+    state = _state(_spec(searxng={"enabled": True, "replicas": 2}))
+    assert not [key for key in state if key.endswith("-hpa")]
+    assert _manifest(state, "searxng-deployment")["spec"]["replicas"] == 2
+
+
+def test_firecrawl_scales_its_api_and_queue_workers_not_the_extract_worker() -> None:
+    """The API and each kind of queue worker get their own HPA; the extract worker stays a single pod."""
+    spec = _spec(
+        firecrawl={
+            "enabled": True,
+            "autoscaling": {"enabled": True},
+            "workerAutoscaling": {"enabled": True, "maxReplicas": 8},
+        }
+    )
+    state = _state(spec)
+    assert sorted(k for k in state if k.endswith("-hpa")) == [
+        "firecrawl-api-hpa",
+        "firecrawl-nuq-worker-hpa",
+        "firecrawl-worker-hpa",
+    ]
+    assert _manifest(state, "firecrawl-worker-hpa")["spec"]["maxReplicas"] == 8
+    assert _manifest(state, "firecrawl-extract-worker-deployment")["spec"]["replicas"] == 1
+
+
+def test_librechat_hpa_targets_the_charts_deployment() -> None:
+    """LibreChat's HPA scales the chart's Deployment (named by fullnameOverride), which starts at minReplicas."""
+    state = _state(
+        _spec(
+            librechat={
+                "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 6},
+                "storage": {"accessMode": "ReadWriteMany"},
+            }
+        )
+    )
+    hpa = _manifest(state, "librechat-hpa")
+    values = state["librechat-release"]["spec"]["forProvider"]["values"]
+    assert hpa["spec"]["scaleTargetRef"]["name"] == values["fullnameOverride"]
+    assert values["replicaCount"] == 2
+
+
+# Monitoring ----------------------------------------------------------------------------------------------------------
+
+
+def _names(state: dict[str, dict[str, Any]], kind: str) -> set[str]:
+    return {
+        body["spec"]["forProvider"]["manifest"]["metadata"]["name"]
+        for body in state.values()
+        if body["kind"] == "Object" and body["spec"]["forProvider"]["manifest"]["kind"] == kind
+    }
+
+
+def test_alerts_watch_exactly_the_workspaces_deployments_and_volumes() -> None:
+    """The PrometheusRule's selectors name every Deployment and volume the workspace composed, LibreChat's chart
+    Deployment included, and nothing else."""
+    spec = _spec(
+        searxng={"enabled": True},
+        firecrawl={"enabled": True},
+        monitoring={"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+        backups={"enabled": True},
+    )
+    state = _state(spec)
+    rule = _manifest(state, "monitoring-rules")
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    exprs = {r["alert"]: r["expr"] for r in rule["spec"]["groups"][0]["rules"]}
+    down = exprs["AIWorkspaceComponentDown"]
+    watched = set(down.split('deployment=~"', 1)[1].split('"', 1)[0].split("|"))
+    assert watched == _names(state, "Deployment") | {"chat-librechat"}
+    full = exprs["AIWorkspaceVolumeFull"]
+    assert set(full.split('persistentvolumeclaim=~"', 1)[1].split('"', 1)[0].split("|")) == _names(
+        state, "PersistentVolumeClaim"
+    )
+    assert "chat-mongodb-backup" in exprs["AIWorkspaceBackupFailed"]
+
+
+def test_meilisearch_is_scraped_with_its_key_by_reference() -> None:
+    """Meilisearch exposes /metrics only with the experimental flag and behind its key: the flag is set and the
+    ServiceMonitor reads the key from the Secret, never as a value."""
+    state = _state(_spec(monitoring={"enabled": True}))
+    container = _manifest(state, "meilisearch-deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "MEILI_EXPERIMENTAL_ENABLE_METRICS", "value": "true"} in container["env"]
+    monitor = _manifest(state, "meilisearch-servicemonitor")
+    endpoint = monitor["spec"]["endpoints"][0]
+    assert endpoint["authorization"] == {
+        "type": "Bearer",
+        "credentials": {"name": "chat-librechat-env", "key": "MEILI_MASTER_KEY"},
+    }
+    assert endpoint["port"] == _manifest(state, "meilisearch-service")["spec"]["ports"][0]["name"]
+    assert "vllm-servicemonitor" not in state
+    off = _state(basic_spec())
+    assert not [k for k in off if "monitor" in k]
+    env = _manifest(off, "meilisearch-deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert all(e["name"] != "MEILI_EXPERIMENTAL_ENABLE_METRICS" for e in env)
+
+
+def test_status_covers_the_new_parts() -> None:
+    """status.components lists backups and monitoring like every other part."""
+    spec = _spec(monitoring={"enabled": True}, backups={"enabled": True})
+    xr = namespaced_xr(spec)
+    rsp = run(request(xr, required=required_for(xr, [OPENAI])))
+    assert fatal(rsp) is None
+    status = resource.struct_to_dict(rsp.desired.composite.resource)["status"]
+    names = {c["name"] for c in status["components"]}
+    assert {"backups", "monitoring"} <= names
+
+
+# Backups -------------------------------------------------------------------------------------------------------------
+
+
+def _cron_pod(state: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
+    pod: dict[str, Any] = _manifest(state, key)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return pod
+
+
+def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*pod.get("initContainers", []), *pod["containers"]]
+
+
+CREDENTIAL_WORDS = ("PASSWORD", "SECRET", "KEY", "CONNECTION_STRING", "HOST", "USER", "NAME", "PORT")
+
+
+def _assert_credentials_by_reference(pod: dict[str, Any], known: set[str]) -> None:
+    for container in _containers(pod):
+        for env in container.get("env", []):
+            if "value" in env:
+                assert env["value"] not in known, f"{env['name']} carries a secret value"
+                assert not any(w in env["name"] for w in ("PASSWORD", "SECRET", "KEY", "CONNECTION_STRING")), env
+            else:
+                assert set(env["valueFrom"]) == {"secretKeyRef"}, env
+
+
+def _secret_values(state: dict[str, dict[str, Any]]) -> set[str]:
+    values = set()
+    for body in state.values():
+        if body["kind"] == "Secret":
+            values |= {base64.b64decode(v).decode() for v in body.get("data", {}).values()}
+    return {v for v in values if len(v) >= 16}
+
+
+def test_without_a_bucket_dumps_go_to_a_protected_volume() -> None:
+    """No bucket: a backup volume (protected as data) and a CronJob per in-cluster database that dumps onto it,
+    with every credential by reference."""
+    state = _state(_spec(backups={"enabled": True, "storage": {"size": "50Gi"}}))
+    volume = state["backups-pvc"]
+    assert volume["metadata"]["annotations"]["aiworkspace.io/holds-data"] == "true"
+    assert volume["spec"]["managementPolicies"] == ["Observe", "Create", "Update", "LateInitialize"]
+    assert _manifest(state, "backups-pvc")["spec"]["resources"]["requests"]["storage"] == "50Gi"
+    for key in ("mongodb-backup-cronjob", "pgvector-backup-cronjob"):
+        cron = _manifest(state, key)
+        assert cron["spec"]["schedule"] == "0 3 * * *" and cron["spec"]["concurrencyPolicy"] == "Forbid"
+        pod = _cron_pod(state, key)
+        assert pod["volumes"][0] == {"name": "backups", "persistentVolumeClaim": {"claimName": "chat-backups"}}
+        _assert_credentials_by_reference(pod, _secret_values(state))
+
+
+@pytest.mark.parametrize(
+    ("storage", "secrets", "remote"),
+    [
+        ({"provider": "s3", "s3": {
+            "endpoint": "https://minio.example.com",
+            "bucket": "team-a-files",
+            "forcePathStyle": True,
+            "accessKeyIdSecretRef": {"name": "s3", "key": "id"},
+            "secretAccessKeySecretRef": {"name": "s3", "key": "secret"},
+        }}, [S3_KEYS], {"TYPE": "s3", "PROVIDER": "Other", "ENDPOINT": "https://minio.example.com",
+                         "FORCE_PATH_STYLE": "true"}),
+    ],
+    ids=["existing-s3"],
+)  # fmt: skip
+def test_with_a_bucket_dumps_are_uploaded_with_its_keys_by_reference(
+    storage: dict[str, Any], secrets: list[dict[str, Any]], remote: dict[str, str]
+) -> None:
+    """With a bucket reached by keys: the dump goes to a scratch volume, rclone uploads it under the
+    workspace's prefix with the keys LibreChat uses, read from LibreChat's env Secret, and no volume is made."""
+    state = _state(_spec(objectStorage=storage, backups={"enabled": True}), [OPENAI, *secrets])
+    assert "backups-pvc" not in state
+    pod = _cron_pod(state, "mongodb-backup-cronjob")
+    upload = pod["containers"][0]
+    env = {e["name"].removeprefix("RCLONE_CONFIG_BACKUP_"): e for e in upload["env"]}
+    for option, value in remote.items():
+        assert env[option]["value"] == value
+    assert env["ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"] == {
+        "name": "chat-librechat-env",
+        "key": "AWS_ACCESS_KEY_ID",
+    }
+    assert "backup:team-a-files/aiworkspace-backups/team-a/chat/mongodb" in upload["args"][0]
+    _assert_credentials_by_reference(pod, _secret_values(state) | {"s3-secret-0123456789abcdef"})
+
+
+def test_cloud_examples_upload_to_their_bucket() -> None:
+    """The AWS and Azure examples back up MongoDB to their bucket: S3 with the access key, Blob Storage with
+    the account's connection string, both by reference."""
+    for example, expected in (
+        ("aws-namespaced", {"TYPE": "s3", "PROVIDER": "AWS", "REGION": "eu-west-1"}),
+        ("azure-claims", {"TYPE": "azureblob"}),
+    ):
+        text = (ROOT / "tests" / "golden" / f"{example}.yaml").read_text()
+        docs = [d for d in yaml.safe_load_all(text) if d]
+        cron = next(
+            d["spec"]["forProvider"]["manifest"]
+            for d in docs
+            if d["metadata"].get("annotations", {}).get("crossplane.io/composition-resource-name")
+            == "mongodb-backup-cronjob"
+        )
+        upload = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        env = {e["name"].removeprefix("RCLONE_CONFIG_BACKUP_"): e for e in upload["env"]}
+        for option, value in expected.items():
+            assert env[option]["value"] == value, (example, option)
+        secret_env = {n for n, e in env.items() if "valueFrom" in e}
+        assert secret_env == (
+            {"CONNECTION_STRING"} if example.startswith("azure") else {"ACCESS_KEY_ID", "SECRET_ACCESS_KEY"}
+        )
+
+
+def test_an_iam_role_sends_dumps_to_the_volume() -> None:
+    """LibreChat reaching S3 through an IAM role (IRSA) has no keys a CronJob could use: dumps go to a volume."""
+    spec = _spec(
+        objectStorage={
+            "provider": "aws",
+            "aws": {"region": "eu-west-1", "roleArn": "arn:aws:iam::123456789012:role/team-a-chat"},
+        },
+        backups={"enabled": True},
+    )
+    state = _state(spec)
+    assert "backups-pvc" in state
+    assert "initContainers" not in _cron_pod(state, "mongodb-backup-cronjob")
+
+
+def test_backups_in_the_claims_flavour() -> None:
+    """The claims flavour composes the same CronJobs, as cluster-scoped Objects."""
+    state = full_state(claims_xr(_spec(backups={"enabled": True})), [OPENAI])
+    assert state["mongodb-backup-cronjob"]["apiVersion"] == "kubernetes.crossplane.io/v1alpha2"
+    assert state["backups-pvc"]["spec"]["deletionPolicy"] == "Orphan"
+
+
+def test_a_bad_schedule_is_refused_naming_the_field() -> None:
+    """A schedule that is not a cron expression is a Fatal result naming spec.backups.schedule."""
+    xr = namespaced_xr(_spec(backups={"enabled": True, "schedule": "every night; rm -rf /"}))
+    rsp = run(request(xr, required=required_for(xr, [OPENAI])))
+    message = fatal(rsp)
+    assert message and "spec.backups.schedule" in message
+
+
+# The scripts, run ----------------------------------------------------------------------------------------------------
+
+FAKE_DUMP = """#!/bin/sh
+# Stand-in for mongodump and pg_dump: records its arguments and the config file it was given, writes the archive.
+echo "$@" > "$WORKDIR/argv"
+for arg in "$@"; do
+  case "$arg" in
+    --config=*) cp "${arg#--config=}" "$WORKDIR/config"; stat -c %a "${arg#--config=}" > "$WORKDIR/mode" ;;
+    --archive=*) [ -n "${FAIL:-}" ] && exit 3; printf 'dump' > "${arg#--archive=}" ;;
+    --file=*) [ -n "${FAIL:-}" ] && exit 3; printf 'dump' > "${arg#--file=}" ;;
+  esac
+done
+"""
+
+
+def _run_dump(tmp_path: Path, script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in ("mongodump", "pg_dump"):
+        fake = bin_dir / tool
+        fake.write_text(FAKE_DUMP)
+        fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    # TMPDIR stands for the pod's /tmp (an emptyDir), where the script writes mongodump's config file.
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "WORKDIR": str(tmp_path), "TMPDIR": str(tmp_path), **env}
+    return subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, check=False)
+
+
+def test_dump_script_writes_whole_dumps_and_prunes_only_after_success(tmp_path: Path) -> None:
+    """A run writes <name>.partial and renames it when complete; the password reaches mongodump in a 0600 config
+    file, never its arguments; dumps past the retention are pruned, the new one is kept; a failed run leaves no
+    dump that looks whole and prunes nothing."""
+    directory = tmp_path / "backups" / "mongodb"
+    directory.mkdir(parents=True)
+    old, recent = directory / "mongodb-20200101T000000Z.archive.gz", directory / "mongodb-recent.archive.gz"
+    for path in (old, recent):
+        path.write_text("old dump")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(old, (ten_days_ago, ten_days_ago))
+    script = f"{backups._dump_script('mongodb', str(directory))}; {backups._prune_script('mongodb', str(directory), 7)}"
+    env = {"DB_HOST": "db", "DB_PORT": "27017", "DB_USER": "librechat", "MONGODB_PASSWORD": "pw-0123456789abcdef"}
+
+    failed = _run_dump(tmp_path, script, {**env, "FAIL": "1"})
+    assert failed.returncode != 0
+    assert sorted(p.name for p in directory.iterdir()) == sorted([old.name, recent.name]), "nothing written or pruned"
+
+    done = _run_dump(tmp_path, script, env)
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in directory.iterdir())
+    assert old.name not in names and recent.name in names
+    written = [n for n in names if n not in (recent.name,)]
+    assert len(written) == 1 and written[0].endswith(".archive.gz") and not written[0].endswith(".partial")
+    assert "pw-0123456789abcdef" not in (tmp_path / "argv").read_text()
+    assert (tmp_path / "config").read_text() == "password: pw-0123456789abcdef\n"
+    assert (tmp_path / "mode").read_text().strip() == "600"
+
+
+def test_pg_dump_script_takes_its_password_from_the_environment(tmp_path: Path) -> None:
+    """pg_dump reads PGPASSWORD from its environment: the script writes a custom-format dump and never puts the
+    password on a command line."""
+    directory = tmp_path / "backups" / "pgvector"
+    env = {"DB_HOST": "db", "DB_PORT": "5432", "DB_USER": "rag", "DB_NAME": "rag", "PGPASSWORD": "pw-0123456789abcdef"}
+    done = _run_dump(tmp_path, backups._dump_script("pgvector", str(directory)), env)
+    assert done.returncode == 0, done.stderr
+    [written] = list(directory.iterdir())
+    assert written.name.startswith("pgvector-") and written.name.endswith(".dump")
+    argv = (tmp_path / "argv").read_text()
+    assert "--format=custom" in argv and "pw-0123456789abcdef" not in argv
