@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -9,6 +10,7 @@ import grpc
 from crossplane.function import logging, request, resource, response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+from google.protobuf import struct_pb2
 
 from function import readiness, structs
 from function.input import platform_settings
@@ -118,9 +120,33 @@ def _retained(observed: dict[str, dict[str, Any]], desired_keys: set[str]) -> li
     return kept
 
 
+def _non_finite(value: Any, path: str) -> str | None:
+    """The path of the first NaN or infinite number in a Struct or Value, which JSON cannot carry."""
+    if isinstance(value, struct_pb2.Struct):
+        return next((p for k in sorted(value.fields) if (p := _non_finite(value.fields[k], f"{path}.{k}"))), None)
+    kind = value.WhichOneof("kind")
+    if kind == "number_value" and not math.isfinite(value.number_value):
+        return path
+    if kind == "struct_value":
+        return _non_finite(value.struct_value, path)
+    if kind == "list_value":
+        items = value.list_value.values
+        return next((p for i, v in enumerate(items) if (p := _non_finite(v, f"{path}[{i}]"))), None)
+    return None
+
+
+def _composite(req: fnv1.RunFunctionRequest) -> dict[str, Any]:
+    """The observed XR as plain data; a number JSON cannot hold (NaN, infinity) is the request's fault."""
+    composite = req.observed.composite.resource
+    where = _non_finite(composite, "")
+    if where:
+        raise SpecError(f"{where.lstrip('.')}: must be a finite number")
+    return resource.struct_to_dict(composite)
+
+
 def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None:
     """Everything between the request and the response; raises SpecError for requests it cannot serve."""
-    xr = resource.struct_to_dict(req.observed.composite.resource)
+    xr = _composite(req)
     workspace = workspace_from_xr(xr)
     spec = parse_spec(xr.get("spec", {}))
     plan = build_plan(workspace, spec, platform_settings(resource.struct_to_dict(req.input)))

@@ -6,6 +6,7 @@ Flavour-free: resources.py decides how a manifest is composed (wrapped in an Obj
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from function.spec import GPU, AccessMode, Autoscaling, Resources, Storage
@@ -13,17 +14,29 @@ from function.spec import GPU, AccessMode, Autoscaling, Resources, Storage
 PART_OF = "aiworkspace"
 
 
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+
+
+def label_value(value: str) -> str:
+    """`value` when it is a valid label value (at most 63 characters), else a prefix of it and a stable hash."""
+    if len(value) <= 63 and _LABEL_VALUE.fullmatch(value):
+        return value
+    digest = hashlib.sha256(value.encode()).hexdigest()[:8]
+    prefix = re.sub(r"[^-A-Za-z0-9_.]+", "-", value)[:54].strip("-_.")
+    return f"{prefix}-{digest}" if prefix else digest
+
+
 def labels(workspace: str, component: str) -> dict[str, str]:
     return {
         "app.kubernetes.io/name": component,
-        "app.kubernetes.io/instance": workspace,
+        "app.kubernetes.io/instance": label_value(workspace),
         "app.kubernetes.io/part-of": PART_OF,
         "app.kubernetes.io/managed-by": "crossplane",
     }
 
 
 def selector(workspace: str, component: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": component, "app.kubernetes.io/instance": workspace}
+    return {"app.kubernetes.io/name": component, "app.kubernetes.io/instance": label_value(workspace)}
 
 
 def resources(spec: Resources | None, default: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:

@@ -7,6 +7,7 @@ formed; services read the plan and never each other.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -29,6 +30,32 @@ from function.versions import OVERRIDABLE_IMAGES
 CLAIM_NAME_LABEL = "crossplane.io/claim-name"
 CLAIM_NAMESPACE_LABEL = "crossplane.io/claim-namespace"
 CLUSTER_DOMAIN = "svc.cluster.local"
+
+
+# Every composed name is a DNS-1035 label (what a Service's name must be) of at most 63 characters; a Helm
+# release name at most 53; a CronJob's at most 52 (its Jobs add 11).
+NAME_LIMIT = 63
+RELEASE_NAME_LIMIT = 53
+CRON_JOB_NAME_LIMIT = 52
+_DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def fit(name: str, limit: int = NAME_LIMIT) -> str:
+    """`name` when it is a DNS-1035 label within `limit`; else a readable prefix of it and a stable hash of the
+    whole, so two long names never collide and the same name always gives the same result."""
+    if len(name) <= limit and _DNS_1035.fullmatch(name):
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    clean = re.sub(r"[^a-z0-9-]+", "-", name.lower())
+    if not clean[:1].isalpha():
+        clean = f"w-{clean}"
+    prefix = clean[: limit - len(digest) - 1].rstrip("-")
+    return f"{prefix}-{digest}"
+
+
+def object_name(workspace: str, component: str, limit: int = NAME_LIMIT) -> str:
+    """The name of a workspace's object: <workspace>-<component>, fitted to the kind's limit."""
+    return fit(f"{workspace}-{component}", limit)
 
 
 class Flavour(StrEnum):
@@ -221,8 +248,8 @@ class Plan:
         """host:port of every in-cluster service LibreChat's web search calls."""
         return sorted(e.host_port for e in (self.searxng, self.firecrawl) if e is not None)
 
-    def object_name(self, component: str) -> str:
-        return f"{self.workspace.name}-{component}"
+    def object_name(self, component: str, limit: int = NAME_LIMIT) -> str:
+        return object_name(self.workspace.name, component, limit)
 
 
 def workspace_from_xr(xr: dict[str, Any]) -> Workspace:
@@ -299,8 +326,8 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
     ns = workspace.namespace
     name = workspace.name
 
-    def obj(component: str) -> str:
-        return f"{name}-{component}"
+    def obj(component: str, limit: int = NAME_LIMIT) -> str:
+        return object_name(name, component, limit)
 
     librechat = spec.librechat
     tls = librechat.ingress.tls
@@ -480,13 +507,13 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
             prefix=f"aiworkspace-backups/{ns}/{name}" if keyed else "",
         )
 
-    librechat_endpoint = Endpoint(obj("librechat"), ns, 3080)
+    librechat_endpoint = Endpoint(obj("librechat", RELEASE_NAME_LIMIT), ns, 3080)
     return Plan(
         workspace=workspace,
         spec=spec,
         platform=platform,
         retain_data=spec.data_deletion_policy == DataDeletionPolicy.RETAIN,
-        librechat_fullname=obj("librechat"),
+        librechat_fullname=obj("librechat", RELEASE_NAME_LIMIT),
         librechat_env_secret=env_secret,
         librechat_config_map=obj("librechat-config"),
         librechat_files_pvc=obj("librechat-files"),
@@ -565,6 +592,6 @@ def integrations(plan: Plan) -> list[Integration]:
     if plan.spec.anthropic.enabled:
         out.append(Integration("model:anthropic", "anthropic", "https://api.anthropic.com", ("librechat",)))
     for model in plan.model_endpoints():
-        component = model.endpoint.service.removeprefix(f"{plan.workspace.name}-")
+        component = model.name.lower()
         out.append(Integration(f"model:{model.name}", component, model.base_url, ("librechat", component)))
     return out

@@ -1293,8 +1293,11 @@ CROSSPLANE_SPEC_FIELDS = frozenset(
 )
 
 
-def parse_spec(raw: dict[str, Any]) -> AIWorkspaceSpec:
+def parse_spec(raw: Any) -> AIWorkspaceSpec:
     """Parse an XR's spec, turning pydantic's errors into one message that names each field."""
+    if not isinstance(raw, dict):
+        shown = "null" if raw is None else type(raw).__name__
+        raise SpecError(f"spec: must be an object holding at least spec.librechat.domain, not {shown}")
     try:
         return AIWorkspaceSpec.model_validate({k: v for k, v in raw.items() if k not in CROSSPLANE_SPEC_FIELDS})
     except ValidationError as err:

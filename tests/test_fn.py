@@ -303,3 +303,27 @@ def test_status_reports_each_integration() -> None:
         "url": "http://chat-speaches.team-a.svc.cluster.local:8000/v1/audio/transcriptions",
     }
     assert wired["tts"]["provider"] == "openai" and wired["tts"]["url"].startswith("https://api.openai.com/")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (None, "spec: must be an object"),
+        ([], "spec: must be an object"),
+        ({"librechat": {"domain": "a.example.com", "replicas": float("nan")}}, "spec.librechat.replicas: must be"),
+        (
+            {"librechat": {"domain": "a.example.com", "mcpServers": [{"name": "a", "url": "https://a.example.com",
+                                                                       "timeoutMs": float("inf")}]}},
+            "spec.librechat.mcpServers[0].timeoutMs: must be a finite number",
+        ),
+    ],
+    ids=["null", "list", "nan-replicas", "infinite-timeout"],
+)  # fmt: skip
+def test_unusable_specs_are_fatal_naming_the_field(spec: Any, message: str) -> None:
+    """A spec that is not an object, or a number JSON cannot carry, is an InvalidWorkspace Fatal result naming
+    the field, never an internal error."""
+    xr = namespaced_xr({})
+    xr["spec"] = spec
+    rsp = run(request(xr))
+    assert [(r.severity, r.reason) for r in rsp.results] == [(fnv1.SEVERITY_FATAL, "InvalidWorkspace")]
+    assert rsp.results[0].message.startswith(message)

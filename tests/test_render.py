@@ -21,6 +21,9 @@ import pytest
 import xp
 import yaml
 
+from tests.helpers import basic_spec, namespaced_xr, secret
+from tests.test_wiring import full_state
+
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EXAMPLES = sorted(path.parent for path in (ROOT / "examples").glob("*/xr.yaml"))
@@ -126,6 +129,31 @@ def test_librechat_yaml_passes_the_strict_schema(rendered: tuple[Path, str], tmp
     report = run_schema_check(path)
     assert report["ok"], json.dumps(report, indent=2)
     assert yaml.safe_load(configs[0])["version"] == report["configVersion"]
+
+
+def test_team_text_keeps_its_type_in_librechat(tmp_path: Path) -> None:
+    """Strings that YAML 1.2 (js-yaml, LibreChat's reader) would read as numbers are quoted: a welcome message
+    or model names like 1e3 and 0o17 reach LibreChat as the same strings and pass its strict schema (which
+    fails on them unquoted: a number where it wants a string)."""
+    spec = basic_spec()
+    spec["librechat"]["interface"] = {"welcomeMessage": "1e3"}
+    spec["ollama"] = {"enabled": True, "models": ["0o17", "1e3", ".5", "-2E-3", "llama3.2"]}
+    xr = namespaced_xr(spec)
+    state = full_state(xr, [secret("openai", {"api-key": "sk-test-0123456789abcdef"})])
+    [text] = _librechat_configs(yaml.safe_dump_all(list(state.values())))
+    path = tmp_path / "librechat.yaml"
+    path.write_text(text)
+    report = run_schema_check(path)
+    assert report["ok"], json.dumps(report, indent=2)
+    read = subprocess.run(
+        ["node", "-e", "const y=require('js-yaml');console.log(JSON.stringify(y.load(require('fs')"
+         ".readFileSync(process.argv[1],'utf8'))))", str(path)],
+        capture_output=True, text=True, check=True, cwd=SCHEMA_CHECK.parent,
+    )  # fmt: skip
+    config = json.loads(read.stdout)
+    assert config["interface"]["customWelcome"] == "1e3"
+    [ollama] = config["endpoints"]["custom"]
+    assert ollama["models"]["default"] == ["0o17", "1e3", ".5", "-2E-3", "llama3.2"]
 
 
 def test_schema_check_catches_dropped_keys(tmp_path: Path) -> None:

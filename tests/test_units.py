@@ -220,6 +220,10 @@ TRICKY_TEXT = [
     "a long sentence " * 20,
     "tab\tinside",
     "{{user.name}}",
+    "1e3",
+    "0o17",
+    ".5e1",
+    "-2E-3",
 ]
 
 
@@ -234,6 +238,9 @@ def test_c_emitter_writes_what_the_python_one_does(example: str) -> None:
     for options in (CONFIG_YAML_OPTIONS, {"sort_keys": True}):
         fast = yamltext.dump(config, dumper=yaml.CSafeDumper, **options)
         pure = yamltext.dump(config, dumper=yaml.SafeDumper, **options)
+        assert fast == pure
+        fast = yamltext.dump(config, dumper=yamltext.Yaml12SafeDumper, **options)
+        pure = yamltext.dump(config, dumper=yamltext.Yaml12PureDumper, **options)
         assert fast == pure
 
 

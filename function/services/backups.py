@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from function import k8s
-from function.plan import Backups, Endpoint, Plan
+from function.plan import CRON_JOB_NAME_LIMIT, Backups, Endpoint, Plan
 from function.resources import Composed, kubernetes_object
 from function.services import Context, files
 from function.services.datastores import MONGODB_USER
@@ -155,7 +155,7 @@ def _cron_job(plan: Plan, backups: Backups, datastore: str, endpoint: Endpoint) 
         volumes = [{"name": "work", "emptyDir": {}}, *scratch]
         pod = k8s.restricted_pod(upload, DUMP_UID, volumes, init_containers=[dump])
     return k8s.cron_job(
-        name=f"{endpoint.service}-backup",
+        name=plan.object_name(f"{datastore}-backup", CRON_JOB_NAME_LIMIT),
         namespace=ns,
         workspace=ws,
         component=f"{datastore}-backup",

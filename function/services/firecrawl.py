@@ -117,7 +117,7 @@ def _process(
             "periodSeconds": 20,
         }
     return k8s.deployment(
-        name=f"{ws}-{component}",
+        name=plan.object_name(component),
         namespace=ns,
         workspace=ws,
         component=component,

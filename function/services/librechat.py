@@ -199,7 +199,7 @@ CONFIG_YAML_OPTIONS: dict[str, Any] = {"sort_keys": True, "default_flow_style": 
 
 
 def render_config(plan: Plan) -> str:
-    return yamltext.dump(librechat_config(plan), **CONFIG_YAML_OPTIONS)
+    return yamltext.dump_yaml12(librechat_config(plan), **CONFIG_YAML_OPTIONS)
 
 
 def _bool(value: bool) -> str:

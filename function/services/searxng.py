@@ -53,7 +53,7 @@ def compose(ctx: Context) -> list[Composed]:
     values = {key: value for (sec, key), value in ctx.secrets.generated.items() if sec == plan.searxng_secret}
     valkey_password = ctx.secrets.get(plan.datastore_secret, "redis-password")
     values["SEARXNG_VALKEY_URL"] = f"valkey://:{valkey_password}@{plan.redis.host_port}/1"
-    config_name = f"{name}-settings"
+    config_name = plan.object_name("searxng-settings")
     container = {
         "name": "searxng",
         "image": SEARXNG_IMAGE.reference,
