@@ -29,6 +29,7 @@ from function.services import (
     librechat,
     models,
     monitoring,
+    network,
     rag,
     searxng,
     speaches,
@@ -36,7 +37,7 @@ from function.services import (
 from function.spec import SecretKeySelector, SpecError, parse_spec
 from function.xrds import CREDENTIALS_NAME
 
-SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models, database, rag, files, backups)
+SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models, database, rag, files, backups, network)
 TARGET = fnv1.TARGET_COMPOSITE_AND_CLAIM
 
 

@@ -58,6 +58,11 @@ def object_name(workspace: str, component: str, limit: int = NAME_LIMIT) -> str:
     return fit(f"{workspace}-{component}", limit)
 
 
+LIBRECHAT = "librechat"
+# Firecrawl's processes (all run its image): each one reaches its Redis, its Postgres, Playwright and SearXNG.
+FIRECRAWL_PROCESSES = ("firecrawl-api", "firecrawl-worker", "firecrawl-nuq-worker", "firecrawl-extract-worker")
+
+
 class Flavour(StrEnum):
     """How the workspace was requested, which decides the kinds it is composed of."""
 
@@ -82,6 +87,7 @@ class Endpoint:
     namespace: str
     port: int
     scheme: str = "http"
+    app: str = ""  # the app.kubernetes.io/name label of the pods behind it
 
     @property
     def host(self) -> str:
@@ -248,6 +254,42 @@ class Plan:
         """host:port of every in-cluster service LibreChat's web search calls."""
         return sorted(e.host_port for e in (self.searxng, self.firecrawl) if e is not None)
 
+    def connections(self) -> list[tuple[str, Endpoint]]:
+        """Every call inside the workspace: (the calling workload's app label, the endpoint it calls), from the
+        same endpoints the URLs are formed from. The network policies allow exactly these."""
+        out: list[tuple[str, Endpoint]] = []
+        speech = [s for s in (self.stt, self.tts) if s and s.implementation is SpeechImplementation.SPEACHES]
+        called = [
+            self.mongodb,
+            self.meilisearch,
+            self.redis,
+            self.searxng,
+            self.firecrawl,
+            self.speaches if speech else None,
+            *(model.endpoint for model in self.model_endpoints()),
+            self.rag.endpoint if self.rag else None,
+        ]
+        out += [(LIBRECHAT, endpoint) for endpoint in called if endpoint is not None]
+        if self.searxng:
+            out.append(("searxng", self.redis))  # its cache, database 1 of the workspace's Valkey
+        if self.firecrawl_redis and self.firecrawl_postgres and self.firecrawl_playwright:
+            for process in FIRECRAWL_PROCESSES:
+                out += [
+                    (process, e) for e in (self.firecrawl_redis, self.firecrawl_postgres, self.firecrawl_playwright)
+                ]
+                if self.searxng:
+                    out.append((process, self.searxng))
+        if self.rag:
+            if self.rag.pgvector:
+                out.append(("rag-api", self.rag.pgvector))
+            if self.rag.embeddings is EmbeddingsProvider.OLLAMA and self.ollama:
+                out.append(("rag-api", self.ollama.endpoint))
+        if self.backups:
+            for database in (self.backups.mongodb, self.backups.pgvector):
+                if database:
+                    out.append((f"{database.app}-backup", database))
+        return out
+
     def object_name(self, component: str, limit: int = NAME_LIMIT) -> str:
         return object_name(self.workspace.name, component, limit)
 
@@ -353,7 +395,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
     if librechat.mongodb.existing_uri_secret_ref:
         env_from.append(EnvFromSecret("MONGO_URI", librechat.mongodb.existing_uri_secret_ref))
     else:
-        mongodb = Endpoint(obj("mongodb"), ns, 27017, scheme="mongodb")
+        mongodb = Endpoint(obj("mongodb"), ns, 27017, scheme="mongodb", app="mongodb")
         generated.append(GeneratedSecret(datastore_secret, "mongodb-root-password", 24))
     if spec.openai.enabled and spec.openai.api_key_secret_ref:
         env_from.append(EnvFromSecret("OPENAI_API_KEY", spec.openai.api_key_secret_ref))
@@ -373,10 +415,10 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
                 )
 
     # Web search: SearXNG searches, Firecrawl scrapes, an optional reranker with the team's key.
-    searxng = Endpoint(obj("searxng"), ns, 8080) if spec.searxng.enabled else None
+    searxng = Endpoint(obj("searxng"), ns, 8080, app="searxng") if spec.searxng.enabled else None
     if searxng:
         generated.append(GeneratedSecret(obj("searxng"), "SEARXNG_SECRET", 32))
-    firecrawl = Endpoint(obj("firecrawl-api"), ns, 3002) if spec.firecrawl.enabled else None
+    firecrawl = Endpoint(obj("firecrawl-api"), ns, 3002, app="firecrawl-api") if spec.firecrawl.enabled else None
     firecrawl_llm_key = None
     if firecrawl:
         generated += [
@@ -391,7 +433,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
         env_from.append(EnvFromSecret(f"{reranker.type.value.upper()}_API_KEY", reranker.api_key_secret_ref))
 
     # Speech: each direction from the implementation the spec selects, with the full URL LibreChat calls.
-    speaches = Endpoint(obj("speaches"), ns, 8000) if spec.speaches.enabled else None
+    speaches = Endpoint(obj("speaches"), ns, 8000, app="speaches") if spec.speaches.enabled else None
     if speaches:
         generated.append(GeneratedSecret(obj("speaches"), "api-key", 24))
     stt = tts = None
@@ -424,11 +466,11 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
     # Model servers, each a LibreChat custom endpoint.
     ollama = None
     if spec.ollama.enabled:
-        endpoint = Endpoint(obj("ollama"), ns, 11434)
+        endpoint = Endpoint(obj("ollama"), ns, 11434, app="ollama")
         ollama = ModelEndpoint("Ollama", endpoint, f"{endpoint.url}/v1", None, tuple(spec.ollama.models))
     vllm = None
     if spec.vllm and spec.vllm.enabled:
-        endpoint = Endpoint(obj("vllm"), ns, 8000)
+        endpoint = Endpoint(obj("vllm"), ns, 8000, app="vllm")
         served = spec.vllm.served_model_name or spec.vllm.model
         vllm = ModelEndpoint("vLLM", endpoint, f"{endpoint.url}/v1", "VLLM_API_KEY", (served,))
         if spec.vllm.api_key_secret_ref:
@@ -442,12 +484,12 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
     if rag_on(spec) and embeddings is not None:
         database = spec.database
         rag = RAG(
-            endpoint=Endpoint(obj("rag-api"), ns, 8000),
+            endpoint=Endpoint(obj("rag-api"), ns, 8000, app="rag-api"),
             embeddings=embeddings,
             embeddings_model=spec.rag.embeddings.model or DEFAULT_EMBEDDINGS_MODELS[embeddings],
             database=database.provider,
             database_secret=obj("rag-database"),
-            pgvector=Endpoint(obj("pgvector"), ns, 5432, scheme="postgresql")
+            pgvector=Endpoint(obj("pgvector"), ns, 5432, scheme="postgresql", app="pgvector")
             if database.provider == DatabaseProvider.IN_CLUSTER
             else None,
             # Per cloud: a retained database of another cloud keeps its own Secrets.
@@ -507,7 +549,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
             prefix=f"aiworkspace-backups/{ns}/{name}" if keyed else "",
         )
 
-    librechat_endpoint = Endpoint(obj("librechat", RELEASE_NAME_LIMIT), ns, 3080)
+    librechat_endpoint = Endpoint(obj("librechat", RELEASE_NAME_LIMIT), ns, 3080, app=LIBRECHAT)
     return Plan(
         workspace=workspace,
         spec=spec,
@@ -522,17 +564,23 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
         librechat=librechat_endpoint,
         chat_url=f"{scheme}://{librechat.domain}",
         mongodb=mongodb,
-        meilisearch=Endpoint(obj("meilisearch"), ns, 7700),
-        redis=Endpoint(obj("redis"), ns, 6379, scheme="redis"),
+        meilisearch=Endpoint(obj("meilisearch"), ns, 7700, app="meilisearch"),
+        redis=Endpoint(obj("redis"), ns, 6379, scheme="redis", app="redis"),
         generated_secrets=tuple(generated),
         env_from_secrets=tuple(env_from),
         mcp_allowed_addresses=tuple(sorted(mcp_addresses)),
         searxng=searxng,
         searxng_secret=obj("searxng"),
         firecrawl=firecrawl,
-        firecrawl_playwright=Endpoint(obj("firecrawl-playwright"), ns, 3000) if firecrawl else None,
-        firecrawl_postgres=Endpoint(obj("firecrawl-postgres"), ns, 5432, scheme="postgresql") if firecrawl else None,
-        firecrawl_redis=Endpoint(obj("firecrawl-redis"), ns, 6379, scheme="redis") if firecrawl else None,
+        firecrawl_playwright=Endpoint(obj("firecrawl-playwright"), ns, 3000, app="firecrawl-playwright")
+        if firecrawl
+        else None,
+        firecrawl_postgres=Endpoint(obj("firecrawl-postgres"), ns, 5432, scheme="postgresql", app="firecrawl-postgres")
+        if firecrawl
+        else None,
+        firecrawl_redis=Endpoint(obj("firecrawl-redis"), ns, 6379, scheme="redis", app="firecrawl-redis")
+        if firecrawl
+        else None,
         firecrawl_secret=obj("firecrawl"),
         firecrawl_llm_key=firecrawl_llm_key,
         speaches=speaches,

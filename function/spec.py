@@ -1153,6 +1153,27 @@ class Backups(Model):
     storage: Storage = section(Storage, "The backup volume, used when the workspace has no bucket (default 20Gi).")
 
 
+class NetworkPolicies(Model):
+    """NetworkPolicies derived from the workspace's wiring: each part accepts traffic only from the parts that call
+    it (LibreChat from the ingress controller's namespace, metrics from Prometheus's), every part may resolve
+    names, and only the parts that need the internet (model providers, search engines, pages, model downloads,
+    buckets) may reach it; the datastores reach nothing. Needs a CNI that enforces NetworkPolicies."""
+
+    enabled: bool = Field(default=True, description="Compose the NetworkPolicies; false opts out.")
+    ingress_namespace: str = Field(
+        default="ingress-nginx",
+        pattern=DNS_LABEL,
+        max_length=63,
+        description="Namespace of the ingress controller, the only one whose pods may reach LibreChat.",
+    )
+    prometheus_namespace: str = Field(
+        default="monitoring",
+        pattern=DNS_LABEL,
+        max_length=63,
+        description="Namespace of the Prometheus that scrapes the workspace (with spec.monitoring).",
+    )
+
+
 class DataDeletionPolicy(StrEnum):
     RETAIN = "Retain"
     DELETE = "Delete"
@@ -1221,6 +1242,9 @@ class AIWorkspaceSpec(Model):
     object_storage: ObjectStorage = section(ObjectStorage, "Where LibreChat stores files (a volume by default).")
     monitoring: Monitoring = section(Monitoring, "Prometheus Operator monitoring and alerts (off by default).")
     backups: Backups = section(Backups, "Scheduled backups of the in-cluster databases (off by default).")
+    network_policies: NetworkPolicies = section(
+        NetworkPolicies, "NetworkPolicies from the wiring: each part reachable only by its callers (on by default)."
+    )
     data_deletion_policy: DataDeletionPolicy = Field(
         default=DataDeletionPolicy.RETAIN,
         description="What happens to volumes holding data (databases, uploads) when the workspace is deleted: "

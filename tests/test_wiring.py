@@ -259,7 +259,14 @@ def test_switching_tts_to_openai_keeps_speaches_running_for_nothing_else() -> No
     before = full_state(xr, secrets)
     xr["spec"]["librechat"]["tts"]["implementation"] = "openai"
     after = full_state(xr, secrets)
-    assert _diff(before, after) == {"librechat-config", "librechat-env", "librechat-release"}
+    # LibreChat no longer calls Speaches, so neither policy allows that call any more.
+    assert _diff(before, after) == {
+        "librechat-config",
+        "librechat-env",
+        "librechat-release",
+        "librechat-networkpolicy",
+        "speaches-networkpolicy",
+    }
     _, config = librechat_inputs(after)
     assert config["speech"]["tts"] == {"openai": {"apiKey": "${TTS_API_KEY}", "model": "tts-1", "voices": ["nova"]}}
     assert "speaches-deployment" in after
@@ -272,7 +279,14 @@ def test_disabling_searxng_removes_only_search() -> None:
     xr["spec"]["searxng"]["enabled"] = False
     after = full_state(xr, secrets)
     removed = set(before) - set(after)
-    assert removed == {"searxng-secret", "searxng-settings", "searxng-deployment", "searxng-service"}
+    assert removed == {
+        "searxng-secret",
+        "searxng-settings",
+        "searxng-deployment",
+        "searxng-service",
+        "searxng-networkpolicy",
+    }
+    # The callers' policies no longer allow calls to SearXNG, nor Valkey's from it.
     assert _diff(before, after) - removed == {
         "librechat-config",
         "librechat-release",
@@ -280,6 +294,10 @@ def test_disabling_searxng_removes_only_search() -> None:
         "firecrawl-worker-deployment",
         "firecrawl-nuq-worker-deployment",
         "firecrawl-extract-worker-deployment",
+        "librechat-networkpolicy",
+        "redis-networkpolicy",
+        *(f"{p}-networkpolicy" for p in ("firecrawl-api", "firecrawl-worker", "firecrawl-nuq-worker")),
+        "firecrawl-extract-worker-networkpolicy",
     }
     _, config = librechat_inputs(after)
     assert "searchProvider" not in config["webSearch"] and config["webSearch"]["scraperProvider"] == "firecrawl"

@@ -1,0 +1,256 @@
+"""NetworkPolicies, checked the way a CNI enforces them: every connection a workload is wired for is allowed, and
+every other pair is not.
+
+What a workload is wired to is read independently of the policies: the in-cluster hostnames in everything the
+workload is given (its env, args and mounted config, the Secrets it reads, LibreChat's chart values), resolved to
+the Services they name and the pods those select. The policies are then evaluated with NetworkPolicy semantics
+(a pod selected by a policy of a type is isolated for it; a connection needs the source's egress and the
+destination's ingress), with ipBlock rules matching only addresses outside the cluster, as Cilium does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import namespaced_xr, yaml_docs
+from tests.test_wiring import full_state
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = re.compile(r"([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local(?::([0-9]+))?")
+NAMESPACE = "team-a"  # of the workspaces built here; the examples' own come from their state
+
+
+@dataclass(frozen=True)
+class Pod:
+    name: str
+    namespace: str
+    labels: tuple[tuple[str, str], ...] = ()
+    outside: bool = False  # an address outside the cluster (the internet)
+
+    def label_map(self) -> dict[str, str]:
+        return dict(self.labels)
+
+
+@dataclass
+class Cluster:
+    pods: dict[str, Pod] = field(default_factory=dict)  # app -> pod
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    service_ports: dict[str, list[int]] = field(default_factory=dict)  # app -> ports its Service exposes
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def _peer_matches(peer: dict[str, Any], policy_namespace: str, pod: Pod) -> bool:
+    if "ipBlock" in peer:
+        return pod.outside  # never a pod (Cilium); the internet stand-in is outside every pod network
+    if pod.outside:
+        return False
+    namespace_ok = (
+        _selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": pod.namespace})
+        if "namespaceSelector" in peer
+        else pod.namespace == policy_namespace
+    )
+    pod_ok = _selects(peer["podSelector"], pod.label_map()) if "podSelector" in peer else True
+    return namespace_ok and pod_ok
+
+
+def _port_matches(rule: dict[str, Any], port: int, protocol: str) -> bool:
+    ports = rule.get("ports")
+    return not ports or any(p.get("port") == port and p.get("protocol", "TCP") == protocol for p in ports)
+
+
+def _allowed_one_way(cluster: Cluster, pod: Pod, peer: Pod, port: int, protocol: str, direction: str) -> bool:
+    kind, peers = ("Ingress", "from") if direction == "ingress" else ("Egress", "to")
+    if pod.outside:
+        return True
+    selecting = [
+        p
+        for p in cluster.policies
+        if p["metadata"]["namespace"] == pod.namespace
+        and kind in p["spec"]["policyTypes"]
+        and _selects(p["spec"]["podSelector"], pod.label_map())
+    ]
+    if not selecting:
+        return True
+    return any(
+        _port_matches(rule, port, protocol)
+        and (peers not in rule or any(_peer_matches(x, policy["metadata"]["namespace"], peer) for x in rule[peers]))
+        for policy in selecting
+        for rule in policy["spec"].get(direction, [])
+    )
+
+
+def allowed(cluster: Cluster, source: Pod, destination: Pod, port: int, protocol: str = "TCP") -> bool:
+    return _allowed_one_way(cluster, source, destination, port, protocol, "egress") and _allowed_one_way(
+        cluster, destination, source, port, protocol, "ingress"
+    )
+
+
+def _manifests(state: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [b["spec"]["forProvider"]["manifest"] for b in state.values() if b["kind"] == "Object"]
+
+
+def _data(state: dict[str, dict[str, Any]], kind: str, name: str, key: str | None = None) -> str:
+    """The data of a Secret or ConfigMap the workspace composes (one key, or all), decoded."""
+    for body in [*state.values(), *_manifests(state)]:
+        if body.get("kind") == kind and body["metadata"]["name"] == name:
+            data = {k: v for k, v in body.get("data", {}).items() if key is None or k == key}
+            return " ".join(base64.b64decode(v).decode() if kind == "Secret" else v for v in data.values())
+    return ""
+
+
+def _pod_text(state: dict[str, dict[str, Any]], pod_spec: dict[str, Any]) -> str:
+    """Everything a pod is given: its containers and the Secrets and ConfigMaps they read."""
+    text = [json.dumps(pod_spec)]
+    for container in [*pod_spec.get("initContainers", []), *pod_spec["containers"]]:
+        for env in container.get("env", []):
+            ref = env.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                text.append(_data(state, "Secret", ref["name"], ref["key"]))
+    for volume in pod_spec.get("volumes", []):
+        if "configMap" in volume:
+            text.append(_data(state, "ConfigMap", volume["configMap"]["name"]))
+    return " ".join(text)
+
+
+def _namespace(state: dict[str, dict[str, Any]]) -> str:
+    return str(state["librechat-release"]["spec"]["forProvider"]["namespace"])
+
+
+def wired(state: dict[str, dict[str, Any]]) -> tuple[Cluster, set[tuple[str, str, int]]]:
+    """The cluster's pods and policies, and every (caller app, callee app, port) the wiring gives a workload."""
+    cluster = Cluster()
+    namespace = _namespace(state)
+    services: dict[str, tuple[dict[str, str], int]] = {}
+    texts: dict[str, str] = {}
+    for manifest in _manifests(state):
+        kind = manifest["kind"]
+        if kind == "Service":
+            selector, port = manifest["spec"]["selector"], int(manifest["spec"]["ports"][0]["port"])
+            services[manifest["metadata"]["name"]] = (selector, port)
+        elif kind == "NetworkPolicy":
+            cluster.policies.append(manifest)
+        elif kind in ("Deployment", "CronJob"):
+            template = (
+                manifest["spec"]["template"]
+                if kind == "Deployment"
+                else manifest["spec"]["jobTemplate"]["spec"]["template"]
+            )
+            labels = template["metadata"]["labels"]
+            app = labels["app.kubernetes.io/name"]
+            cluster.pods[app] = Pod(app, namespace, tuple(sorted(labels.items())))
+            texts[app] = _pod_text(state, template["spec"])
+    release = state["librechat-release"]["spec"]["forProvider"]
+    fullname = release["values"]["fullnameOverride"]
+    # The chart's pod labels (selectorLabels: the fullname and the release name) and what LibreChat is given.
+    chart_labels = {"app.kubernetes.io/name": fullname, "app.kubernetes.io/instance": fullname}
+    cluster.pods["librechat"] = Pod("librechat", namespace, tuple(sorted(chart_labels.items())))
+    services[fullname] = (chart_labels, int(release["values"]["service"]["port"]))
+    # The chart reads the whole env Secret (envFrom) and mounts librechat.yaml.
+    texts["librechat"] = " ".join(
+        [
+            json.dumps(release["values"]),
+            _data(state, "Secret", release["values"]["librechat"]["existingSecretName"]),
+            _data(state, "ConfigMap", release["values"]["librechat"]["existingConfigYaml"]),
+        ]
+    )
+    by_labels = {pod.labels: app for app, pod in cluster.pods.items()}
+    for selector, port in services.values():
+        target = next(app for labels, app in by_labels.items() if _selects({"matchLabels": selector}, dict(labels)))
+        cluster.service_ports.setdefault(target, []).append(port)
+    edges = set()
+    for caller, text in texts.items():
+        for service, called_namespace, port in HOST.findall(text):
+            assert called_namespace == namespace, f"{caller} calls {service}.{called_namespace}"
+            selector, service_port = services[service]
+            callee = next(app for labels, app in by_labels.items() if _selects({"matchLabels": selector}, dict(labels)))
+            edges.add((caller, callee, int(port or service_port)))
+    return cluster, edges
+
+
+def _example_state(example: str) -> dict[str, dict[str, Any]]:
+    xr = yaml.safe_load((ROOT / "examples" / example / "xr.yaml").read_text())
+    secrets = [d for d in yaml_docs(ROOT / "examples" / example / "required-resources.yaml") if d["kind"] == "Secret"]
+    return full_state(xr, secrets)
+
+
+OFFLINE = {"mongodb", "meilisearch", "redis", "pgvector", "firecrawl-postgres", "firecrawl-redis"} | {
+    "mongodb-backup",
+    "pgvector-backup",
+}  # (the examples' backups go to a volume)
+EXAMPLES = ["basic-namespaced", "plan-mixed-namespaced", "gpu-models-namespaced", "operations-namespaced"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_wired_connection_is_allowed_and_no_other(example: str) -> None:
+    """Inside the workspace a connection is allowed exactly when the caller is wired to the callee's Service
+    on that port; callers outside it (another team, a stranger pod in the namespace) reach nothing; the
+    ingress controller reaches LibreChat only; the internet is reachable only by the parts that need it."""
+    state = _example_state(example)
+    cluster, edges = wired(state)
+    assert edges, "the scan must find the wiring"
+    apps = sorted(cluster.pods)
+    for source in apps:
+        for destination in apps:
+            for port in cluster.service_ports.get(destination, []):
+                expected = (source, destination, port) in edges
+                got = allowed(cluster, cluster.pods[source], cluster.pods[destination], port)
+                assert got == expected, f"{source} -> {destination}:{port}: allowed={got}, wired={expected}"
+    ingress = Pod("ingress-nginx-controller", "ingress-nginx", (("app", "ingress-nginx"),))
+    other_team = Pod("other", "team-b", (("app.kubernetes.io/name", "librechat"),))
+    stranger = Pod("stranger", _namespace(state), (("app", "debug"),))
+    internet = Pod("internet", "", outside=True)
+    for app in apps:
+        pod = cluster.pods[app]
+        for port in cluster.service_ports.get(app, []):
+            assert allowed(cluster, ingress, pod, port) == (app == "librechat"), (app, port)
+            assert not allowed(cluster, other_team, pod, port), app
+            assert not allowed(cluster, stranger, pod, port), app
+        # The datastores and a backup job writing to a volume never leave the cluster; the rest call out.
+        assert allowed(cluster, pod, internet, 443) == (app not in OFFLINE), app
+        assert allowed(cluster, pod, Pod("kube-dns", "kube-system", (("k8s-app", "kube-dns"),)), 53, "UDP"), app
+        assert not allowed(cluster, pod, other_team, 3080), app
+
+
+def test_backups_reach_their_database_and_the_bucket_only_when_uploading() -> None:
+    """A backup job reaches its database; it reaches the internet only when it uploads to a bucket."""
+    state = _example_state("operations-namespaced")
+    cluster, edges = wired(state)
+    assert ("mongodb-backup", "mongodb", 27017) in edges and ("pgvector-backup", "pgvector", 5432) in edges
+    internet = Pod("internet", "", outside=True)
+    assert not allowed(cluster, cluster.pods["mongodb-backup"], internet, 443)
+    xr = yaml.safe_load((ROOT / "examples" / "operations-namespaced" / "xr.yaml").read_text())
+    xr["spec"]["objectStorage"] = {
+        "provider": "s3",
+        "s3": {
+            "endpoint": "https://minio.example.com",
+            "bucket": "team-a-files",
+            "accessKeyIdSecretRef": {"name": "s3", "key": "id"},
+            "secretAccessKeySecretRef": {"name": "s3", "key": "secret"},
+        },
+    }
+    secrets = [d for d in yaml_docs(ROOT / "examples" / "operations-namespaced" / "required-resources.yaml")]
+    s3 = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3", "namespace": NAMESPACE},
+          "data": {"id": base64.b64encode(b"AKIAEXAMPLE000000000").decode(),
+                   "secret": base64.b64encode(b"s3-secret-0123456789abcdef").decode()}}  # fmt: skip
+    uploading, _ = wired(full_state(xr, [*secrets, s3]))
+    assert allowed(uploading, uploading.pods["mongodb-backup"], internet, 443)
+
+
+def test_opting_out_composes_no_policy() -> None:
+    """spec.networkPolicies.enabled: false composes no NetworkPolicy."""
+    xr = namespaced_xr()
+    xr["spec"]["networkPolicies"] = {"enabled": False}
+    secrets = [d for d in yaml_docs(ROOT / "examples" / "basic-namespaced" / "required-resources.yaml")]
+    state = full_state(xr, secrets)
+    assert not [m for m in _manifests(state) if m["kind"] == "NetworkPolicy"]
