@@ -69,6 +69,19 @@ def pvc(
     }
 
 
+# The only workloads not run under the restricted Pod Security Standard, each for its image's reason. They still
+# run with the RuntimeDefault seccomp profile, no privilege escalation and no service account token.
+RUNS_AS_ROOT: dict[str, str] = {
+    "firecrawl-api": "Firecrawl's image has no USER (apps/api/Dockerfile at 61e38dc8): root-owned /app",
+    "firecrawl-worker": "the Firecrawl API image (no USER)",
+    "firecrawl-nuq-worker": "the Firecrawl API image (no USER)",
+    "firecrawl-extract-worker": "the Firecrawl API image (no USER)",
+    "firecrawl-playwright": "Firecrawl's Playwright image has no USER (apps/playwright-service-ts/Dockerfile)",
+    "vllm": "the vLLM image runs as root and keeps its model cache under /root",
+    "rag-api": "the RAG API image runs as root",
+}
+
+
 def restricted_container_security() -> dict[str, Any]:
     return {
         "allowPrivilegeEscalation": False,
@@ -115,6 +128,8 @@ def deployment(
     roll, with `replicas` pods, or as many as their autoscaler sets when replicas is None. run_as_user None is
     for images that must start as root; they still drop every capability they can.
     """
+    if run_as_user is None and component not in RUNS_AS_ROOT:
+        raise ValueError(f"{component} would run as root without a reason in k8s.RUNS_AS_ROOT")
     pod_metadata: dict[str, Any] = {"labels": labels(workspace, component)}
     if annotations:
         pod_metadata["annotations"] = annotations
@@ -133,6 +148,25 @@ def deployment(
         "metadata": {"name": name, "namespace": namespace, "labels": labels(workspace, component)},
         "spec": spec,
     }
+
+
+def pod_disruption_budget(
+    *, name: str, namespace: str, workspace: str, component: str, pods: dict[str, str]
+) -> dict[str, Any]:
+    """A policy/v1 PodDisruptionBudget: a voluntary disruption (a node drain) takes down one pod at a time."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels(workspace, component)},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": pods}},
+    }
+
+
+def several_pods(fixed: int | None, autoscaling: Autoscaling | None) -> bool:
+    """Whether a workload may run more than one pod (so a disruption budget means something)."""
+    if autoscaling is not None and autoscaling.enabled:
+        return autoscaling.max_replicas > 1
+    return (fixed or 1) > 1
 
 
 def replicas(fixed: int, autoscaling: Autoscaling) -> int | None:

@@ -254,6 +254,14 @@ class Plan:
         """host:port of every in-cluster service LibreChat's web search calls."""
         return sorted(e.host_port for e in (self.searxng, self.firecrawl) if e is not None)
 
+    @property
+    def librechat_pods(self) -> dict[str, str]:
+        """The labels of LibreChat's pods: the chart's selector labels, its fullname and the release's name."""
+        return {
+            "app.kubernetes.io/name": self.librechat_fullname,
+            "app.kubernetes.io/instance": self.librechat_fullname,
+        }
+
     def connections(self) -> list[tuple[str, Endpoint]]:
         """Every call inside the workspace: (the calling workload's app label, the endpoint it calls), from the
         same endpoints the URLs are formed from. The network policies allow exactly these."""

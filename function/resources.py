@@ -191,7 +191,17 @@ def workload(
     out.append(kubernetes_object(plan, f"{key}-service", component, service))
     if autoscaling is not None and autoscaling.enabled:
         out.append(autoscaler(plan, key, component, deployment=name, autoscaling=autoscaling))
+    if k8s.several_pods(deployment["spec"].get("replicas"), autoscaling):
+        out.append(disruption_budget(plan, key, component, name=name, pods=selector))
     return out
+
+
+def disruption_budget(plan: Plan, key: str, component: str, *, name: str, pods: dict[str, str]) -> Composed:
+    """The PodDisruptionBudget of a workload that runs several pods, keyed <key>-pdb."""
+    pdb = k8s.pod_disruption_budget(
+        name=name, namespace=plan.workspace.namespace, workspace=plan.workspace.name, component=key, pods=pods
+    )
+    return kubernetes_object(plan, f"{key}-pdb", component, pdb)
 
 
 def autoscaler(plan: Plan, key: str, component: str, *, deployment: str, autoscaling: Autoscaling) -> Composed:

@@ -1176,12 +1176,10 @@ def run_flavour(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
     kinds = {_group_kind(doc) for example in examples for doc in example.expected}
     # Kinds provider-kubernetes applies that only a CRD defines (ServiceMonitor, PrometheusRule): installed as the
     # cluster's Prometheus Operator would have them.
-    kinds |= {
-        _group_kind(doc["spec"]["forProvider"]["manifest"])
-        for example in examples
-        for doc in example.expected
-        if doc["kind"] == "Object" and "." in _group_kind(doc["spec"]["forProvider"]["manifest"])[0]
+    inner = {
+        _group_kind(d["spec"]["forProvider"]["manifest"]) for e in examples for d in e.expected if d["kind"] == "Object"
     }
+    kinds |= {(group, kind) for group, kind in inner if "." in group and not group.endswith(".k8s.io")}
     with tempfile.TemporaryDirectory(prefix=f"aiworkspace-e2e-{flavour}-") as tmp:
         cp = ControlPlane(tools, Path(tmp))
         run = Run(cp, flavour)

@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from function import k8s
-from function.resources import DEPLOYMENT_AVAILABLE, Composed, autoscaler, kubernetes_object, secret, workload
+from function.resources import (
+    DEPLOYMENT_AVAILABLE,
+    Composed,
+    autoscaler,
+    disruption_budget,
+    kubernetes_object,
+    secret,
+    workload,
+)
 from function.services import Context
 from function.versions import FIRECRAWL_REDIS_IMAGE
 
@@ -176,6 +184,10 @@ def compose(ctx: Context) -> list[Composed]:
         out.append(
             kubernetes_object(plan, f"{component}-deployment", "firecrawl", deployment, ready_when=DEPLOYMENT_AVAILABLE)
         )
+        if scaled and k8s.several_pods(spec.workers, spec.worker_autoscaling):
+            pods = deployment["spec"]["selector"]["matchLabels"]
+            name = deployment["metadata"]["name"]
+            out.append(disruption_budget(plan, component, "firecrawl", name=name, pods=pods))
         if scaled and spec.worker_autoscaling.enabled:
             out.append(
                 autoscaler(

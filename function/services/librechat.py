@@ -13,7 +13,15 @@ from typing import Any
 
 from function import k8s, yamltext
 from function.plan import Plan, Speech, mcp_header_env
-from function.resources import Composed, autoscaler, config_map, helm_release, kubernetes_object, secret
+from function.resources import (
+    Composed,
+    autoscaler,
+    config_map,
+    disruption_budget,
+    helm_release,
+    kubernetes_object,
+    secret,
+)
 from function.secrets import fingerprint
 from function.services import Context, files
 from function.services.datastores import mongodb_uri, redis_uri
@@ -21,6 +29,7 @@ from function.spec import Interface, MCPTransport, RerankerType, SafeSearch, Spe
 from function.versions import LIBRECHAT_CHART, LIBRECHAT_CONFIG_VERSION, LIBRECHAT_IMAGE
 
 CONFIG_KEY = "librechat.yaml"
+LIBRECHAT_UID = 1000  # the node user of LibreChat's image (node:*-alpine)
 CONFIG_CHECKSUM_ANNOTATION = "checksum/librechat-config"
 # A keyed HMAC of the env Secret's values (secrets.fingerprint): the chart rolls pods on config changes only,
 # so without it a rotated API key would never reach running pods.
@@ -327,6 +336,16 @@ def chart_values(
         },
         "podAnnotations": {CONFIG_CHECKSUM_ANNOTATION: config_checksum, ENV_CHECKSUM_ANNOTATION: env_fingerprint},
         "resources": k8s.resources(librechat.resources, LIBRECHAT_RESOURCES),
+        # The restricted Pod Security Standard; the image runs as its node user (Dockerfile: USER node, uid 1000),
+        # and fsGroup lets it write the files volume.
+        "podSecurityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": LIBRECHAT_UID,
+            "runAsGroup": LIBRECHAT_UID,
+            "fsGroup": LIBRECHAT_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "securityContext": k8s.restricted_container_security(),
         "volumes": [{"name": "files", "persistentVolumeClaim": {"claimName": plan.librechat_files_pvc}}],
         "volumeMounts": [{"name": "files", "mountPath": path, "subPath": sub} for sub, path in FILES_MOUNTS],
         "service": {"type": "ClusterIP", "port": plan.librechat.port},
@@ -373,6 +392,13 @@ def compose(ctx: Context) -> list[Composed]:
     )
     held = [replace(item, hold=hold) for item in (env_secret, config, release)]
     out = [held[0], held[1], volume, held[2]]
+    librechat = plan.spec.librechat
+    if k8s.several_pods(librechat.replicas, librechat.autoscaling):
+        pods = {
+            "app.kubernetes.io/name": plan.librechat_fullname,
+            "app.kubernetes.io/instance": plan.librechat_fullname,
+        }
+        out.append(disruption_budget(plan, "librechat", "librechat", name=plan.librechat_fullname, pods=pods))
     if plan.spec.librechat.autoscaling.enabled:
         # Its own autoscaling/v2 HPA of the chart's Deployment (named fullnameOverride), not the chart's template.
         out.append(

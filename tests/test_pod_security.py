@@ -1,0 +1,152 @@
+"""Restricted pods and disruption budgets: every pod of every example meets the restricted Pod Security Standard,
+except the workloads named with their reason in k8s.RUNS_AS_ROOT (which still meet everything else but running
+as non-root and dropping capabilities), and every workload that may run several pods has a PodDisruptionBudget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from function.k8s import RUNS_AS_ROOT
+from tests.helpers import basic_spec, namespaced_xr, secret
+from tests.test_wiring import full_state
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.stem for p in (ROOT / "tests" / "golden").glob("*.yaml"))
+ALLOWED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
+
+
+def _pods(docs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(app label, pod spec) of every Deployment and CronJob inside the Objects, and LibreChat's chart pod as its
+    values shape it."""
+    out = []
+    for doc in docs:
+        if doc.get("kind") == "Object":
+            manifest = doc["spec"]["forProvider"]["manifest"]
+            if manifest["kind"] == "Deployment":
+                template = manifest["spec"]["template"]
+            elif manifest["kind"] == "CronJob":
+                template = manifest["spec"]["jobTemplate"]["spec"]["template"]
+            else:
+                continue
+            out.append((template["metadata"]["labels"]["app.kubernetes.io/name"], template["spec"]))
+        elif doc.get("kind") == "Release":
+            values = doc["spec"]["forProvider"]["values"]
+            chart_pod = {
+                "securityContext": values.get("podSecurityContext", {}),
+                "containers": [{"name": "librechat", "securityContext": values.get("securityContext", {})}],
+                "volumes": values.get("volumes", []),
+            }
+            out.append(("librechat", chart_pod))
+    return out
+
+
+def restricted_violations(pod: dict[str, Any], *, as_root: bool = False) -> list[str]:
+    """What in a pod spec the restricted Pod Security Standard (Kubernetes 1.33) refuses; with as_root, the
+    checks of running as non-root and dropping every capability are waived."""
+    problems = []
+    pod_security = pod.get("securityContext", {})
+    for field in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(field):
+            problems.append(field)
+    for volume in pod.get("volumes", []):
+        kinds = set(volume) - {"name"}
+        if not kinds <= ALLOWED_VOLUMES:
+            problems.append(f"volume {volume['name']}: {sorted(kinds)}")
+    for container in [*pod.get("initContainers", []), *pod["containers"]]:
+        security = container.get("securityContext", {})
+        name = container["name"]
+        if security.get("privileged"):
+            problems.append(f"{name}: privileged")
+        if security.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{name}: allowPrivilegeEscalation is not false")
+        seccomp = security.get("seccompProfile") or pod_security.get("seccompProfile") or {}
+        if seccomp.get("type") not in ("RuntimeDefault", "Localhost"):
+            problems.append(f"{name}: no RuntimeDefault seccomp profile")
+        if any(port.get("hostPort") for port in container.get("ports", [])):
+            problems.append(f"{name}: hostPort")
+        if as_root:
+            continue
+        if not (security.get("runAsNonRoot") or pod_security.get("runAsNonRoot")):
+            problems.append(f"{name}: runAsNonRoot is not set")
+        if 0 in (security.get("runAsUser"), pod_security.get("runAsUser")):
+            problems.append(f"{name}: runs as uid 0")
+        capabilities = security.get("capabilities", {})
+        if "ALL" not in capabilities.get("drop", []) or set(capabilities.get("add", [])) - {"NET_BIND_SERVICE"}:
+            problems.append(f"{name}: does not drop ALL capabilities")
+    return problems
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_pod_is_restricted_or_a_named_exception(example: str) -> None:
+    """Every pod meets the restricted standard, or its workload is in RUNS_AS_ROOT and meets the rest of it."""
+    docs = [d for d in yaml.safe_load_all((ROOT / "tests" / "golden" / f"{example}.yaml").read_text()) if d]
+    pods = _pods(docs)
+    assert pods
+    for app, pod in pods:
+        problems = restricted_violations(pod, as_root=app in RUNS_AS_ROOT)
+        assert not problems, f"{app}: {problems}"
+
+
+def test_the_checker_catches_a_root_pod() -> None:
+    """The check is real: a pod without a non-root user or capability drop fails it."""
+    pod = {"containers": [{"name": "x", "securityContext": {"allowPrivilegeEscalation": False}}]}
+    problems = restricted_violations(pod)
+    assert any("runAsNonRoot" in p for p in problems) and any("capabilities" in p for p in problems)
+    assert restricted_violations({"hostNetwork": True, "containers": [{"name": "y"}]}, as_root=True)
+
+
+def test_the_exceptions_are_only_images_that_need_them() -> None:
+    """Every exception is a workload some example really runs, with a reason."""
+    apps = {app for example in EXAMPLES for app, _ in _pods(list(yaml.safe_load_all(
+        (ROOT / "tests" / "golden" / f"{example}.yaml").read_text())))}  # fmt: skip
+    assert set(RUNS_AS_ROOT) <= apps
+    assert all(reason for reason in RUNS_AS_ROOT.values())
+
+
+def _state(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return full_state(namespaced_xr(spec), [secret("openai", {"api-key": "sk-test-0123456789abcdef"})])
+
+
+def _budgets(state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {key: body["spec"]["forProvider"]["manifest"] for key, body in state.items() if key.endswith("-pdb")}
+
+
+def test_multi_pod_workloads_have_a_disruption_budget() -> None:
+    """Several replicas or an autoscaler that may add pods: a PodDisruptionBudget (maxUnavailable 1) selecting
+    exactly the workload's pods; a single pod gets none."""
+    spec = basic_spec()
+    spec["librechat"] |= {"replicas": 2, "storage": {"accessMode": "ReadWriteMany"}}
+    spec["searxng"] = {"enabled": True, "autoscaling": {"enabled": True, "maxReplicas": 3}}
+    spec["firecrawl"] = {"enabled": True, "workers": 2}
+    state = _state(spec)
+    budgets = _budgets(state)
+    assert sorted(budgets) == [
+        "firecrawl-nuq-worker-pdb",
+        "firecrawl-worker-pdb",
+        "librechat-pdb",
+        "searxng-pdb",
+    ]
+    searxng = state["searxng-deployment"]["spec"]["forProvider"]["manifest"]
+    assert budgets["searxng-pdb"]["spec"] == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": searxng["spec"]["selector"]["matchLabels"]},
+    }
+    values = state["librechat-release"]["spec"]["forProvider"]["values"]
+    assert budgets["librechat-pdb"]["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": values["fullnameOverride"],
+        "app.kubernetes.io/instance": values["fullnameOverride"],
+    }
+    assert not _budgets(_state(basic_spec()))
