@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from function.plan import Platform
+from function.plan import DEFAULT_CIDRS, DEFAULT_INGRESS_ANNOTATIONS, DEFAULT_PROVIDER_CONFIGS, Platform
 from function.spec import SpecError
 from function.versions import OVERRIDABLE_IMAGES
 
@@ -15,6 +16,38 @@ from function.versions import OVERRIDABLE_IMAGES
 IMAGE_REFERENCE = re.compile(
     r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?"
 )
+
+
+class Tenancy(BaseModel):
+    """What the platform lets teams use: anything else in a spec is refused, naming the field."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    provider_configs: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PROVIDER_CONFIGS),
+        alias="providerConfigs",
+        description="Names of the platform's (Cluster)ProviderConfigs teams may select for cloud databases and "
+        "buckets (a namespaced ProviderConfig in the team's own namespace is the team's and always allowed).",
+    )
+    cidrs: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CIDRS),
+        description="Address ranges a team's database may be opened to: each CIDR a team gives must lie within one.",
+    )
+    ingress_annotations: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_INGRESS_ANNOTATIONS),
+        alias="ingressAnnotations",
+        description="Ingress annotation keys teams may set; a key ending in * allows every key with that prefix.",
+    )
+
+    @field_validator("cidrs")
+    @classmethod
+    def _networks(cls, cidrs: list[str]) -> list[str]:
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(cidr)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not a CIDR (e.g. 10.0.0.0/8)") from None
+        return cidrs
 
 
 class FunctionInput(BaseModel):
@@ -33,6 +66,9 @@ class FunctionInput(BaseModel):
         alias="kubernetesProviderConfigName",
         min_length=1,
         description="provider-kubernetes (Cluster)ProviderConfig that applies the workspace's workloads.",
+    )
+    tenancy: Tenancy = Field(
+        default_factory=Tenancy, description="What teams may use: provider configs, CIDRs, Ingress annotations."
     )
     images: dict[str, str] = Field(
         default_factory=dict,
@@ -62,4 +98,7 @@ def platform_settings(raw: dict[str, Any]) -> Platform:
         helm=parsed.helm_provider_config_name,
         kubernetes=parsed.kubernetes_provider_config_name,
         images=tuple(sorted(parsed.images.items())),
+        provider_configs=tuple(parsed.tenancy.provider_configs),
+        cidrs=tuple(parsed.tenancy.cidrs),
+        ingress_annotations=tuple(parsed.tenancy.ingress_annotations),
     )

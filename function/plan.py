@@ -7,6 +7,7 @@ formed; services read the plan and never each other.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -181,6 +182,19 @@ class Backups:
     prefix: str  # where the dumps go: a key prefix in the bucket, or a directory on the volume
 
 
+# What a team may use unless the platform says otherwise (in the Composition's input, tenancy): only the
+# provider configs named default, database access only from private address ranges, and Ingress annotations
+# that tune the proxy but cannot inject configuration into the shared ingress controller.
+DEFAULT_PROVIDER_CONFIGS = ("default",)
+DEFAULT_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fd00::/8")
+DEFAULT_INGRESS_ANNOTATIONS = (
+    "nginx.ingress.kubernetes.io/proxy-body-size",
+    "nginx.ingress.kubernetes.io/proxy-read-timeout",
+    "nginx.ingress.kubernetes.io/proxy-send-timeout",
+    "nginx.ingress.kubernetes.io/proxy-connect-timeout",
+)
+
+
 @dataclass(frozen=True)
 class Platform:
     """What the platform team sets in the Composition's function input: provider configs and image overrides."""
@@ -188,6 +202,10 @@ class Platform:
     helm: str = "default"
     kubernetes: str = "default"
     images: tuple[tuple[str, str], ...] = ()  # (name in versions.OVERRIDABLE_IMAGES, image reference)
+    # Tenancy: what teams may use.
+    provider_configs: tuple[str, ...] = DEFAULT_PROVIDER_CONFIGS
+    cidrs: tuple[str, ...] = DEFAULT_CIDRS
+    ingress_annotations: tuple[str, ...] = DEFAULT_INGRESS_ANNOTATIONS
 
     def image(self, name: str) -> str:
         """The image to run for `name`: the platform's override, else the pin in versions.py."""
@@ -372,7 +390,49 @@ def mcp_header_env(server: str, header: str) -> str:
     return f"MCP_{clean}"
 
 
+def check_tenancy(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) -> None:
+    """Refuse, naming the field, what the platform does not let teams use: another provider config (another
+    team's or the platform's cloud account), a database opened beyond the allowed ranges, an Ingress annotation
+    outside the allow-list (nginx snippets and auth URLs inject config into the shared ingress controller)."""
+    allow = "ask the platform team to allow it in the Composition's input (tenancy.{}) or remove it"
+    for where, ref, used in (
+        (
+            "spec.database.providerConfigRef",
+            spec.database.provider_config_ref,
+            spec.database.provider != DatabaseProvider.IN_CLUSTER,
+        ),
+        (
+            "spec.objectStorage.providerConfigRef",
+            spec.object_storage.provider_config_ref,
+            spec.object_storage.provider
+            in (ObjectStorageProvider.AWS, ObjectStorageProvider.GCP, ObjectStorageProvider.AZURE),
+        ),
+    ):
+        own = workspace.flavour is Flavour.NAMESPACED and ref.kind.value == "ProviderConfig"
+        if used and not own and ref.name not in platform.provider_configs:
+            raise SpecError(
+                f"{where}.name: {ref.name!r} is not a provider config teams may use (allowed: "
+                f"{', '.join(platform.provider_configs)}); {allow.format('providerConfigs')}"
+            )
+    allowed_networks = [ipaddress.ip_network(c) for c in platform.cidrs]
+    aws = spec.database.aws
+    for i, cidr in enumerate(aws.allowed_cidrs if aws else []):
+        network = ipaddress.ip_network(cidr, strict=False)
+        if not any(network.version == a.version and network.subnet_of(a) for a in allowed_networks):  # type: ignore[arg-type]
+            raise SpecError(
+                f"spec.database.aws.allowedCidrs[{i}]: {cidr} is outside the ranges a database may be opened to "
+                f"({', '.join(platform.cidrs)}); {allow.format('cidrs')}"
+            )
+    for key in sorted(spec.librechat.ingress.annotations):
+        if not any(key == a or (a.endswith("*") and key.startswith(a[:-1])) for a in platform.ingress_annotations):
+            raise SpecError(
+                f"spec.librechat.ingress.annotations: {key} is not an annotation teams may set (allowed: "
+                f"{', '.join(platform.ingress_annotations) or 'none'}); {allow.format('ingressAnnotations')}"
+            )
+
+
 def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) -> Plan:
+    check_tenancy(workspace, spec, platform)
     ns = workspace.namespace
     name = workspace.name
 

@@ -243,7 +243,8 @@ def composition(name: str, kind: str) -> dict[str, Any]:
 
 def input_crd() -> dict[str, Any]:
     """The CRD of the function's input, shipped in the package (from function/input.py)."""
-    schema = _structural(FunctionInput.model_json_schema(by_alias=True), {})
+    raw = FunctionInput.model_json_schema(by_alias=True)
+    schema = _structural(raw, raw.get("$defs", {}))
     schema["properties"] = {
         "apiVersion": {"type": "string", "description": "aiworkspace.fn.crossplane.io/v1alpha1"},
         "kind": {"type": "string", "description": "Input"},

@@ -1,0 +1,122 @@
+"""Tenant isolation: the platform team decides, in the Composition's input, which provider configs, CIDRs and
+Ingress annotations teams may use; anything else is a Fatal result naming the field and the fix."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import claims_xr, fatal, namespaced_xr, request, required_for, results, run, yaml_docs
+
+ROOT = Path(__file__).resolve().parent.parent
+AWS = ROOT / "examples" / "aws-namespaced"
+INPUT = {"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}
+
+
+def _aws_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load((AWS / "xr.yaml").read_text())["spec"]
+    return copy.deepcopy(spec)
+
+
+@dataclass
+class Case:
+    reason: str
+    patch: dict[str, Any]  # dotted path -> value, applied to the AWS example's spec
+    tenancy: dict[str, Any] | None = None
+    refused: str | None = None  # the start of the Fatal message, None when accepted
+    claims: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CASES = [
+    Case("The provider configs named default are allowed by default.", {}),
+    Case(
+        "A ClusterProviderConfig the platform did not list (another team's account) is refused.",
+        {"database.providerConfigRef": {"kind": "ClusterProviderConfig", "name": "team-b-aws"}},
+        refused="spec.database.providerConfigRef.name: 'team-b-aws' is not a provider config teams may use",
+    ),
+    Case(
+        "The same name is allowed once the platform lists it.",
+        {"database.providerConfigRef": {"kind": "ClusterProviderConfig", "name": "team-b-aws"}},
+        tenancy={"providerConfigs": ["default", "team-b-aws"]},
+    ),
+    Case(
+        "A namespaced ProviderConfig lives in the team's own namespace: the team's own account, always allowed.",
+        {"objectStorage.providerConfigRef": {"kind": "ProviderConfig", "name": "our-aws"}},
+    ),
+    Case(
+        "In the claims flavour every ProviderConfig is cluster-scoped, so the list applies to all of them.",
+        {"objectStorage.providerConfigRef": {"name": "platform-admin"}},
+        refused="spec.objectStorage.providerConfigRef.name: 'platform-admin' is not a provider config",
+        claims=True,
+    ),
+    Case(
+        "A database opened to the whole internet is refused.",
+        {"database.aws.allowedCidrs": ["0.0.0.0/0"]},
+        refused="spec.database.aws.allowedCidrs[0]: 0.0.0.0/0 is outside the ranges",
+    ),
+    Case(
+        "A CIDR inside the platform's ranges is allowed; one outside a narrowed list is refused.",
+        {"database.aws.allowedCidrs": ["10.20.0.0/16", "10.30.0.0/16"]},
+        tenancy={"cidrs": ["10.20.0.0/16"]},
+        refused="spec.database.aws.allowedCidrs[1]: 10.30.0.0/16 is outside",
+    ),
+    Case(
+        "An nginx configuration snippet (config injected into the shared controller) is refused by default.",
+        {"librechat.ingress.annotations": {"nginx.ingress.kubernetes.io/configuration-snippet": "deny all;"}},
+        refused="spec.librechat.ingress.annotations: nginx.ingress.kubernetes.io/configuration-snippet is not",
+    ),
+    Case(
+        "An auth URL at the metadata address is refused by default.",
+        {"librechat.ingress.annotations": {"nginx.ingress.kubernetes.io/auth-url": "http://169.254.169.254/"}},
+        refused="spec.librechat.ingress.annotations: nginx.ingress.kubernetes.io/auth-url is not",
+    ),
+    Case(
+        "A prefix the platform allows admits every annotation under it.",
+        {"librechat.ingress.annotations": {"example.com/team": "a"}},
+        tenancy={"ingressAnnotations": ["example.com/*"]},
+    ),
+    Case(
+        "The proxy tuning annotations are allowed by default.",
+        {"librechat.ingress.annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "64m"}},
+    ),
+]
+
+
+def _patched(case: Case) -> dict[str, Any]:
+    spec = _aws_spec()
+    for path, value in case.patch.items():
+        node = spec
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return spec
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.reason)
+def test_tenancy(case: Case) -> None:
+    spec = _patched(case)
+    xr = claims_xr(spec) if case.claims else namespaced_xr(spec)
+    secrets = [d for d in yaml_docs(AWS / "required-resources.yaml") if d["kind"] == "Secret"]
+    function_input = {**INPUT, "tenancy": case.tenancy} if case.tenancy else INPUT
+    rsp = run(request(xr, required=required_for(xr, secrets), function_input=function_input))
+    message = fatal(rsp)
+    if case.refused is None:
+        assert message is None, results(rsp)
+    else:
+        assert message is not None and message.startswith(case.refused), message
+        assert "tenancy." in message, "the message names where the platform allows it"
+
+
+def test_a_bad_tenancy_input_is_fatal() -> None:
+    """A CIDR in the platform's input that is not one is a Fatal result naming the input field."""
+    xr = namespaced_xr()
+    function_input = {**INPUT, "tenancy": {"cidrs": ["ten-dot-something"]}}
+    message = fatal(run(request(xr, required=required_for(xr, []), function_input=function_input)))
+    assert message and message.startswith("Composition input tenancy.cidrs")
