@@ -9,7 +9,7 @@ import hashlib
 import re
 from typing import Any
 
-from function.spec import GPU, AccessMode, Autoscaling, Resources, Storage
+from function.spec import GPU, AccessMode, Autoscaling, Resources, Storage, quantity_value
 
 PART_OF = "aiworkspace"
 
@@ -49,6 +49,11 @@ def resources(spec: Resources | None, default: dict[str, dict[str, str]]) -> dic
             for name, value in (("cpu", given.cpu), ("memory", given.memory)):
                 if value is not None:
                     out.setdefault(kind, {})[name] = str(value)
+    # A request above a default limit raises that limit to it (the team's own limits are checked in spec.py).
+    for name, request in out.get("requests", {}).items():
+        limit = out.get("limits", {}).get(name)
+        if limit is not None and quantity_value(request) > quantity_value(limit):
+            out["limits"][name] = request
     return out
 
 

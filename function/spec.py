@@ -12,11 +12,13 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -33,13 +35,36 @@ DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
 HOSTNAME = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# A Kubernetes quantity without a sign (apimachinery's pattern; no request, limit or size is negative).
 QUANTITY = (
-    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+    r"^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 )
+_SUFFIXES: dict[str, int | Decimal] = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_SUFFIXES |= {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": 1, "k": 10**3, "M": 10**6}
+_SUFFIXES |= {"G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
 
-# A Kubernetes quantity ("500m", "2Gi", 1): int-or-string with the apimachinery pattern.
+
+def quantity_value(quantity: str | int) -> Decimal:
+    """The number a Kubernetes quantity stands for (2Gi, 500m, 1e3, 4)."""
+    match = re.fullmatch(r"\+?([0-9]*\.?[0-9]*)(([KMGTPE]i|[numkMGTPE])?|[eE]([-+]?[0-9.]+))", str(quantity))
+    if not match:
+        raise ValueError(f"{quantity!r} is not a quantity")
+    number, suffix, exponent = match.group(1), match.group(2), match.group(4)
+    if exponent is not None:
+        return Decimal(number) * Decimal(10) ** Decimal(exponent)
+    return Decimal(number) * Decimal(_SUFFIXES[suffix or ""])
+
+
+def _valid_quantity(value: str | int) -> str | int:
+    if isinstance(value, bool) or not re.fullmatch(QUANTITY, str(value)):
+        raise ValueError(f"{value!r} is not a quantity (e.g. 500m, 2, 512Mi, 10Gi), and not negative")
+    return value
+
+
+# A Kubernetes quantity ("500m", "2Gi", 1): int-or-string with the apimachinery pattern, checked by both.
 Quantity = Annotated[
     str | int,
+    AfterValidator(_valid_quantity),
     WithJsonSchema(
         {
             "anyOf": [{"type": "integer"}, {"type": "string"}],
@@ -198,6 +223,17 @@ class ResourceList(Model):
 class Resources(Model):
     """Compute resources of a container."""
 
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Self:
+        for name in ("cpu", "memory"):
+            request = getattr(self.requests, name, None) if self.requests else None
+            limit = getattr(self.limits, name, None) if self.limits else None
+            if request is not None and limit is not None and quantity_value(request) > quantity_value(limit):
+                raise ValueError(
+                    f"requests.{name} {request} exceeds limits.{name} {limit}; raise the limit or lower the request"
+                )
+        return self
+
     requests: ResourceList | None = Field(default=None, description="Minimum resources the scheduler reserves.")
     limits: ResourceList | None = Field(default=None, description="Maximum resources the container may use.")
 
@@ -209,6 +245,12 @@ class AccessMode(StrEnum):
 
 class Storage(Model):
     """A persistent volume claim."""
+
+    @model_validator(mode="after")
+    def _some_space(self) -> Self:
+        if self.size is not None and quantity_value(self.size) <= 0:
+            raise ValueError(f"size {self.size} is no space; give a size such as 10Gi")
+        return self
 
     size: Quantity | None = Field(default=None, description="Requested size, e.g. 10Gi. Defaults per service.")
     storage_class_name: str | None = Field(

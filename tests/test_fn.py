@@ -327,3 +327,39 @@ def test_unusable_specs_are_fatal_naming_the_field(spec: Any, message: str) -> N
     rsp = run(request(xr))
     assert [(r.severity, r.reason) for r in rsp.results] == [(fnv1.SEVERITY_FATAL, "InvalidWorkspace")]
     assert rsp.results[0].message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        (
+            {"searxng": {"enabled": True, "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "500m"}}}},
+            "spec.searxng.resources: requests.cpu 2 exceeds limits.cpu 500m",
+        ),
+        (
+            {"librechat": {"domain": "a.example.com", "storage": {"size": "0Gi"}}},
+            "spec.librechat.storage: size 0Gi is no space",
+        ),
+        (
+            {"librechat": {"domain": "a.example.com", "resources": {"limits": {"memory": "-1Gi"}}}},
+            "spec.librechat.resources.limits.memory: '-1Gi' is not a quantity",
+        ),
+    ],
+    ids=["request-above-limit", "zero-size", "negative-limit"],
+)
+def test_values_kubernetes_refuses_are_fatal(patch: dict[str, Any], message: str) -> None:
+    """Requests above limits, an empty volume and a negative quantity are refused before anything is applied."""
+    xr = namespaced_xr({"librechat": {"domain": "a.example.com"}, **patch})
+    rsp = run(request(xr))
+    assert fatal(rsp) is not None and message in fatal(rsp), fatal(rsp)
+
+
+def test_a_request_above_a_default_limit_raises_the_limit() -> None:
+    """A team asking for more memory than a service's default limit gets a limit equal to its request."""
+    xr = namespaced_xr({"librechat": {"domain": "a.example.com"}, "searxng": {"enabled": True,
+                        "resources": {"requests": {"memory": "3Gi"}}}})  # fmt: skip
+    state = desired(run(request(xr)))
+    container = state["searxng-deployment"]["spec"]["forProvider"]["manifest"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert container["resources"]["requests"]["memory"] == container["resources"]["limits"]["memory"] == "3Gi"
