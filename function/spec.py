@@ -51,6 +51,8 @@ def quantity_value(quantity: str | int) -> Decimal:
         raise ValueError(f"{quantity!r} is not a quantity")
     number, suffix, exponent = match.group(1), match.group(2), match.group(4)
     if exponent is not None:
+        if abs(Decimal(exponent)) > 30:  # far beyond any request, limit or size Kubernetes stores
+            raise ValueError(f"{quantity!r} is out of range")
         return Decimal(number) * Decimal(10) ** Decimal(exponent)
     return Decimal(number) * Decimal(_SUFFIXES[suffix or ""])
 
@@ -58,6 +60,8 @@ def quantity_value(quantity: str | int) -> Decimal:
 def _valid_quantity(value: str | int) -> str | int:
     if isinstance(value, bool) or not re.fullmatch(QUANTITY, str(value)):
         raise ValueError(f"{value!r} is not a quantity (e.g. 500m, 2, 512Mi, 10Gi), and not negative")
+    if quantity_value(value) > 2**63:
+        raise ValueError(f"{value!r} is larger than Kubernetes can store")
     return value
 
 
@@ -142,6 +146,23 @@ def _public_url(field: str, url: str | None) -> None:
     if reason:
         raise ValueError(f"{field}: {url!r} {reason}; name a public host or an in-cluster Service by DNS name")
 
+
+def _network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a CIDR (e.g. 10.20.0.0/16)") from None
+    return value
+
+
+# An IPv4 or IPv6 network in CIDR notation, checked by both: the pattern at admission, the address in the function.
+CIDR = Annotated[
+    str,
+    StringConstraints(
+        max_length=43, pattern=r"^([0-9]{1,3}([.][0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)/[0-9]{1,3}$"
+    ),
+    AfterValidator(_network),
+]
 
 # Free text that ends up in librechat.yaml. The lengths bound the CEL rule's cost, which the API server
 # estimates from them when it accepts the CRD.
@@ -738,13 +759,17 @@ class SafeSearch(StrEnum):
     STRICT = "Strict"
 
 
+# A SearXNG engine name as settings.yml names engines (e.g. google, bing images): LibreChat trims what it reads.
+EngineName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9]([a-z0-9 ._-]*[a-z0-9])?$")
+]
 DEFAULT_SEARXNG_ENGINES = ("google", "bing", "brave", "duckduckgo", "wikipedia")
 
 
 class SearXNG(Service):
     """SearXNG, the metasearch engine behind LibreChat's web search."""
 
-    engines: list[Name] = Field(
+    engines: list[EngineName] = Field(
         default_factory=lambda: list(DEFAULT_SEARXNG_ENGINES),
         min_length=1,
         max_length=50,
@@ -969,7 +994,7 @@ class AWSDatabase(Model):
     security_group_ids: list[str] = Field(default_factory=list, max_length=5, description="Existing security groups.")
     vpc_id: str | None = Field(default=None, min_length=1, description="VPC to compose the security group in.")
     vpc_selector: LabelSelector | None = Field(default=None, description="Select the ec2 VPC (a managed resource).")
-    allowed_cidrs: list[str] = Field(
+    allowed_cidrs: list[CIDR] = Field(
         default_factory=list, max_length=20, description="CIDRs allowed to reach Postgres through the composed group."
     )
     multi_az: bool = Field(default=False, description="A standby in a second availability zone.")
