@@ -164,6 +164,47 @@ CIDR = Annotated[
     AfterValidator(_network),
 ]
 
+# URLs a team gives that name the node, the cloud's metadata service or a private range, in the forms CEL's
+# regular expressions can see: user info, local and metadata names, loopback, link-local, private, shared and
+# unspecified IPv4 ranges, numeric hosts (decimal, octal, hex), and hosts not starting with a letter or digit
+# (an IPv6 literal in brackets). Refused at admission
+# and by the function alike; unsafe_host then checks the address itself.
+UNSAFE_URL = (
+    r"(?i)^[a-z][a-z0-9+.-]*://("
+    r"[^/?#]*@"
+    r"|(localhost|metadata|instance-data|kubernetes[.]default|[^/?#:@]*[.](internal|localhost)"
+    r"|127[.][0-9.]*|0|0[.][0-9.]*|0[0-9x][0-9a-fx.]*|10[.][0-9.]*|169[.]254[.][0-9.]*|192[.]168[.][0-9.]*"
+    r"|172[.](1[6-9]|2[0-9]|3[01])[.][0-9.]*|100[.](6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])[.][0-9.]*"
+    r"|[^a-z0-9/?#][^/?#]*|[0-9]+)[.]?([:/?#]|$))"
+)
+UNSAFE_URL_MESSAGE = (
+    "must not point at the node, a cloud metadata service or a private address (loopback, link-local, private "
+    "ranges, IP literals, numeric hosts, user info); name a public host or an in-cluster Service by DNS name"
+)
+
+
+def _safe_url(value: str) -> str:
+    if re.match(UNSAFE_URL, value):
+        raise ValueError(UNSAFE_URL_MESSAGE)
+    return value
+
+
+class _PublicURL:
+    """Marks a team's URL that LibreChat or its datastores call: refused at admission (CEL) and by the function
+    when it names a local, metadata or private host (see UNSAFE_URL)."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_safe_url, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: Any) -> dict[str, Any]:
+        out: dict[str, Any] = handler(schema)
+        rule = "!self.matches('" + UNSAFE_URL + "')"
+        out.setdefault("x-kubernetes-validations", []).append({"rule": rule, "message": UNSAFE_URL_MESSAGE})
+        return out
+
+
+PublicURL = Annotated[str, _PublicURL()]
+
 # Free text that ends up in librechat.yaml. The lengths bound the CEL rule's cost, which the API server
 # estimates from them when it accepts the CRD.
 Text = Annotated[str, _LiteralText()]
@@ -347,9 +388,10 @@ class GitHubLogin(OAuthClient):
         _public_url("spec.librechat.authentication.github.enterpriseBaseUrl", self.enterprise_base_url)
         return self
 
-    enterprise_base_url: str | None = Field(
+    enterprise_base_url: PublicURL | None = Field(
         default=None,
         pattern=r"^https://",
+        max_length=2048,
         description="Base URL of a GitHub Enterprise Server, if not github.com.",
     )
 
@@ -366,9 +408,10 @@ class OpenIDLogin(OAuthClient):
         _public_url("spec.librechat.authentication.openid.issuer", self.issuer)
         return self
 
-    issuer: str = Field(
+    issuer: PublicURL = Field(
         description="The provider's issuer URL (its discovery document lives beneath it).",
         pattern=r"^https://",
+        max_length=2048,
     )
     scope: str = Field(default="openid profile email", description="Scopes requested at login.")
     button_label: str | None = Field(default=None, description="Text of the login button.")
@@ -462,7 +505,9 @@ class MCPServer(Model):
 
     name: str = Field(description="Name shown in LibreChat.", pattern=r"^[a-zA-Z0-9_-]+$", max_length=63)
     type: MCPTransport = Field(default=MCPTransport.STREAMABLE_HTTP, description="Transport.")
-    url: Text = Field(description="Server URL.", pattern=r"^(https?|wss?)://[^\s]+$", max_length=2048)
+    url: Annotated[Text, _PublicURL()] = Field(
+        description="Server URL.", pattern=r"^(https?|wss?)://[^\s]+$", max_length=2048
+    )
     headers: list[MCPHeader] = Field(default_factory=list, max_length=20, description="Headers sent to the server.")
     timeout_ms: int | None = Field(default=None, ge=1000, le=600000, description="Request timeout in milliseconds.")
 
@@ -1134,7 +1179,9 @@ class ExistingS3(Model):
         _public_url("spec.objectStorage.s3.endpoint", self.endpoint)
         return self
 
-    endpoint: str = Field(pattern=r"^https?://[^\s/]+(/.*)?$", description="Endpoint URL with its scheme.")
+    endpoint: PublicURL = Field(
+        pattern=r"^https?://[^\s/]+(/.*)?$", max_length=2048, description="Endpoint URL with its scheme."
+    )
     region: str = Field(default="us-east-1", min_length=1, description="Region the endpoint expects.")
     bucket: str = Field(min_length=3, max_length=63, description="Bucket name.")
     force_path_style: bool = Field(default=False, description="Path-style URLs (MinIO and most self-hosted stores).")
@@ -1394,7 +1441,7 @@ def parse_spec(raw: Any) -> AIWorkspaceSpec:
     except ValidationError as err:
         problems = []
         for error in err.errors(include_url=False):
-            location = ".".join(str(part) for part in ("spec", *error["loc"]))
+            location = "spec" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
             message = error["msg"].removeprefix("Value error, ")
             problems.append(message if message.startswith("spec.") else f"{location}: {message}")
         raise SpecError("; ".join(problems)) from None

@@ -366,7 +366,25 @@ def test_mcp_urls_at_local_or_metadata_hosts_are_refused(url: str) -> None:
     spec = {"librechat": {"domain": "c.example.com", "mcpServers": [{"name": "m", "url": url}]}}
     with pytest.raises(SpecError) as err:
         parse_spec(spec)
-    assert "spec.librechat.mcpServers[].url" in str(err.value)
+    assert str(err.value).startswith("spec.librechat.mcpServers[0].url: must not point at the node"), err.value
+
+
+def test_ssrf_urls_are_refused_at_admission(tools: xp.Tools) -> None:
+    """The same URLs are refused by the API server (CEL), naming the field; a public host and an in-cluster
+    Service by DNS name are admitted."""
+    docs = []
+    for i, url in enumerate([*SSRF_URLS, "https://mcp.example.com/sse", "http://tools.team-a.svc.cluster.local:8080/"]):
+        spec = {"librechat": {"domain": "c.example.com", "mcpServers": [{"name": "m", "url": url}]}}
+        docs.append(namespaced_xr(spec, name=f"ssrf-{i}"))
+    report = xp.validate(yaml.safe_dump_all(docs), tool=tools)
+    by_name = {r["name"]: r for r in report["resources"]}  # type: ignore[union-attr]
+    for i, url in enumerate(SSRF_URLS):
+        result = by_name[f"ssrf-{i}"]
+        fields = " ".join(f"{e.get('field')} {e.get('message')}" for e in result.get("errors") or [])
+        assert result["status"] == "invalid" and "spec.librechat.mcpServers[0].url" in fields, (url, result)
+        assert "must not point at the node" in fields, (url, result)
+    assert by_name[f"ssrf-{len(SSRF_URLS)}"]["status"] == "valid"
+    assert by_name[f"ssrf-{len(SSRF_URLS) + 1}"]["status"] == "valid"
 
 
 @pytest.mark.parametrize(
