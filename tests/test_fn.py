@@ -341,11 +341,15 @@ def test_unusable_specs_are_fatal_naming_the_field(spec: Any, message: str) -> N
             "spec.librechat.storage: size 0Gi is no space",
         ),
         (
+            {"librechat": {"domain": "10.0.0.1"}},
+            "spec.librechat.domain: String should match pattern",
+        ),
+        (
             {"librechat": {"domain": "a.example.com", "resources": {"limits": {"memory": "-1Gi"}}}},
             "spec.librechat.resources.limits.memory: '-1Gi' is not a quantity",
         ),
     ],
-    ids=["request-above-limit", "zero-size", "negative-limit"],
+    ids=["request-above-limit", "zero-size", "ip-address-domain", "negative-limit"],
 )
 def test_values_kubernetes_refuses_are_fatal(patch: dict[str, Any], message: str) -> None:
     """Requests above limits, an empty volume and a negative quantity are refused before anything is applied."""
