@@ -1269,6 +1269,9 @@ class Backups(Model):
     storage: Storage = section(Storage, "The backup volume, used when the workspace has no bucket (default 20Gi).")
 
 
+NamespaceName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
+
+
 class NetworkPolicies(Model):
     """NetworkPolicies derived from the workspace's wiring: each part accepts traffic only from the parts that call
     it (LibreChat from the ingress controller's namespace, metrics from Prometheus's), every part may resolve
@@ -1276,16 +1279,12 @@ class NetworkPolicies(Model):
     buckets) may reach it; the datastores reach nothing. Needs a CNI that enforces NetworkPolicies."""
 
     enabled: bool = Field(default=True, description="Compose the NetworkPolicies; false opts out.")
-    ingress_namespace: str = Field(
+    ingress_namespace: NamespaceName = Field(
         default="ingress-nginx",
-        pattern=DNS_LABEL,
-        max_length=63,
         description="Namespace of the ingress controller, the only one whose pods may reach LibreChat.",
     )
-    prometheus_namespace: str = Field(
+    prometheus_namespace: NamespaceName = Field(
         default="monitoring",
-        pattern=DNS_LABEL,
-        max_length=63,
         description="Namespace of the Prometheus that scrapes the workspace (with spec.monitoring).",
     )
 

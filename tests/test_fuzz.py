@@ -19,6 +19,7 @@ import random
 import re
 import subprocess
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,16 +139,22 @@ def toward_valid(spec: dict[str, Any]) -> dict[str, Any]:
 SCHEMA = openapi_schema(AIWorkspaceSpec)
 
 
-def _draw_pools(node: Any) -> None:
-    """Draw every pattern's pool now: hypothesis cannot draw examples while it runs a test."""
+def _dicts(node: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping in a tree of dicts and lists, outermost first."""
     if isinstance(node, dict):
-        if "pattern" in node and not node.get("x-kubernetes-int-or-string"):
-            _pool(node["pattern"], node.get("maxLength", 10_000))
+        yield node
         for value in node.values():
-            _draw_pools(value)
+            yield from _dicts(value)
     elif isinstance(node, list):
         for value in node:
-            _draw_pools(value)
+            yield from _dicts(value)
+
+
+def _draw_pools(schema: dict[str, Any]) -> None:
+    """Draw every pattern's pool now: hypothesis cannot draw examples while it runs a test."""
+    for node in _dicts(schema):
+        if "pattern" in node and not node.get("x-kubernetes-int-or-string"):
+            _pool(node["pattern"], node.get("maxLength", 10_000))
 
 
 _draw_pools(SCHEMA)
@@ -169,19 +176,10 @@ SPECS = st.integers(0, 2**64).map(lambda seed: _spec(random.Random(seed)))
 def _referenced_secrets(spec: Any) -> list[dict[str, Any]]:
     """A Secret holding every key the spec references, each value unique and long enough to be scanned for."""
     keys: dict[str, dict[str, str]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if set(node) == {"name", "key"} and all(isinstance(v, str) for v in node.values()):
-                value = "fuzz-" + hashlib.sha256(f"{node['name']}/{node['key']}".encode()).hexdigest()[:24]
-                keys.setdefault(node["name"], {})[node["key"]] = value
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(spec)
+    for node in _dicts(spec):
+        if set(node) == {"name", "key"} and all(isinstance(v, str) for v in node.values()):
+            value = "fuzz-" + hashlib.sha256(f"{node['name']}/{node['key']}".encode()).hexdigest()[:24]
+            keys.setdefault(node["name"], {})[node["key"]] = value
     return [secret(name, data) for name, data in keys.items()]
 
 
@@ -208,19 +206,14 @@ def _check_object(manifest: dict[str, Any]) -> None:
             assert limit is None or quantity_value(wanted) <= quantity_value(limit), (name, wanted, limit)
 
 
-def _container_resources(node: Any) -> list[dict[str, Any]]:
+def _container_resources(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """Every containers[].resources in a manifest, wherever its pod template is."""
-    found = []
-    if isinstance(node, dict):
-        for container in [*node.get("containers", []), *node.get("initContainers", [])]:
-            if isinstance(container, dict) and isinstance(container.get("resources"), dict):
-                found.append(container["resources"])
-        for value in node.values():
-            found += _container_resources(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += _container_resources(value)
-    return found
+    return [
+        container["resources"]
+        for node in _dicts(manifest)
+        for container in [*node.get("containers", []), *node.get("initContainers", [])]
+        if isinstance(container, dict) and isinstance(container.get("resources"), dict)
+    ]
 
 
 def test_generated_specs(tmp_path: Path) -> None:
