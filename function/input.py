@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from function.plan import DEFAULT_CIDRS, DEFAULT_INGRESS_ANNOTATIONS, DEFAULT_PROVIDER_CONFIGS, Platform
-from function.spec import SpecError
+from function.spec import CIDR, SpecError
 from function.versions import OVERRIDABLE_IMAGES
 
 # An OCI image reference: [registry/]repository[:tag][@sha256:digest], lower-case repository path.
@@ -29,7 +28,7 @@ class Tenancy(BaseModel):
         description="Names of the platform's (Cluster)ProviderConfigs teams may select for cloud databases and "
         "buckets (a namespaced ProviderConfig in the team's own namespace is the team's and always allowed).",
     )
-    cidrs: list[str] = Field(
+    cidrs: list[CIDR] = Field(
         default_factory=lambda: list(DEFAULT_CIDRS),
         description="Address ranges a team's database may be opened to: each CIDR a team gives must lie within one.",
     )
@@ -38,16 +37,6 @@ class Tenancy(BaseModel):
         alias="ingressAnnotations",
         description="Ingress annotation keys teams may set; a key ending in * allows every key with that prefix.",
     )
-
-    @field_validator("cidrs")
-    @classmethod
-    def _networks(cls, cidrs: list[str]) -> list[str]:
-        for cidr in cidrs:
-            try:
-                ipaddress.ip_network(cidr)
-            except ValueError:
-                raise ValueError(f"{cidr!r} is not a CIDR (e.g. 10.0.0.0/8)") from None
-        return cidrs
 
 
 class FunctionInput(BaseModel):

@@ -143,12 +143,6 @@ def unsafe_host(url: str) -> str | None:
     return None
 
 
-def _public_url(field: str, url: str | None) -> None:
-    reason = unsafe_host(url) if url else None
-    if reason:
-        raise ValueError(f"{field}: {url!r} {reason}; name a public host or an in-cluster Service by DNS name")
-
-
 def _network(value: str) -> str:
     try:
         ipaddress.ip_network(value, strict=False)
@@ -188,12 +182,16 @@ UNSAFE_URL_MESSAGE = (
 def _safe_url(value: str) -> str:
     if re.match(UNSAFE_URL, value):
         raise ValueError(UNSAFE_URL_MESSAGE)
+    reason = unsafe_host(value)  # the address itself, in forms a regular expression cannot see
+    if reason:
+        raise ValueError(f"{value!r} {reason}; name a public host or an in-cluster Service by DNS name")
     return value
 
 
 class _PublicURL:
     """Marks a team's URL that LibreChat or its datastores call: refused at admission (CEL) and by the function
-    when it names a local, metadata or private host (see UNSAFE_URL)."""
+    when it names a local, metadata or private host (UNSAFE_URL), and by the function when its address is not
+    public (unsafe_host)."""
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_after_validator_function(_safe_url, handler(source))
@@ -385,11 +383,6 @@ class OAuthClient(Model):
 class GitHubLogin(OAuthClient):
     """Sign in with GitHub. Register the callback https://<domain>/oauth/github/callback."""
 
-    @model_validator(mode="after")
-    def _public(self) -> Self:
-        _public_url("spec.librechat.authentication.github.enterpriseBaseUrl", self.enterprise_base_url)
-        return self
-
     enterprise_base_url: PublicURL | None = Field(
         default=None,
         pattern=r"^https://",
@@ -404,11 +397,6 @@ class GoogleLogin(OAuthClient):
 
 class OpenIDLogin(OAuthClient):
     """Sign in with an OpenID Connect provider. Register the callback https://<domain>/oauth/openid/callback."""
-
-    @model_validator(mode="after")
-    def _public(self) -> Self:
-        _public_url("spec.librechat.authentication.openid.issuer", self.issuer)
-        return self
 
     issuer: PublicURL = Field(
         description="The provider's issuer URL (its discovery document lives beneath it).",
@@ -499,11 +487,6 @@ class MCPServer(Model):
             check=lambda m: m.url.startswith("ws") if m.type == MCPTransport.WEBSOCKET else m.url.startswith("http"),
         ),
     )
-
-    @model_validator(mode="after")
-    def _public(self) -> Self:
-        _public_url("spec.librechat.mcpServers[].url", self.url)
-        return self
 
     name: str = Field(description="Name shown in LibreChat.", pattern=r"^[a-zA-Z0-9_-]+$", max_length=63)
     type: MCPTransport = Field(default=MCPTransport.STREAMABLE_HTTP, description="Transport.")
@@ -1175,11 +1158,6 @@ class AzureBlob(Model):
 
 class ExistingS3(Model):
     """An existing S3-compatible bucket (MinIO, R2, Ceph...), credentials from the team's Secrets."""
-
-    @model_validator(mode="after")
-    def _public(self) -> Self:
-        _public_url("spec.objectStorage.s3.endpoint", self.endpoint)
-        return self
 
     endpoint: PublicURL = Field(
         pattern=r"^https?://[^\s/]+(/.*)?$", max_length=2048, description="Endpoint URL with its scheme."
