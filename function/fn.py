@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import math
 from collections import defaultdict
 from typing import Any
@@ -14,6 +15,11 @@ from google.protobuf import struct_pb2
 
 from function import readiness, structs
 from function.input import platform_settings
+from function.lru import LRU
+from function.memo import MAX_BYTES, ResponseMemo
+from function.observed import ObservedResources
+from function.observed import summary as observed_summary
+from function.observed import value as struct_value
 from function.plan import Plan, build_plan, integrations, workspace_from_xr
 from function.resources import COMPONENT_ANNOTATION, HOLDS_DATA_ANNOTATION, RESOURCE_LABEL, Composed
 from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, fingerprint_key, resolve
@@ -53,10 +59,6 @@ def _result(rsp: fnv1.RunFunctionResponse, severity: fnv1.Severity, reason: str,
     rsp.results.append(fnv1.Result(severity=severity, reason=reason, message=message, target=TARGET))
 
 
-def _observed(req: fnv1.RunFunctionRequest) -> dict[str, dict[str, Any]]:
-    return {name: resource.struct_to_dict(obs.resource) for name, obs in sorted(req.observed.resources.items())}
-
-
 def _referenced_values(req: fnv1.RunFunctionRequest, plan: Plan) -> dict[tuple[str, str], str] | None:
     """Values of the Secret keys the team references; None while Crossplane has yet to fetch them."""
     values: dict[tuple[str, str], str] = {}
@@ -80,10 +82,10 @@ def _referenced_values(req: fnv1.RunFunctionRequest, plan: Plan) -> dict[tuple[s
     return values
 
 
-def _observed_secret_data(observed: dict[str, dict[str, Any]], plan: Plan) -> dict[str, dict[str, str]]:
+def _observed_secret_data(summaries: dict[str, dict[str, Any]], plan: Plan) -> dict[str, dict[str, str]]:
     names = {secret.secret for secret in plan.generated_secrets}
     out: dict[str, dict[str, str]] = {}
-    for body in observed.values():
+    for body in summaries.values():
         meta = body.get("metadata", {})
         if (
             body.get("kind") == "Secret"
@@ -109,15 +111,15 @@ def _as_observed(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in ("metadata", "status")} | {"metadata": keep_meta}
 
 
-def _retained(observed: dict[str, dict[str, Any]], desired_keys: set[str]) -> list[Composed]:
+def _retained(observed: ObservedResources, desired_keys: set[str]) -> list[Composed]:
     """Observed resources that hold data but the plan no longer wants: kept, never silently deleted."""
     kept = []
-    for key, body in observed.items():
-        annotations = body.get("metadata", {}).get("annotations", {}) or {}
+    for key, summary in observed.summaries.items():
+        annotations = summary.get("metadata", {}).get("annotations", {}) or {}
         if key in desired_keys or annotations.get(HOLDS_DATA_ANNOTATION) != "true":
             continue
         component = annotations.get(COMPONENT_ANNOTATION, "retained")
-        kept.append(Composed(key, _as_observed(body), component, holds_data=True))
+        kept.append(Composed(key, _as_observed(observed[key]), component, holds_data=True))
     return kept
 
 
@@ -136,21 +138,43 @@ def _non_finite(value: Any, path: str) -> str | None:
     return None
 
 
-def _composite(req: fnv1.RunFunctionRequest) -> dict[str, Any]:
-    """The observed XR as plain data; a number JSON cannot hold (NaN, infinity) is the request's fault."""
+_plans: LRU[bytes, Plan] = LRU(128)  # a plan is about 30 KiB
+
+
+def _plan(req: fnv1.RunFunctionRequest) -> Plan:
+    """The workspace's plan: from the XR's identity, its spec and the Composition's input.
+
+    A plan depends on nothing else, and Crossplane sends the same spec and input on call after call (every
+    change to a composed resource's status is a new request), so plans are kept per distinct (workspace, spec
+    wire form, input wire form). A spec that fails is refused afresh every time; only plans are kept."""
     composite = req.observed.composite.resource
-    where = _non_finite(composite, "")
-    if where:
-        raise SpecError(f"{where.lstrip('.')}: must be a finite number")
-    return resource.struct_to_dict(composite)
+    workspace = workspace_from_xr(observed_summary(composite))
+    spec = composite.fields.get("spec")
+    key = marshal.dumps(
+        (
+            (workspace.name, workspace.namespace, workspace.flavour.value),
+            b"" if spec is None else spec.SerializeToString(deterministic=True),
+            req.input.SerializeToString(deterministic=True),
+        )
+    )
+    plan = _plans.get(key)
+    if plan is None:
+        raw: Any = {}
+        if spec is not None:
+            # A number JSON cannot hold (NaN, infinity) is the request's fault.
+            where = _non_finite(spec, "spec")
+            if where:
+                raise SpecError(f"{where}: must be a finite number")
+            raw = struct_value(spec)
+        plan = build_plan(workspace, parse_spec(raw), platform_settings(resource.struct_to_dict(req.input)))
+        _plans.put(key, plan)
+    return plan
 
 
 def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None:
     """Everything between the request and the response; raises SpecError for requests it cannot serve."""
-    xr = _composite(req)
-    workspace = workspace_from_xr(xr)
-    spec = parse_spec(xr.get("spec", {}))
-    plan = build_plan(workspace, spec, platform_settings(resource.struct_to_dict(req.input)))
+    plan = _plan(req)
+    workspace = plan.workspace
 
     # Declare every requirement on every call: Crossplane resolves them until they stop changing.
     for ref in plan.referenced_secrets():
@@ -162,14 +186,15 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
         return  # Crossplane fetches the Secrets and calls again before applying anything.
 
     seed = check_seed(request.get_credentials(req, CREDENTIALS_NAME).data.get(SEED_KEY))
-    observed = _observed(req)
-    generated = resolve(seed, workspace, plan.generated_secrets, _observed_secret_data(observed, plan))
+    observed = ObservedResources(req.observed.resources)
+    summaries = observed.summaries
+    generated = resolve(seed, workspace, plan.generated_secrets, _observed_secret_data(summaries, plan))
     ctx = Context(
         plan=plan,
         secrets=SecretValues(
             generated=generated, referenced=referenced, fingerprint_key=fingerprint_key(seed, workspace)
         ),
-        observed=Observed(observed, _connections(req)),
+        observed=Observed(observed, _connections(req), summaries),
     )
 
     wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
@@ -200,7 +225,7 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
             # Already exists: keep it exactly as observed until what it waits for is there.
             body = _as_observed(observed[item.key])
             held_back.append(f"{item.key} keeps its current state until {item.hold}")
-        ready = readiness.is_ready(observed.get(item.key)) and not item.hold
+        ready = readiness.is_ready(summaries.get(item.key)) and not item.hold
         desired = rsp.desired.resources[item.key]
         # Every composed resource carries its key as a label: Usages and selectors find it by that.
         labels = {**body.get("metadata", {}).get("labels", {}), RESOURCE_LABEL: item.key}
@@ -208,7 +233,7 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
         desired.ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
         why = ""
         if not ready:
-            why = f"waits for {item.hold}" if item.hold else readiness.waiting_reason(observed.get(item.key))
+            why = f"waits for {item.hold}" if item.hold else readiness.waiting_reason(summaries.get(item.key))
         components[item.component].append((item.key, ready, why))
 
     if held_back:
@@ -260,12 +285,17 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
 class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
     """Serves RunFunction for the AIWorkspace composition."""
 
-    def __init__(self) -> None:
+    def __init__(self, memo_bytes: int = MAX_BYTES) -> None:
         self.log = logging.get_logger()
+        self.memo = ResponseMemo(memo_bytes)
 
     async def RunFunction(
         self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None
     ) -> fnv1.RunFunctionResponse:
+        key = self.memo.key(req)
+        answered = self.memo.get(key)
+        if answered is not None:
+            return answered
         log = self.log.bind(tag=req.meta.tag)
         rsp = response.to(req)
         try:
@@ -285,4 +315,5 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
                 f"no resources were changed",
             )
             log.exception("unexpected error")
+        self.memo.put(key, rsp)
         return rsp

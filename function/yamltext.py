@@ -12,10 +12,13 @@ such strings: every string is read back as the same string by both readers.
 
 from __future__ import annotations
 
+import marshal
 import re
 from typing import Any
 
 import yaml
+
+from function.lru import LRU
 
 SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -37,9 +40,21 @@ Yaml12SafeDumper = _yaml12(SafeDumper)
 Yaml12PureDumper = _yaml12(yaml.SafeDumper)
 
 
+_texts: LRU[bytes, str] = LRU(256)  # a few KiB each
+
+
 def dump(data: Any, *, dumper: type[yaml.SafeDumper] | None = None, **options: Any) -> str:
-    """yaml.safe_dump(data, **options), with the fastest safe emitter available."""
-    text: str = yaml.dump(data, Dumper=dumper or SafeDumper, **options)
+    """yaml.safe_dump(data, **options), with the fastest safe emitter available.
+
+    PyYAML's representer walks the data in Python even with libyaml's emitter, and the same settings are
+    written on every call for a workspace: the text is kept per distinct (dumper, data, options), keyed by
+    their `marshal` form (it round-trips, so different data never share a key) and the dumper itself."""
+    dumper = dumper or SafeDumper
+    key = marshal.dumps((id(dumper), data, sorted(options.items())))
+    text = _texts.get(key)
+    if text is None:
+        text = yaml.dump(data, Dumper=dumper, **options)
+        _texts.put(key, text)
     return text
 
 

@@ -1,19 +1,28 @@
 """`make bench`: the function against the SDK's floor, over loopback gRPC, measured and never asserted.
 
-    python hack/bench.py [--json FILE] [--calls N] [--seconds S]
+    python hack/bench.py [--json FILE] [--calls N] [--seconds S] [EXAMPLE...]
 
 Serves two functions on the same runtime (`crossplane.function.cli`, insecure, loopback): this one
 (`function.main`) and a no-op (`hack/noop_function.py`, an empty RunFunction). Both get the same request per
-example: what Crossplane sends after the first reconcile (the XR, the example's observed resources, the
-resolved Secrets, the seed credentials). For each example:
+example: what Crossplane sends once the workspace exists (the XR, the resolved Secrets, the seed credentials,
+and every composed resource observed: the example's observed resources as written there, with their status,
+and the rest as composed, fed back until the desired set stops changing, as `make render` converges). For
+each example:
 
 - latency: one stream, `--calls` sequential calls after a warm-up; p50 and p99;
 - throughput: 100 concurrent streams for `--seconds`, completed calls per second;
-- memory: steady RSS of each server after serving the example, in a pass of its own on fresh servers (so the
-  timing passes do not inflate it and the memory pass does not slow them).
+- memory: steady RSS of each server after serving `--calls` fresh requests of the example (so the function's
+  memo holds as many responses as its budget allows), in a pass of its own on new servers (so the timing
+  passes do not inflate it and the memory pass does not slow them).
 
-It prints one row per example with the ratios to the no-op, the cost per composed resource, and with
-`--json` a machine-readable summary. Speed is measured here, never asserted by a test.
+Latency and throughput are measured twice for the function. "Repeated": the same request every call, as
+Crossplane sends while a workspace is steady, which the function answers from its memo of recent responses
+(function/memo.py). "Fresh": every call a request the function has not seen (its `meta.tag` numbered), so every
+call composes the whole workspace: what a changed spec, Secret or observed resource costs. The no-op gets the
+repeated request.
+
+It prints one row per example with the ratios to the no-op, the cost per composed resource (fresh p50 above the
+no-op's), and with `--json` a machine-readable summary. Speed is measured here, never asserted by a test.
 """
 
 from __future__ import annotations
@@ -45,12 +54,13 @@ from crossplane.function import resource  # noqa: E402
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1  # noqa: E402
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1  # noqa: E402
 
-from function.fn import requirement_name  # noqa: E402
+from function.fn import FunctionRunner, requirement_name  # noqa: E402
 from function.input import platform_settings  # noqa: E402
 from function.plan import build_plan, workspace_from_xr  # noqa: E402
 from function.spec import parse_spec  # noqa: E402
 
 STREAMS = 100
+PASSES = 5  # renders fed back as observed, at most (as `make render`)
 SERVERS = {
     "function": [sys.executable, "-m", "function.main"],
     "noop": [sys.executable, str(ROOT / "hack" / "noop_function.py")],
@@ -77,6 +87,17 @@ def build_request(example: Path) -> fnv1.RunFunctionRequest:
         if ref.name in secrets:
             bucket.items.append(fnv1.Resource(resource=resource.dict_to_struct(secrets[ref.name])))
     req.credentials["workspace-seed"].credential_data.data["seed"] = b"bench-seed-0123456789abcdef0123456789"
+    given = {key: fnv1.Resource(resource=r.resource) for key, r in req.observed.resources.items()}
+    for _ in range(PASSES):
+        rsp = asyncio.run(FunctionRunner(memo_bytes=0).RunFunction(req, None))
+        fed = {key: given.get(key, r) for key, r in rsp.desired.resources.items()}
+        if fed.keys() == req.observed.resources.keys() and all(
+            req.observed.resources[key].resource == r.resource for key, r in fed.items()
+        ):
+            break
+        req.observed.ClearField("resources")
+        for key, r in sorted(fed.items()):
+            req.observed.resources[key].resource.CopyFrom(r.resource)
     return req
 
 
@@ -104,22 +125,39 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-async def _latencies(address: str, req: fnv1.RunFunctionRequest, calls: int) -> tuple[list[float], int]:
+class Requests:
+    """The example's request, every call the same one, or (fresh) each call numbered by its `meta.tag`."""
+
+    def __init__(self, req: fnv1.RunFunctionRequest, fresh: bool, stream: int = 0) -> None:
+        self.req = fnv1.RunFunctionRequest()
+        self.req.CopyFrom(req)
+        self.fresh, self.stream, self.count = fresh, stream, 0
+
+    def next(self) -> fnv1.RunFunctionRequest:
+        if self.fresh:
+            self.count += 1
+            self.req.meta.tag = f"bench-{self.stream}-{self.count}"
+        return self.req
+
+
+async def _latencies(address: str, req: fnv1.RunFunctionRequest, calls: int, fresh: bool) -> tuple[list[float], int]:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = grpcv1.FunctionRunnerServiceStub(channel)
+        requests = Requests(req, fresh)
         rsp = None
         for _ in range(20):  # warm up: imports, caches, the channel
-            rsp = await stub.RunFunction(req)
+            rsp = await stub.RunFunction(requests.next())
         times = []
         for _ in range(calls):
+            message = requests.next()
             start = time.perf_counter()
-            rsp = await stub.RunFunction(req)
+            rsp = await stub.RunFunction(message)
             times.append(time.perf_counter() - start)
         assert rsp is not None
         return times, len(rsp.desired.resources)
 
 
-async def _throughput(address: str, req: fnv1.RunFunctionRequest, seconds: float) -> float:
+async def _throughput(address: str, req: fnv1.RunFunctionRequest, seconds: float, fresh: bool) -> float:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = grpcv1.FunctionRunnerServiceStub(channel)
         for _ in range(5):
@@ -127,22 +165,24 @@ async def _throughput(address: str, req: fnv1.RunFunctionRequest, seconds: float
         done = 0
         stop = time.perf_counter() + seconds
 
-        async def stream() -> None:
+        async def stream(number: int) -> None:
             nonlocal done
+            requests = Requests(req, fresh, number)
             while time.perf_counter() < stop:
-                await stub.RunFunction(req)
+                await stub.RunFunction(requests.next())
                 done += 1
 
         start = time.perf_counter()
-        await asyncio.gather(*(stream() for _ in range(STREAMS)))
+        await asyncio.gather(*(stream(number) for number in range(STREAMS)))
         return done / (time.perf_counter() - start)
 
 
 async def _steady_rss(address: str, pid: int, req: fnv1.RunFunctionRequest, calls: int) -> int:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = grpcv1.FunctionRunnerServiceStub(channel)
+        requests = Requests(req, fresh=True)  # every response kept: the memo as full as they make it
         for _ in range(calls):
-            await stub.RunFunction(req)
+            await stub.RunFunction(requests.next())
     await asyncio.sleep(0.5)
     return rss_kib(pid)
 
@@ -157,6 +197,9 @@ class Row:
     noop_p99_ms: float
     calls_per_s: float
     noop_calls_per_s: float
+    fresh_p50_ms: float
+    fresh_p99_ms: float
+    fresh_calls_per_s: float
     rss_kib: int
     noop_rss_kib: int
 
@@ -173,8 +216,16 @@ class Row:
         return self.rss_kib / self.noop_rss_kib
 
     @property
+    def fresh_p50_ratio(self) -> float:
+        return self.fresh_p50_ms / self.noop_p50_ms
+
+    @property
+    def fresh_throughput_share(self) -> float:
+        return self.fresh_calls_per_s / self.noop_calls_per_s
+
+    @property
     def ms_per_resource(self) -> float:
-        return (self.p50_ms - self.noop_p50_ms) / max(self.resources, 1)
+        return (self.fresh_p50_ms - self.noop_p50_ms) / max(self.resources, 1)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -184,22 +235,23 @@ def _pct(values: list[float], q: float) -> float:
 
 def measure(example: Path, calls: int, seconds: float) -> Row:
     req = build_request(example)
-    timing: dict[str, Any] = {}
-    for kind in SERVERS:
+    timing: dict[tuple[str, bool], dict[str, Any]] = {}
+    runs = (("function", False), ("function", True), ("noop", False))
+    for kind, fresh in runs:
         with served(kind) as (address, _):
-            times, resources = asyncio.run(_latencies(address, req, calls))
+            times, resources = asyncio.run(_latencies(address, req, calls, fresh))
             ms = [t * 1000 for t in times]
-            timing[kind] = {
+            timing[kind, fresh] = {
                 "p50": statistics.median(ms),
                 "p99": _pct(ms, 0.99),
                 "resources": resources,
-                "throughput": asyncio.run(_throughput(address, req, seconds)),
+                "throughput": asyncio.run(_throughput(address, req, seconds, fresh)),
             }
     memory = {}
     for kind in SERVERS:
         with served(kind) as (address, pid):
             memory[kind] = asyncio.run(_steady_rss(address, pid, req, calls))
-    fn, noop = timing["function"], timing["noop"]
+    fn, fresh, noop = timing["function", False], timing["function", True], timing["noop", False]
     return Row(
         example=example.name,
         resources=fn["resources"],
@@ -209,6 +261,9 @@ def measure(example: Path, calls: int, seconds: float) -> Row:
         noop_p99_ms=noop["p99"],
         calls_per_s=fn["throughput"],
         noop_calls_per_s=noop["throughput"],
+        fresh_p50_ms=fresh["p50"],
+        fresh_p99_ms=fresh["p99"],
+        fresh_calls_per_s=fresh["throughput"],
         rss_kib=memory["function"],
         noop_rss_kib=memory["noop"],
     )
@@ -224,9 +279,27 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {platform.python_implementation()} {platform.python_version()}"
 
 
+def markdown(rows: list[Row]) -> str:
+    """The README's table: the repeated request, fresh requests, memory."""
+    lines = [
+        "| example | resources | p50 ms | no-op p50 | ratio | calls/s | no-op calls/s | share | fresh p50 ms | ratio "
+        "| fresh calls/s | share | ms/res | RSS MiB | no-op MiB | ratio |",
+        "|---|" + "---|" * 15,
+    ]
+    for r in rows:
+        lines.append(
+            f"| `{r.example}` | {r.resources} | {r.p50_ms:.2f} | {r.noop_p50_ms:.2f} | {r.p50_ratio:.1f}x "
+            f"| {r.calls_per_s:.0f} | {r.noop_calls_per_s:.0f} | {r.throughput_share:.0%} | {r.fresh_p50_ms:.2f} "
+            f"| {r.fresh_p50_ratio:.1f}x | {r.fresh_calls_per_s:.0f} | {r.fresh_throughput_share:.0%} "
+            f"| {r.ms_per_resource:.2f} | {r.rss_kib / 1024:.1f} | {r.noop_rss_kib / 1024:.1f} | {r.rss_ratio:.2f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, help="also write a machine-readable summary here")
+    parser.add_argument("--markdown", type=Path, help="also write the table as Markdown (the README's) here")
     parser.add_argument("--calls", type=int, default=300, help="sequential calls per example and server")
     parser.add_argument("--seconds", type=float, default=3.0, help="saturation time per example and server")
     parser.add_argument("examples", nargs="*", help="example directory names (default: all)")
@@ -235,8 +308,10 @@ def main(argv: list[str]) -> int:
     if args.examples:
         examples = [e for e in examples if e.name in args.examples]
     header = (
+        f"{'':<28} {'':>4} {'repeated request':^38} {'fresh requests':^33}\n"
         f"{'example':<28} {'res':>4} {'p50 ms':>7} {'p99 ms':>7} {'noop p50':>8} {'x noop':>6} "
-        f"{'calls/s':>8} {'noop c/s':>8} {'% noop':>6} {'RSS MiB':>7} {'noop MiB':>8} {'x noop':>6} {'ms/res':>6}"
+        f"{'calls/s':>8} {'noop c/s':>8} {'% noop':>6} {'p50 ms':>7} {'p99 ms':>7} {'x noop':>6} {'calls/s':>8} "
+        f"{'% noop':>6} {'ms/res':>6} {'RSS MiB':>7} {'noop MiB':>8} {'x noop':>6}"
     )
     print(header)
     rows = []
@@ -246,14 +321,18 @@ def main(argv: list[str]) -> int:
         print(
             f"{row.example:<28} {row.resources:>4} {row.p50_ms:>7.2f} {row.p99_ms:>7.2f} {row.noop_p50_ms:>8.2f} "
             f"{row.p50_ratio:>6.1f} {row.calls_per_s:>8.0f} {row.noop_calls_per_s:>8.0f} "
-            f"{row.throughput_share * 100:>5.0f}% {row.rss_kib / 1024:>7.1f} {row.noop_rss_kib / 1024:>8.1f} "
-            f"{row.rss_ratio:>6.2f} {row.ms_per_resource:>6.3f}",
+            f"{row.throughput_share * 100:>5.0f}% {row.fresh_p50_ms:>7.2f} {row.fresh_p99_ms:>7.2f} "
+            f"{row.fresh_p50_ratio:>6.1f} {row.fresh_calls_per_s:>8.0f} {row.fresh_throughput_share * 100:>5.0f}% "
+            f"{row.ms_per_resource:>6.3f} {row.rss_kib / 1024:>7.1f} {row.noop_rss_kib / 1024:>8.1f} "
+            f"{row.rss_ratio:>6.2f}",
             flush=True,
         )
     print(
         f"({args.calls} sequential calls, then {STREAMS} streams for {args.seconds:g}s, per example and server; "
         f"loopback gRPC; {machine()})"
     )
+    if args.markdown:
+        args.markdown.write_text(markdown(rows))
     if args.json:
         summary = {
             "machine": machine(),
@@ -265,6 +344,8 @@ def main(argv: list[str]) -> int:
                     **asdict(row),
                     "p50_ratio": row.p50_ratio,
                     "throughput_share": row.throughput_share,
+                    "fresh_p50_ratio": row.fresh_p50_ratio,
+                    "fresh_throughput_share": row.fresh_throughput_share,
                     "rss_ratio": row.rss_ratio,
                     "ms_per_resource": row.ms_per_resource,
                 }
@@ -273,6 +354,8 @@ def main(argv: list[str]) -> int:
             "worst": {
                 "p50_ratio": max(r.p50_ratio for r in rows),
                 "throughput_share": min(r.throughput_share for r in rows),
+                "fresh_p50_ratio": max(r.fresh_p50_ratio for r in rows),
+                "fresh_throughput_share": min(r.fresh_throughput_share for r in rows),
                 "rss_ratio": max(r.rss_ratio for r in rows),
             },
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +24,17 @@ class SecretValues:
 
 @dataclass(frozen=True)
 class Observed:
-    """What Crossplane observed of the composed resources, by key: bodies and decoded connection details."""
+    """What Crossplane observed of the composed resources, by key: bodies and decoded connection details.
 
-    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    `summaries`, when given, hold what readiness reads of each resource (function/observed.py), so asking
+    whether a resource is ready never converts its whole body."""
+
+    resources: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     connections: dict[str, dict[str, str]] = field(default_factory=dict)
+    summaries: Mapping[str, dict[str, Any]] | None = None
 
     def ready(self, key: str) -> bool:
-        return readiness.is_ready(self.resources.get(key))
+        return readiness.is_ready((self.resources if self.summaries is None else self.summaries).get(key))
 
     def connection(self, key: str) -> dict[str, str]:
         """The resource's connection details (from its connection Secret), {} until published."""

@@ -1,0 +1,83 @@
+"""The observed composed resources, each read only as far as the function needs it.
+
+Crossplane sends every composed resource whole, status included (for a provider-kubernetes Object, the
+manifest twice: in its spec and in status.atProvider.manifest). Converting all of them to Python data (the
+SDK's `struct_to_dict`, protobuf's pure-Python JSON walk) cost more than composing the workspace once it
+existed. Of most of them the function reads a few fields: kind, name, annotations, conditions, a generated
+Secret's data. So every resource gets a summary with just those, read from the protobuf directly, and its
+whole body is converted on first use only (a resource kept exactly as observed, a managed resource's
+status.atProvider).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from crossplane.function import resource
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from google.protobuf import struct_pb2
+
+SUMMARY_METADATA = ("name", "namespace", "labels", "annotations")
+
+
+def value(message: struct_pb2.Value) -> Any:
+    """A protobuf Value as Python data, as `struct_to_dict` gives it (numbers are floats)."""
+    kind = message.WhichOneof("kind")
+    if kind == "string_value":
+        return message.string_value
+    if kind == "struct_value":
+        return {k: value(v) for k, v in message.struct_value.fields.items()}
+    if kind == "list_value":
+        return [value(v) for v in message.list_value.values]
+    if kind == "number_value":
+        return message.number_value
+    if kind == "bool_value":
+        return message.bool_value
+    return None
+
+
+def _struct(message: struct_pb2.Value) -> Any:
+    return message.struct_value if message.WhichOneof("kind") == "struct_value" else None
+
+
+def summary(body: struct_pb2.Struct) -> dict[str, Any]:
+    """apiVersion, kind, metadata's name, namespace, labels and annotations, status.conditions, and a
+    Secret's data: everything readiness, retention and the generated secrets read."""
+    fields = body.fields
+    out: dict[str, Any] = {k: value(fields[k]) for k in ("apiVersion", "kind") if k in fields}
+    metadata = _struct(fields["metadata"]) if "metadata" in fields else None
+    if metadata is not None:
+        out["metadata"] = {k: value(metadata.fields[k]) for k in SUMMARY_METADATA if k in metadata.fields}
+    status = _struct(fields["status"]) if "status" in fields else None
+    if status is not None and "conditions" in status.fields:
+        out["status"] = {"conditions": value(status.fields["conditions"])}
+    if out.get("kind") == "Secret" and out.get("apiVersion") == "v1" and "data" in fields:
+        out["data"] = value(fields["data"])
+    return out
+
+
+class ObservedResources(Mapping[str, dict[str, Any]]):
+    """Observed composed resources by key: whole bodies, each converted on first use, and `summaries`."""
+
+    def __init__(self, resources: Mapping[str, fnv1.Resource]) -> None:
+        self._resources = resources
+        self._bodies: dict[str, dict[str, Any]] = {}
+        self.summaries = {key: summary(resources[key].resource) for key in sorted(resources)}
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        found = self._bodies.get(key)
+        if found is None:
+            if key not in self.summaries:
+                raise KeyError(key)
+            found = self._bodies[key] = resource.struct_to_dict(self._resources[key].resource)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.summaries)
+
+    def __len__(self) -> int:
+        return len(self.summaries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.summaries
