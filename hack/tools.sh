@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the real crossplane binaries from the Go module proxy and caches them outside the clone.
+# Gets the real crossplane binaries (official release binaries, else built from the Go module proxy) and
+# caches them outside the clone.
 #
-#   hack/tools.sh              build what is missing, print nothing but progress on stderr
+#   hack/tools.sh              get what is missing, print nothing but progress on stderr
 #   hack/tools.sh --print      print the cached binaries' paths as shell assignments (builds first if needed)
 #   hack/tools.sh e2e [--print]  also the control plane `make e2e` runs (see build_e2e below)
 #
@@ -10,7 +11,14 @@
 #   crossplane-core  core crossplane (github.com/crossplane/crossplane/v2/cmd/crossplane), whose hidden
 #                    `internal render` runs the real composite reconciler; render needs it as --crossplane-binary
 #                    because there is no Docker engine to run the default render image.
-# A second run finds the cache and builds nothing.
+# Each is first downloaded as the project publishes it, the release binary of the pinned version with the
+# SHA-256 published beside it (`<binary>.sha256`), and used only when the two agree:
+#   CLI   https://cli.crossplane.io/stable/<version>/bin/<os>_<arch>/crossplane (crossplane/cli's install.sh)
+#   core  https://releases.crossplane.io/stable/<version>/bin/<os>_<arch>/crossplane
+# When the release host cannot be reached (as on a machine with only a Go module proxy) or the checksum does
+# not match, it is built from the module proxy instead. FUNCTION_AI_WORKSPACE_TOOLS=build always builds,
+# =download never builds (fails instead); CROSSPLANE_CLI_RELEASES and CROSSPLANE_RELEASES name mirrors of
+# the two hosts. A second run finds the cache and gets nothing.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,6 +31,62 @@ cli_bin="$bin_dir/crossplane-cli-$CROSSPLANE_CLI_VERSION"
 core_bin="$bin_dir/crossplane-core-$CROSSPLANE_CORE_VERSION"
 
 log() { printf 'tools: %s\n' "$*" >&2; }
+
+tools_mode=${FUNCTION_AI_WORKSPACE_TOOLS:-auto}
+case $tools_mode in
+  auto | download | build) ;;
+  *) log "FUNCTION_AI_WORKSPACE_TOOLS=$tools_mode: use auto (download, else build), download or build"; exit 1 ;;
+esac
+
+# The release binaries' <os>_<arch>, empty where upstream publishes none.
+release_platform() {
+  local os arch
+  case $(uname -s) in Linux) os=linux ;; Darwin) os=darwin ;; *) return 0 ;; esac
+  case $(uname -m) in x86_64 | amd64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) return 0 ;; esac
+  printf '%s_%s' "$os" "$arch"
+}
+
+# download_release OUTPUT URL: the release binary at URL, kept only when its SHA-256 equals the one published
+# at URL.sha256. Returns 1, leaving nothing behind, when either cannot be had or they differ.
+download_release() {
+  local out=$1 url=$2 tmp want got
+  [ "$tools_mode" != build ] && command -v curl >/dev/null 2>&1 || return 1
+  tmp=$(mktemp -d)
+  if curl -fsSL --connect-timeout 10 --max-time 600 -o "$tmp/binary" "$url" 2>"$tmp/err" &&
+    curl -fsSL --connect-timeout 10 --max-time 60 -o "$tmp/sha256" "$url.sha256" 2>>"$tmp/err"; then
+    want=$(head -c 64 "$tmp/sha256")
+    got=$(sha256sum "$tmp/binary" | head -c 64)
+    if [[ $want =~ ^[0-9a-f]{64}$ ]] && [ "$want" = "$got" ]; then
+      mkdir -p "$bin_dir"
+      chmod 755 "$tmp/binary"
+      mv "$tmp/binary" "$out"
+      rm -rf "$tmp"
+      log "downloaded $url (sha256 $got, as published)"
+      return 0
+    fi
+    log "$url has sha256 $got, but $url.sha256 says ${want:-nothing}: not used"
+  else
+    log "cannot download $url ($(tr '\n' ' ' <"$tmp/err" | sed 's/ *$//'))"
+  fi
+  rm -rf "$tmp"
+  return 1
+}
+
+# get_release OUTPUT BASE_URL NAME: the release binary when it can be had; else fail in download mode, or
+# return 1 so the caller builds.
+get_release() {
+  local out=$1 base=$2 name=$3 platform
+  [ "$tools_mode" = build ] && return 1
+  platform=$(release_platform)
+  if [ -n "$platform" ] && download_release "$out" "$base/bin/$platform/crossplane"; then
+    return 0
+  fi
+  if [ "$tools_mode" = download ]; then
+    log "FUNCTION_AI_WORKSPACE_TOOLS=download: no verified release binary of $name for ${platform:-this platform}"
+    exit 1
+  fi
+  return 1
+}
 
 need_go() {
   command -v go >/dev/null 2>&1 || { log "go is not installed; install Go >= $GO_MIN_VERSION"; exit 1; }
@@ -65,6 +129,8 @@ build_wrapped() {
 
 build_cli() {
   [ -x "$cli_bin" ] && return 0
+  get_release "$cli_bin" "${CROSSPLANE_CLI_RELEASES:-https://cli.crossplane.io}/stable/$CROSSPLANE_CLI_VERSION" \
+    "the crossplane CLI $CROSSPLANE_CLI_VERSION" && return 0
   need_go
   log "building crossplane CLI $CROSSPLANE_CLI_VERSION (first run only; several minutes)"
   build_wrapped "$cli_bin" "github.com/crossplane/cli/v2@$CROSSPLANE_CLI_VERSION" \
@@ -73,6 +139,8 @@ build_cli() {
 
 build_core() {
   [ -x "$core_bin" ] && return 0
+  get_release "$core_bin" "${CROSSPLANE_RELEASES:-https://releases.crossplane.io}/stable/$CROSSPLANE_CORE_VERSION" \
+    "core crossplane $CROSSPLANE_CORE_VERSION" && return 0
   need_go
   log "building core crossplane $CROSSPLANE_CORE_VERSION (first run only; several minutes)"
   # Upstream go.mod replaces crossplane/apis/v2 with ./apis, which a dependency's go.mod cannot do.

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import http.server
+import os
+import platform
 import subprocess
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import xp
@@ -41,3 +49,77 @@ def test_readme_installs_the_pinned_providers() -> None:
         repository, version = package.rsplit(":", 1)
         assert repository.rsplit("/", 1)[-1] in readme, f"README does not name {repository}"
         assert version in readme, f"README does not name {package}'s version"
+
+
+def _release_platform() -> str:
+    os_name = {"Linux": "linux", "Darwin": "darwin"}[platform.system()]
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
+    return f"{os_name}_{arch}"
+
+
+@contextlib.contextmanager
+def _release_hosts(root: Path, checksum: Callable[[bytes], str]) -> Iterator[dict[str, str]]:
+    """Stand-ins for cli.crossplane.io and releases.crossplane.io on loopback, laid out as upstream publishes
+    (stable/<version>/bin/<os>_<arch>/crossplane and crossplane.sha256), with `checksum` as published."""
+    pins = _pins()
+    for host, version in (("cli", pins["CROSSPLANE_CLI_VERSION"]), ("core", pins["CROSSPLANE_CORE_VERSION"])):
+        where = root / host / "stable" / version / "bin" / _release_platform()
+        where.mkdir(parents=True)
+        binary = f"#!/bin/sh\necho '{host} {version}'\n".encode()
+        (where / "crossplane").write_bytes(binary)
+        (where / "crossplane.sha256").write_text(checksum(binary))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        yield {"CROSSPLANE_CLI_RELEASES": f"{url}/cli", "CROSSPLANE_RELEASES": f"{url}/core"}
+    finally:
+        server.shutdown()
+
+
+def _pins() -> dict[str, str]:
+    return dict(
+        line.split("=", 1)
+        for line in (ROOT / "hack" / "versions.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+
+
+def _tools(env: dict[str, str], cache: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(ROOT / "hack" / "tools.sh"), "--print"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env, "FUNCTION_AI_WORKSPACE_CACHE": str(cache), "FUNCTION_AI_WORKSPACE_TOOLS": "download"},
+    )
+
+
+def test_release_binaries_are_used_when_their_published_checksum_matches(tools: xp.Tools, tmp_path: Path) -> None:
+    """With the release hosts reachable, both binaries are the published ones, checked against the SHA-256
+    published beside them, cached, and not fetched again. (`tools` first: the module cache then holds core
+    Crossplane's module, which the script reads its CRDs from.)"""
+    with _release_hosts(tmp_path / "www", lambda b: hashlib.sha256(b).hexdigest()) as hosts:
+        first = _tools(hosts, tmp_path / "cache")
+        assert first.returncode == 0, first.stderr
+        assert first.stderr.count("downloaded") == 2 and "building" not in first.stderr, first.stderr
+        paths = dict(line.split("=", 1) for line in first.stdout.splitlines())
+        pins = _pins()
+        for key, expected in (
+            ("CROSSPLANE", f"cli {pins['CROSSPLANE_CLI_VERSION']}"),
+            ("CROSSPLANE_CORE", f"core {pins['CROSSPLANE_CORE_VERSION']}"),
+        ):
+            ran = subprocess.run([paths[key]], capture_output=True, text=True, check=True)
+            assert ran.stdout.strip() == expected
+    again = _tools({}, tmp_path / "cache")  # the hosts are gone: the cache answers
+    assert again.returncode == 0 and "downloaded" not in again.stderr, again.stderr
+
+
+def test_a_release_binary_whose_checksum_differs_is_not_used(tools: xp.Tools, tmp_path: Path) -> None:
+    with _release_hosts(tmp_path / "www", lambda b: hashlib.sha256(b + b"tampered").hexdigest()) as hosts:
+        proc = _tools(hosts, tmp_path / "cache")
+    assert proc.returncode != 0
+    assert "not used" in proc.stderr and "no verified release binary" in proc.stderr, proc.stderr
+    assert not list((tmp_path / "cache").glob("bin/crossplane-*")), "a binary that failed its check was kept"
