@@ -66,13 +66,13 @@ def _referenced_values(req: fnv1.RunFunctionRequest, plan: Plan) -> dict[tuple[s
         name = requirement_name(ref)
         if name not in req.required_resources:
             return None
-        found = request.get_required_resources(req, name)
+        found = req.required_resources[name].items
         where = f"Secret {plan.workspace.namespace}/{ref.name}"
         if not found:
             raise MissingSecretError(
                 f"{where} does not exist; create it with key '{ref.key}', or fix the reference to it in the spec"
             )
-        data = decode_data(found[0].get("data"))
+        data = decode_data(observed_summary(found[0].resource).get("data"))
         if not data.get(ref.key):
             raise MissingSecretError(
                 f"{where} has no key '{ref.key}' (it has: {', '.join(sorted(data)) or 'none'}); "
@@ -104,11 +104,36 @@ def _connections(req: fnv1.RunFunctionRequest) -> dict[str, dict[str, str]]:
     }
 
 
+KEPT_METADATA = ("name", "namespace", "labels", "annotations")
+
+
 def _as_observed(body: dict[str, Any]) -> dict[str, Any]:
     """A desired body that leaves an observed resource exactly as it is (Crossplane's own fields dropped)."""
     meta = body.get("metadata", {})
-    keep_meta = {k: meta[k] for k in ("name", "namespace", "labels", "annotations") if meta.get(k)}
+    keep_meta = {k: meta[k] for k in KEPT_METADATA if meta.get(k)}
     return {k: v for k, v in body.items() if k not in ("metadata", "status")} | {"metadata": keep_meta}
+
+
+def _truthy(value: struct_pb2.Value) -> bool:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return bool(value.struct_value.fields)
+    if kind == "list_value":
+        return bool(value.list_value.values)
+    return kind is not None and kind != "null_value" and bool(getattr(value, kind))
+
+
+def _keep_as_observed(target: fnv1.Resource, observed: struct_pb2.Struct, key: str) -> None:
+    """What `_as_observed` gives, plus the resource label, built in protobuf from the observed Struct: a
+    resource held back is usually large (a database, a bucket), and never needs converting to Python."""
+    body = target.resource
+    body.CopyFrom(observed)
+    body.fields.pop("status", None)
+    metadata = body.fields["metadata"].struct_value
+    for name in list(metadata.fields):
+        if name not in KEPT_METADATA or not _truthy(metadata.fields[name]):
+            del metadata.fields[name]
+    metadata.fields["labels"].struct_value.fields[RESOURCE_LABEL].string_value = key
 
 
 def _retained(observed: ObservedResources, desired_keys: set[str]) -> list[Composed]:
@@ -220,16 +245,17 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
             held_back.append(f"{item.key} {why}")
             components[item.component].append((item.key, False, why))
             continue
-        body = item.body
-        if item.hold:
-            # Already exists: keep it exactly as observed until what it waits for is there.
-            body = _as_observed(observed[item.key])
-            held_back.append(f"{item.key} keeps its current state until {item.hold}")
         ready = readiness.is_ready(summaries.get(item.key)) and not item.hold
         desired = rsp.desired.resources[item.key]
-        # Every composed resource carries its key as a label: Usages and selectors find it by that.
-        labels = {**body.get("metadata", {}).get("labels", {}), RESOURCE_LABEL: item.key}
-        structs.update(desired, {**body, "metadata": {**body.get("metadata", {}), "labels": labels}})
+        if item.hold:
+            # Already exists: keep it exactly as observed until what it waits for is there.
+            _keep_as_observed(desired, req.observed.resources[item.key].resource, item.key)
+            held_back.append(f"{item.key} keeps its current state until {item.hold}")
+        else:
+            body = item.body
+            # Every composed resource carries its key as a label: Usages and selectors find it by that.
+            labels = {**body.get("metadata", {}).get("labels", {}), RESOURCE_LABEL: item.key}
+            structs.update(desired, {**body, "metadata": {**body.get("metadata", {}), "labels": labels}})
         desired.ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
         why = ""
         if not ready:

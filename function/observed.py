@@ -6,17 +6,21 @@ SDK's `struct_to_dict`, protobuf's pure-Python JSON walk) cost more than composi
 existed. Of most of them the function reads a few fields: kind, name, annotations, conditions, a generated
 Secret's data. So every resource gets a summary with just those, read from the protobuf directly, and its
 whole body is converted on first use only (a resource kept exactly as observed, a managed resource's
-status.atProvider).
+status.atProvider). Most observed resources are the same from one call to the next, so summaries are kept
+per distinct resource (the SHA-256 of its deterministic wire form).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from crossplane.function import resource
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
+
+from function.lru import LRU
 
 SUMMARY_METADATA = ("name", "namespace", "labels", "annotations")
 
@@ -57,13 +61,26 @@ def summary(body: struct_pb2.Struct) -> dict[str, Any]:
     return out
 
 
+_summaries: LRU[bytes, dict[str, Any]] = LRU(1024)  # a few hundred bytes each
+
+
+def kept_summary(body: struct_pb2.Struct) -> dict[str, Any]:
+    """summary(body), kept per distinct body. Callers only read it."""
+    key = hashlib.sha256(body.SerializeToString(deterministic=True)).digest()
+    found = _summaries.get(key)
+    if found is None:
+        found = summary(body)
+        _summaries.put(key, found)
+    return found
+
+
 class ObservedResources(Mapping[str, dict[str, Any]]):
     """Observed composed resources by key: whole bodies, each converted on first use, and `summaries`."""
 
     def __init__(self, resources: Mapping[str, fnv1.Resource]) -> None:
         self._resources = resources
         self._bodies: dict[str, dict[str, Any]] = {}
-        self.summaries = {key: summary(resources[key].resource) for key in sorted(resources)}
+        self.summaries = {key: kept_summary(resources[key].resource) for key in sorted(resources)}
 
     def __getitem__(self, key: str) -> dict[str, Any]:
         found = self._bodies.get(key)

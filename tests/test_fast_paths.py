@@ -1,5 +1,6 @@
-"""What the function keeps between calls never changes an answer: the response memo, the plan, YAML text and
-Struct caches, and the summaries of observed resources (function/memo.py, lru.py, observed.py)."""
+"""The function's fast paths never change an answer: what it keeps between calls (the response memo, plans,
+YAML text, Struct forms), the summaries of observed resources, and resources held as observed built in
+protobuf (function/memo.py, lru.py, observed.py, fn.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
 
 from function import fn, structs, yamltext
-from function.fn import FunctionRunner
+from function import observed as observed_resources
+from function.fn import RESOURCE_LABEL, FunctionRunner, _as_observed, _keep_as_observed
 from function.lru import LRU
 from function.memo import ResponseMemo
 from function.observed import SUMMARY_METADATA, ObservedResources, summary, value
@@ -24,7 +26,7 @@ EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/xr.yaml"))
 
 
 def _clear_caches() -> None:
-    for cache in (fn._plans, structs._wire, yamltext._texts):
+    for cache in (fn._plans, structs._wire, yamltext._texts, observed_resources._summaries):
         cache.clear()
 
 
@@ -150,3 +152,31 @@ def test_observed_summaries_hold_what_the_function_reads(converged: dict[str, fn
             assert observed[key] == resource.struct_to_dict(req.observed.resources[key].resource)
         with pytest.raises(KeyError):
             observed["not-observed"]
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        {},
+        {"name": "db", "namespace": "team-a", "labels": {"a": "b"}, "annotations": {"x": "y"}},
+        {"name": "db", "labels": {}, "annotations": None, "uid": "1", "resourceVersion": "7", "generation": 3},
+        {"name": "", "namespace": "team-a", "managedFields": [{"manager": "crossplane"}], "finalizers": ["f"]},
+    ],
+)
+def test_a_held_resource_is_kept_exactly_as_the_dict_path_keeps_it(metadata: dict[str, object] | None) -> None:
+    body: dict[str, object] = {
+        "apiVersion": "rds.aws.upbound.io/v1beta1",
+        "kind": "Instance",
+        "spec": {"forProvider": {"allocatedStorage": 20.0, "tags": [], "flag": False}},
+        "status": {"atProvider": {"id": "db"}, "conditions": [{"type": "Ready", "status": "False"}]},
+    }
+    if metadata is not None:
+        body["metadata"] = metadata
+    fast = fnv1.Resource()
+    _keep_as_observed(fast, resource.dict_to_struct(body), "database")
+    kept = _as_observed(body)
+    labels = {**kept.get("metadata", {}).get("labels", {}), RESOURCE_LABEL: "database"}
+    slow = fnv1.Resource()
+    resource.update(slow, {**kept, "metadata": {**kept.get("metadata", {}), "labels": labels}})
+    assert fast == slow
