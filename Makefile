@@ -66,7 +66,7 @@ lint: $(VENV)/.installed ## ruff and mypy.
 	@$(VENV)/bin/mypy
 
 .PHONY: bench
-bench: $(VENV)/.installed ## The function against a no-op SDK function over loopback gRPC (BENCH_ARGS="--json out.json").
+bench: $(VENV)/.installed ## The function against a no-op SDK function over loopback gRPC (BENCH_ARGS="--json out.json --markdown table.md").
 	@$(PY) hack/bench.py $(BENCH_ARGS)
 
 .PHONY: package
