@@ -107,13 +107,6 @@ def _connections(req: fnv1.RunFunctionRequest) -> dict[str, dict[str, str]]:
 KEPT_METADATA = ("name", "namespace", "labels", "annotations")
 
 
-def _as_observed(body: dict[str, Any]) -> dict[str, Any]:
-    """A desired body that leaves an observed resource exactly as it is (Crossplane's own fields dropped)."""
-    meta = body.get("metadata", {})
-    keep_meta = {k: meta[k] for k in KEPT_METADATA if meta.get(k)}
-    return {k: v for k, v in body.items() if k not in ("metadata", "status")} | {"metadata": keep_meta}
-
-
 def _truthy(value: struct_pb2.Value) -> bool:
     kind = value.WhichOneof("kind")
     if kind == "struct_value":
@@ -124,8 +117,10 @@ def _truthy(value: struct_pb2.Value) -> bool:
 
 
 def _keep_as_observed(target: fnv1.Resource, observed: struct_pb2.Struct, key: str) -> None:
-    """What `_as_observed` gives, plus the resource label, built in protobuf from the observed Struct: a
-    resource held back is usually large (a database, a bucket), and never needs converting to Python."""
+    """A desired body that leaves an observed resource exactly as it is: Crossplane's own fields (status, and
+    metadata but for the non-empty name, namespace, labels and annotations) dropped, the resource label added.
+    Built in protobuf from the observed Struct: such a resource is usually large (a database, a bucket), and
+    never needs converting to Python."""
     body = target.resource
     body.CopyFrom(observed)
     body.fields.pop("status", None)
@@ -136,15 +131,15 @@ def _keep_as_observed(target: fnv1.Resource, observed: struct_pb2.Struct, key: s
     metadata.fields["labels"].struct_value.fields[RESOURCE_LABEL].string_value = key
 
 
-def _retained(observed: ObservedResources, desired_keys: set[str]) -> list[Composed]:
+def _retained(summaries: dict[str, dict[str, Any]], desired_keys: set[str]) -> list[Composed]:
     """Observed resources that hold data but the plan no longer wants: kept, never silently deleted."""
     kept = []
-    for key, summary in observed.summaries.items():
+    for key, summary in summaries.items():
         annotations = summary.get("metadata", {}).get("annotations", {}) or {}
         if key in desired_keys or annotations.get(HOLDS_DATA_ANNOTATION) != "true":
             continue
         component = annotations.get(COMPONENT_ANNOTATION, "retained")
-        kept.append(Composed(key, _as_observed(observed[key]), component, holds_data=True))
+        kept.append(Composed(key, {}, component, holds_data=True, as_observed=True))
     return kept
 
 
@@ -225,7 +220,7 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
     # Monitoring watches exactly what the services composed, so it reads their output.
     wanted += monitoring.compose(ctx, wanted)
-    retained = _retained(observed, {item.key for item in wanted})
+    retained = _retained(summaries, {item.key for item in wanted})
     for item in retained:
         _result(
             rsp,
@@ -247,10 +242,11 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
             continue
         ready = readiness.is_ready(summaries.get(item.key)) and not item.hold
         desired = rsp.desired.resources[item.key]
-        if item.hold:
-            # Already exists: keep it exactly as observed until what it waits for is there.
+        if item.hold or item.as_observed:
+            # Already exists: keep it exactly as observed (until what it waits for is there).
             _keep_as_observed(desired, req.observed.resources[item.key].resource, item.key)
-            held_back.append(f"{item.key} keeps its current state until {item.hold}")
+            if item.hold:
+                held_back.append(f"{item.key} keeps its current state until {item.hold}")
         else:
             body = item.body
             # Every composed resource carries its key as a label: Usages and selectors find it by that.

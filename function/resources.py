@@ -38,6 +38,8 @@ class Composed:
     depends_on: tuple[str, ...] = field(default=())  # keys that must exist before this one is created
     # Why it must wait (e.g. for a database's connection details): not created yet, or kept as observed.
     hold: str | None = None
+    # Kept exactly as observed (Crossplane's own fields dropped), its body unused: data nobody wants any more.
+    as_observed: bool = False
 
 
 def _metadata(component: str, holds_data: bool, extra: dict[str, str] | None = None) -> dict[str, Any]:
