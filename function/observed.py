@@ -5,9 +5,9 @@ manifest twice: in its spec and in status.atProvider.manifest). Converting all o
 SDK's `struct_to_dict`, protobuf's pure-Python JSON walk) cost more than composing the workspace once it
 existed. Of most of them the function reads a few fields: kind, name, annotations, conditions, a generated
 Secret's data. So every resource gets a summary with just those, read from the protobuf directly, and its
-whole body is converted on first use only (a resource kept exactly as observed, a managed resource's
-status.atProvider). Most observed resources are the same from one call to the next, so summaries are kept
-per distinct resource (the SHA-256 of its deterministic wire form).
+whole body is converted on first use only (a managed resource's status.atProvider; a resource kept exactly
+as observed is copied in protobuf by fn.py). Most observed resources are the same from one call to the
+next, so summaries are kept per distinct resource (the SHA-256 of its deterministic wire form).
 """
 
 from __future__ import annotations
