@@ -40,7 +40,7 @@ Yaml12SafeDumper = _yaml12(SafeDumper)
 Yaml12PureDumper = _yaml12(yaml.SafeDumper)
 
 
-_texts: LRU[bytes, str] = LRU(256)  # a few KiB each
+_texts: LRU[tuple[type[yaml.SafeDumper], bytes], str] = LRU(256)  # a few KiB each
 
 
 def dump(data: Any, *, dumper: type[yaml.SafeDumper] | None = None, **options: Any) -> str:
@@ -50,7 +50,7 @@ def dump(data: Any, *, dumper: type[yaml.SafeDumper] | None = None, **options: A
     written on every call for a workspace: the text is kept per distinct (dumper, data, options), keyed by
     their `marshal` form (it round-trips, so different data never share a key) and the dumper itself."""
     dumper = dumper or SafeDumper
-    key = marshal.dumps((id(dumper), data, sorted(options.items())))
+    key = (dumper, marshal.dumps((data, sorted(options.items()))))
     text = _texts.get(key)
     if text is None:
         text = yaml.dump(data, Dumper=dumper, **options)
