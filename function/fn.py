@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshal
 import math
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -20,9 +21,15 @@ from function.memo import MAX_BYTES, ResponseMemo
 from function.observed import ObservedResources
 from function.observed import summary as observed_summary
 from function.observed import value as struct_value
-from function.plan import Plan, build_plan, integrations, workspace_from_xr
-from function.resources import COMPONENT_ANNOTATION, HOLDS_DATA_ANNOTATION, RESOURCE_LABEL, Composed
-from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, fingerprint_key, resolve
+from function.plan import Plan, build_plan, integrations, with_existing_names, workspace_from_xr
+from function.resources import (
+    COMPONENT_ANNOTATION,
+    EXTERNAL_NAME_ANNOTATION,
+    HOLDS_DATA_ANNOTATION,
+    RESOURCE_LABEL,
+    Composed,
+)
+from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, fingerprint_key, names_key, resolve
 from function.services import (
     Context,
     Observed,
@@ -52,6 +59,7 @@ class MissingSecretError(SpecError):
 
 
 def requirement_name(ref: SecretKeySelector) -> str:
+    """The requirement under which Crossplane fetches the Secret a reference names (one per Secret)."""
     return f"secret-{ref.name}"
 
 
@@ -59,26 +67,69 @@ def _result(rsp: fnv1.RunFunctionResponse, severity: fnv1.Severity, reason: str,
     rsp.results.append(fnv1.Result(severity=severity, reason=reason, message=message, target=TARGET))
 
 
+# Bounds of the work one workspace may ask of the shared function: the bytes of the Secret values it references
+# (each copied once into LibreChat's env Secret) and of its response, well below gRPC's default 4 MiB message.
+MAX_REFERENCED_VALUE = 64 * 1024
+MAX_REFERENCED_TOTAL = 256 * 1024
+MAX_RESPONSE_BYTES = 3 * 1024 * 1024
+# What LibreChat reads as more than text in a header value: a placeholder it fills with a user's fields or
+# tokens ({{...}}), an env reference (${...}), or a line break that would start another header.
+_HEADER_UNSAFE = re.compile(r"[{][{]|[$][{]|[\x00-\x1f\x7f]")
+
+
 def _referenced_values(req: fnv1.RunFunctionRequest, plan: Plan) -> dict[tuple[str, str], str] | None:
-    """Values of the Secret keys the team references; None while Crossplane has yet to fetch them."""
-    values: dict[tuple[str, str], str] = {}
+    """Values of the Secret keys the team references; None while Crossplane has yet to fetch them. Each Secret is
+    read once, only the referenced keys are decoded, and their sizes are bounded before decoding."""
+    fields: dict[tuple[str, str], str] = {}
+    headers: set[tuple[str, str]] = set()
+    for entry in plan.env_from_secrets:
+        fields.setdefault((entry.ref.name, entry.ref.key), entry.field)
+        if entry.header:
+            headers.add((entry.ref.name, entry.ref.key))
+    keys: dict[str, list[str]] = defaultdict(list)
     for ref in plan.referenced_secrets():
-        name = requirement_name(ref)
-        if name not in req.required_resources:
+        keys[ref.name].append(ref.key)
+    values: dict[tuple[str, str], str] = {}
+    total = 0
+    for secret_name, secret_keys in keys.items():
+        requirement = requirement_name(SecretKeySelector(name=secret_name, key=secret_keys[0]))
+        if requirement not in req.required_resources:
             return None
-        found = req.required_resources[name].items
-        where = f"Secret {plan.workspace.namespace}/{ref.name}"
+        found = req.required_resources[requirement].items
+        where = f"Secret {plan.workspace.namespace}/{secret_name}"
         if not found:
             raise MissingSecretError(
-                f"{where} does not exist; create it with key '{ref.key}', or fix the reference to it in the spec"
+                f"{where} does not exist; create it with key '{secret_keys[0]}', or fix the reference to it in the "
+                f"spec ({fields[(secret_name, secret_keys[0])]})"
             )
-        data = decode_data(observed_summary(found[0].resource).get("data"))
-        if not data.get(ref.key):
-            raise MissingSecretError(
-                f"{where} has no key '{ref.key}' (it has: {', '.join(sorted(data)) or 'none'}); "
-                f"add the key or fix the reference to it in the spec"
-            )
-        values[(ref.name, ref.key)] = data[ref.key]
+        data_value = found[0].resource.fields.get("data")
+        data = data_value.struct_value.fields if data_value and data_value.HasField("struct_value") else {}
+        for key in secret_keys:
+            field = fields[(secret_name, key)]
+            encoded = data[key].string_value if key in data else ""
+            if len(encoded) > (MAX_REFERENCED_VALUE * 4) // 3 + 4:
+                raise SpecError(
+                    f"{field}: {where} key '{key}' holds {len(encoded) * 3 // 4 // 1024} KiB; a referenced value "
+                    f"may hold at most {MAX_REFERENCED_VALUE // 1024} KiB"
+                )
+            value = decode_data({key: encoded}).get(key) if encoded else None
+            if not value:
+                raise MissingSecretError(
+                    f"{where} has no key '{key}' (it has: {', '.join(sorted(data)) or 'none'}); "
+                    f"add the key or fix the reference to it in the spec ({field})"
+                )
+            if (secret_name, key) in headers and _HEADER_UNSAFE.search(value):
+                raise SpecError(
+                    f"{field}: {where} key '{key}' holds '{{{{', '${{' or a control character, which LibreChat "
+                    f"would read as a placeholder or another header; store the header's value alone"
+                )
+            total += len(value)
+            if total > MAX_REFERENCED_TOTAL:
+                raise SpecError(
+                    f"{field}: the Secret values the workspace references add up to more than "
+                    f"{MAX_REFERENCED_TOTAL // 1024} KiB; reference fewer or smaller values"
+                )
+            values[(secret_name, key)] = value
     return values
 
 
@@ -93,6 +144,16 @@ def _observed_secret_data(summaries: dict[str, dict[str, Any]], plan: Plan) -> d
             and meta.get("namespace") == plan.workspace.namespace
         ):
             out[meta["name"]] = decode_data(body.get("data"))
+    return out
+
+
+def _external_names(summaries: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The external name of each observed composed resource that has one, by key."""
+    out = {}
+    for key, body in summaries.items():
+        name = (body.get("metadata", {}).get("annotations") or {}).get(EXTERNAL_NAME_ANNOTATION)
+        if name:
+            out[key] = name
     return out
 
 
@@ -161,12 +222,12 @@ def _non_finite(value: Any, path: str) -> str | None:
 _plans: LRU[bytes, Plan] = LRU(128)  # a plan is about 30 KiB
 
 
-def _plan(req: fnv1.RunFunctionRequest) -> Plan:
-    """The workspace's plan: from the XR's identity, its spec and the Composition's input.
+def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> Plan:
+    """The workspace's plan: from the XR's identity, its spec, the Composition's input and the key of global names.
 
     A plan depends on nothing else, and Crossplane sends the same spec and input on call after call (every
     change to a composed resource's status is a new request), so plans are kept per distinct (workspace, spec
-    wire form, input wire form). A spec that fails is refused afresh every time; only plans are kept."""
+    wire form, input wire form, key). A spec that fails is refused afresh every time; only plans are kept."""
     composite = req.observed.composite.resource
     workspace = workspace_from_xr(observed_summary(composite))
     spec = composite.fields.get("spec")
@@ -175,6 +236,7 @@ def _plan(req: fnv1.RunFunctionRequest) -> Plan:
             (workspace.name, workspace.namespace, workspace.flavour.value),
             b"" if spec is None else spec.SerializeToString(deterministic=True),
             req.input.SerializeToString(deterministic=True),
+            name_key,
         )
     )
     plan = _plans.get(key)
@@ -186,14 +248,17 @@ def _plan(req: fnv1.RunFunctionRequest) -> Plan:
             if where:
                 raise SpecError(f"{where}: must be a finite number")
             raw = struct_value(spec)
-        plan = build_plan(workspace, parse_spec(raw), platform_settings(resource.struct_to_dict(req.input)))
+        plan = build_plan(
+            workspace, parse_spec(raw), platform_settings(resource.struct_to_dict(req.input)), name_key=name_key
+        )
         _plans.put(key, plan)
     return plan
 
 
 def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None:
     """Everything between the request and the response; raises SpecError for requests it cannot serve."""
-    plan = _plan(req)
+    seed = check_seed(request.get_credentials(req, CREDENTIALS_NAME).data.get(SEED_KEY))
+    plan = _plan(req, names_key(seed))
     workspace = plan.workspace
 
     # Declare every requirement on every call: Crossplane resolves them until they stop changing.
@@ -205,9 +270,9 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     if referenced is None:
         return  # Crossplane fetches the Secrets and calls again before applying anything.
 
-    seed = check_seed(request.get_credentials(req, CREDENTIALS_NAME).data.get(SEED_KEY))
     observed = ObservedResources(req.observed.resources)
     summaries = observed.summaries
+    plan = with_existing_names(plan, _external_names(summaries))
     generated = resolve(seed, workspace, plan.generated_secrets, _observed_secret_data(summaries, plan))
     ctx = Context(
         plan=plan,
@@ -302,6 +367,11 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
         )
     else:
         _result(rsp, fnv1.SEVERITY_NORMAL, "Available", f"Workspace is ready at {plan.chat_url}")
+    if rsp.ByteSize() > MAX_RESPONSE_BYTES:
+        raise SpecError(
+            f"spec: the workspace composes {rsp.ByteSize() // 1024} KiB of resources, more than the "
+            f"{MAX_RESPONSE_BYTES // 1024} KiB one response may carry; compose fewer parts or smaller values"
+        )
 
 
 class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):

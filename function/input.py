@@ -7,36 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from function.plan import DEFAULT_CIDRS, DEFAULT_INGRESS_ANNOTATIONS, DEFAULT_PROVIDER_CONFIGS, Platform
-from function.spec import CIDR, SpecError
+from function.plan import Platform
+from function.spec import SpecError
+from function.strings import CIDR
+from function.tenancy import Tenancy
 from function.versions import OVERRIDABLE_IMAGES
 
 # An OCI image reference: [registry/]repository[:tag][@sha256:digest], lower-case repository path.
 IMAGE_REFERENCE = re.compile(
     r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?"
 )
-
-
-class Tenancy(BaseModel):
-    """What the platform lets teams use: anything else in a spec is refused, naming the field."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    provider_configs: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_PROVIDER_CONFIGS),
-        alias="providerConfigs",
-        description="Names of the platform's (Cluster)ProviderConfigs teams may select for cloud databases and "
-        "buckets (a namespaced ProviderConfig in the team's own namespace is the team's and always allowed).",
-    )
-    cidrs: list[CIDR] = Field(
-        default_factory=lambda: list(DEFAULT_CIDRS),
-        description="Address ranges a team's database may be opened to: each CIDR a team gives must lie within one.",
-    )
-    ingress_annotations: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_INGRESS_ANNOTATIONS),
-        alias="ingressAnnotations",
-        description="Ingress annotation keys teams may set; a key ending in * allows every key with that prefix.",
-    )
 
 
 class FunctionInput(BaseModel):
@@ -57,7 +37,15 @@ class FunctionInput(BaseModel):
         description="provider-kubernetes (Cluster)ProviderConfig that applies the workspace's workloads.",
     )
     tenancy: Tenancy = Field(
-        default_factory=Tenancy, description="What teams may use: provider configs, CIDRs, Ingress annotations."
+        default_factory=Tenancy,
+        description="What teams may use: provider configs, CIDRs, Ingress annotations, domains, issuers, storage "
+        "classes, Services of other namespaces, cloud coordinates, and ceilings per workspace.",
+    )
+    cluster_networks: list[CIDR] = Field(
+        default_factory=list,
+        alias="clusterNetworks",
+        description="The cluster's pod and service CIDRs: the workspace's internet egress excludes them, as it "
+        "always excludes link-local and metadata addresses, so that 'the internet' never means the cluster.",
     )
     images: dict[str, str] = Field(
         default_factory=dict,
@@ -87,7 +75,6 @@ def platform_settings(raw: dict[str, Any]) -> Platform:
         helm=parsed.helm_provider_config_name,
         kubernetes=parsed.kubernetes_provider_config_name,
         images=tuple(sorted(parsed.images.items())),
-        provider_configs=tuple(parsed.tenancy.provider_configs),
-        cidrs=tuple(parsed.tenancy.cidrs),
-        ingress_annotations=tuple(parsed.tenancy.ingress_annotations),
+        tenancy=parsed.tenancy,
+        cluster_networks=tuple(parsed.cluster_networks),
     )

@@ -219,7 +219,8 @@ def restricted_pod(
     if run_as_user is not None:
         security |= {"runAsNonRoot": True, "runAsUser": run_as_user, "runAsGroup": run_as_user, "fsGroup": run_as_user}
         container_security = restricted_container_security()
-    containers = container if isinstance(container, list) else [container]
+    containers = [_literal(c) for c in (container if isinstance(container, list) else [container])]
+    init_containers = [_literal(c) for c in init_containers or []]
     pod_spec: dict[str, Any] = {
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
@@ -236,6 +237,35 @@ def restricted_pod(
         ]
     pod_spec.update(pod or {})
     return pod_spec
+
+
+_REFERENCE = re.compile(r"[$][(]([A-Za-z_][A-Za-z0-9_]*)[)]")
+
+
+def kubelet_literal(text: str, references: frozenset[str] = frozenset()) -> str:
+    """`text` as the kubelet must be given it to pass it on as written: it replaces $(NAME) with the container's
+    env var NAME and $$ with $, so every '$' before '(' or '$' is doubled, but for $(NAME) of `references` (the
+    container's own Secret-backed vars, which are meant to be expanded)."""
+    out, cursor = [], 0
+    for match in _REFERENCE.finditer(text):
+        if match.group(1) in references:
+            out += [re.sub(r"[$](?=[$(])", "$$", text[cursor : match.start()]), match.group(0)]
+            cursor = match.end()
+    out.append(re.sub(r"[$](?=[$(])", "$$", text[cursor:]))
+    return "".join(out)
+
+
+def _literal(container: dict[str, Any]) -> dict[str, Any]:
+    """A container whose command, args and env values reach the process as written (kubelet_literal): a team's
+    value, or a shell script's own $(...), is never expanded into another var's secret."""
+    own = frozenset(env["name"] for env in container.get("env", []) if "valueFrom" in env)
+    out = dict(container)
+    for field in ("command", "args"):
+        if field in out:
+            out[field] = [kubelet_literal(text, own) for text in out[field]]
+    if "env" in out:
+        out["env"] = [{**env, "value": kubelet_literal(env["value"])} if "value" in env else env for env in out["env"]]
+    return out
 
 
 def cron_job(

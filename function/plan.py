@@ -7,12 +7,13 @@ formed; services read the plan and never each other.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
+import hmac
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from function import tenancy
 from function.spec import (
     AIWorkspaceSpec,
     DatabaseProvider,
@@ -26,6 +27,7 @@ from function.spec import (
     embeddings_provider,
     rag_on,
 )
+from function.tenancy import Tenancy
 from function.versions import OVERRIDABLE_IMAGES
 
 CLAIM_NAME_LABEL = "crossplane.io/claim-name"
@@ -61,6 +63,8 @@ def object_name(workspace: str, component: str, limit: int = NAME_LIMIT) -> str:
 
 LIBRECHAT = "librechat"
 # Firecrawl's processes (all run its image): each one reaches its Redis, its Postgres, Playwright and SearXNG.
+# The backup CronJobs' pods, by app label: <database>-backup.
+BACKUP_JOBS = ("mongodb-backup", "pgvector-backup")
 FIRECRAWL_PROCESSES = ("firecrawl-api", "firecrawl-worker", "firecrawl-nuq-worker", "firecrawl-extract-worker")
 
 
@@ -109,7 +113,19 @@ class EnvFromSecret:
 
     env: str
     ref: SecretKeySelector
-    prefix: str = ""
+    field: str  # the spec field that references it, for messages
+    header: bool = False  # sent as (part of) an HTTP header by LibreChat, which also fills {{...}} placeholders in it
+
+
+@dataclass(frozen=True)
+class ClusterService:
+    """An in-cluster Service that a team's URL names (an MCP server, a MinIO, a Keycloak): the network policies
+    let `caller` reach its namespace on `port`, since a CIDR rule never matches pods on CNIs such as Cilium."""
+
+    caller: str  # the app label of the calling workload
+    namespace: str
+    port: int
+    host_port: str  # as LibreChat's SSRF guard compares it
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,7 @@ class Speech:
     """One direction of speech as LibreChat calls it: the full endpoint URL, model and voices."""
 
     implementation: SpeechImplementation
+    key_env: str  # the env var holding the key LibreChat sends
     url: str | None  # None: LibreChat's default (api.openai.com)
     allowed_address: str | None  # host:port to exempt from LibreChat's SSRF guard
     model: str
@@ -182,30 +199,17 @@ class Backups:
     prefix: str  # where the dumps go: a key prefix in the bucket, or a directory on the volume
 
 
-# What a team may use unless the platform says otherwise (in the Composition's input, tenancy): only the
-# provider configs named default, database access only from private address ranges, and Ingress annotations
-# that tune the proxy but cannot inject configuration into the shared ingress controller.
-DEFAULT_PROVIDER_CONFIGS = ("default",)
-DEFAULT_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fd00::/8")
-DEFAULT_INGRESS_ANNOTATIONS = (
-    "nginx.ingress.kubernetes.io/proxy-body-size",
-    "nginx.ingress.kubernetes.io/proxy-read-timeout",
-    "nginx.ingress.kubernetes.io/proxy-send-timeout",
-    "nginx.ingress.kubernetes.io/proxy-connect-timeout",
-)
-
-
 @dataclass(frozen=True)
 class Platform:
-    """What the platform team sets in the Composition's function input: provider configs and image overrides."""
+    """What the platform team sets in the Composition's function input: provider configs, image overrides, what
+    teams may use (tenancy) and the cluster's own address ranges."""
 
     helm: str = "default"
     kubernetes: str = "default"
     images: tuple[tuple[str, str], ...] = ()  # (name in versions.OVERRIDABLE_IMAGES, image reference)
-    # Tenancy: what teams may use.
-    provider_configs: tuple[str, ...] = DEFAULT_PROVIDER_CONFIGS
-    cidrs: tuple[str, ...] = DEFAULT_CIDRS
-    ingress_annotations: tuple[str, ...] = DEFAULT_INGRESS_ANNOTATIONS
+    tenancy: Tenancy = field(default_factory=Tenancy)
+    # The cluster's pod and service ranges: internet egress excludes them (and the metadata ranges).
+    cluster_networks: tuple[str, ...] = ()
 
     def image(self, name: str) -> str:
         """The image to run for `name`: the platform's override, else the pin in versions.py."""
@@ -236,6 +240,8 @@ class Plan:
     generated_secrets: tuple[GeneratedSecret, ...]
     env_from_secrets: tuple[EnvFromSecret, ...]
     mcp_allowed_addresses: tuple[str, ...] = field(default=())
+    # Services the team's URLs name in the cluster (its own namespace's, or one the platform allows), by caller.
+    cluster_services: tuple[ClusterService, ...] = field(default=())
 
     # Optional services: None when disabled.
     searxng: Endpoint | None = None
@@ -353,6 +359,39 @@ def _url_host_port(url: str) -> str:
     return f"{host}:{port}"
 
 
+def _team_urls(spec: AIWorkspaceSpec) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every URL a team gives: (field, URL, the workloads that call it)."""
+    librechat = spec.librechat
+    auth = librechat.authentication
+    urls: list[tuple[str, str, tuple[str, ...]]] = [
+        (f"spec.librechat.mcpServers[{i}].url", s.url, (LIBRECHAT,)) for i, s in enumerate(librechat.mcp_servers)
+    ]
+    if auth.github and auth.github.enterprise_base_url:
+        urls.append(
+            ("spec.librechat.authentication.github.enterpriseBaseUrl", auth.github.enterprise_base_url, (LIBRECHAT,))
+        )
+    if auth.openid:
+        urls.append(("spec.librechat.authentication.openid.issuer", auth.openid.issuer, (LIBRECHAT,)))
+    storage = spec.object_storage
+    if storage.provider == ObjectStorageProvider.S3 and storage.s3:
+        urls.append(("spec.objectStorage.s3.endpoint", storage.s3.endpoint, (LIBRECHAT, *BACKUP_JOBS)))
+    return urls
+
+
+def _cluster_services(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) -> tuple[ClusterService, ...]:
+    """The in-cluster Services the team's URLs name, each checked against the namespaces the platform allows."""
+    out: list[ClusterService] = []
+    for where, url, callers in _team_urls(spec):
+        tenancy.check_url(where, url, workspace.namespace, platform.tenancy)
+        namespace = tenancy.service_namespace(url)
+        if namespace is None:
+            continue
+        host_port = _url_host_port(url)
+        port = int(host_port.rsplit(":", 1)[1])
+        out += [ClusterService(caller, namespace, port, host_port) for caller in callers]
+    return tuple(sorted(set(out), key=lambda s: (s.caller, s.namespace, s.port, s.host_port)))
+
+
 KOKORO_MODEL = "speaches-ai/Kokoro-82M-v1.0-ONNX"
 
 
@@ -371,68 +410,38 @@ DEFAULT_EMBEDDINGS_MODELS = {
 }
 
 
-def cloud_name(namespace: str, name: str, suffix: str, *, max_len: int = 63, alnum: bool = False) -> str:
-    """A stable, globally unique-enough name for a cloud resource of this workspace.
+def cloud_name(
+    namespace: str, name: str, suffix: str, *, max_len: int = 63, alnum: bool = False, key: bytes = b""
+) -> str:
+    """A stable name for a cloud resource of this workspace, valid for every cloud whatever the workspace's name:
+    a readable prefix of lower-case letters, digits and single '-' starting with a letter, and a hash of
+    namespace/name/suffix so that two teams' workspaces never collide.
 
-    Readable prefix from the workspace, plus a hash of namespace/name so two teams' workspaces never collide.
-    """
-    digest = hashlib.sha256(f"{namespace}/{name}/{suffix}".encode()).hexdigest()[:8]
+    Names in a global namespace (buckets, storage accounts) pass `key`: the hash is then an HMAC with the
+    platform's key, so nobody can compute a workspace's bucket name ahead of it and take the name first."""
+    message = f"{namespace}/{name}/{suffix}".encode()
+    digest = (hmac.new(key, message, hashlib.sha256) if key else hashlib.sha256(message)).hexdigest()[:8]
     if alnum:
-        prefix = "".join(c for c in f"{name}{suffix}" if c.isalnum()).lower()
-        return (prefix[: max_len - len(digest)] + digest).lower()
-    prefix = f"{name}-{namespace}-{suffix}"[: max_len - len(digest) - 1].rstrip("-")
+        prefix = "".join(c for c in f"{name}{suffix}" if c.isascii() and c.isalnum()).lower()
+        prefix = prefix if prefix[:1].isalpha() else f"w{prefix}"
+        return prefix[: max_len - len(digest)] + digest
+    prefix = re.sub(r"[^a-z0-9]+", "-", f"{name}-{namespace}-{suffix}".lower()).strip("-")
+    prefix = prefix if prefix[:1].isalpha() else f"w-{prefix}"
+    prefix = prefix[: max_len - len(digest) - 1].rstrip("-")
     return f"{prefix}-{digest}"
 
 
-def mcp_header_env(server: str, header: str) -> str:
-    """Env var that carries a secret MCP header into LibreChat (referenced as ${VAR} in librechat.yaml)."""
-    clean = "".join(c if c.isalnum() else "_" for c in f"{server}_{header}").upper()
-    return f"MCP_{clean}"
+def mcp_secret_env(ref: SecretKeySelector) -> str:
+    """The env var that carries a Secret key MCP headers send into LibreChat (referenced as ${VAR} in
+    librechat.yaml): readable, at most 100 characters, distinct for every distinct Secret key."""
+    clean = re.sub(r"[^A-Z0-9]+", "_", f"{ref.name[:40]}_{ref.key[:40]}".upper())
+    digest = hashlib.sha256(f"{ref.name}/{ref.key}".encode()).hexdigest()[:8].upper()
+    return f"MCP_{clean}_{digest}"
 
 
-def check_tenancy(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) -> None:
-    """Refuse, naming the field, what the platform does not let teams use: another provider config (another
-    team's or the platform's cloud account), a database opened beyond the allowed ranges, an Ingress annotation
-    outside the allow-list (nginx snippets and auth URLs inject config into the shared ingress controller)."""
-    allow = "ask the platform team to allow it in the Composition's input (tenancy.{}) or remove it"
-    for where, ref, used in (
-        (
-            "spec.database.providerConfigRef",
-            spec.database.provider_config_ref,
-            spec.database.provider != DatabaseProvider.IN_CLUSTER,
-        ),
-        (
-            "spec.objectStorage.providerConfigRef",
-            spec.object_storage.provider_config_ref,
-            spec.object_storage.provider
-            in (ObjectStorageProvider.AWS, ObjectStorageProvider.GCP, ObjectStorageProvider.AZURE),
-        ),
-    ):
-        own = workspace.flavour is Flavour.NAMESPACED and ref.kind.value == "ProviderConfig"
-        if used and not own and ref.name not in platform.provider_configs:
-            raise SpecError(
-                f"{where}.name: {ref.name!r} is not a provider config teams may use (allowed: "
-                f"{', '.join(platform.provider_configs)}); {allow.format('providerConfigs')}"
-            )
-    allowed_networks = [ipaddress.ip_network(c) for c in platform.cidrs]
-    aws = spec.database.aws
-    for i, cidr in enumerate(aws.allowed_cidrs if aws else []):
-        network = ipaddress.ip_network(cidr, strict=False)
-        if not any(network.version == a.version and network.subnet_of(a) for a in allowed_networks):  # type: ignore[arg-type]
-            raise SpecError(
-                f"spec.database.aws.allowedCidrs[{i}]: {cidr} is outside the ranges a database may be opened to "
-                f"({', '.join(platform.cidrs)}); {allow.format('cidrs')}"
-            )
-    for key in sorted(spec.librechat.ingress.annotations):
-        if not any(key == a or (a.endswith("*") and key.startswith(a[:-1])) for a in platform.ingress_annotations):
-            raise SpecError(
-                f"spec.librechat.ingress.annotations: {key} is not an annotation teams may set (allowed: "
-                f"{', '.join(platform.ingress_annotations) or 'none'}); {allow.format('ingressAnnotations')}"
-            )
-
-
-def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) -> Plan:
-    check_tenancy(workspace, spec, platform)
+def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, name_key: bytes = b"") -> Plan:
+    """The workspace's wiring. `name_key` keys the hash of names in a cloud's global namespace (cloud_name)."""
+    tenancy.check(spec, workspace.namespace, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
     ns = workspace.namespace
     name = workspace.name
 
@@ -461,26 +470,36 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
     env_from: list[EnvFromSecret] = []
     mongodb: Endpoint | None = None
     if librechat.mongodb.existing_uri_secret_ref:
-        env_from.append(EnvFromSecret("MONGO_URI", librechat.mongodb.existing_uri_secret_ref))
+        env_from.append(
+            EnvFromSecret(
+                "MONGO_URI", librechat.mongodb.existing_uri_secret_ref, "spec.librechat.mongodb.existingUriSecretRef"
+            )
+        )
     else:
         mongodb = Endpoint(obj("mongodb"), ns, 27017, scheme="mongodb", app="mongodb")
         generated.append(GeneratedSecret(datastore_secret, "mongodb-root-password", 24))
     if spec.openai.enabled and spec.openai.api_key_secret_ref:
-        env_from.append(EnvFromSecret("OPENAI_API_KEY", spec.openai.api_key_secret_ref))
+        env_from.append(EnvFromSecret("OPENAI_API_KEY", spec.openai.api_key_secret_ref, "spec.openai.apiKeySecretRef"))
     if spec.anthropic.enabled and spec.anthropic.api_key_secret_ref:
-        env_from.append(EnvFromSecret("ANTHROPIC_API_KEY", spec.anthropic.api_key_secret_ref))
+        env_from.append(
+            EnvFromSecret("ANTHROPIC_API_KEY", spec.anthropic.api_key_secret_ref, "spec.anthropic.apiKeySecretRef")
+        )
     auth = librechat.authentication
     for provider, login in (("GITHUB", auth.github), ("GOOGLE", auth.google), ("OPENID", auth.openid)):
         if login:
-            env_from.append(EnvFromSecret(f"{provider}_CLIENT_SECRET", login.client_secret_ref))
-    mcp_addresses: set[str] = set()
-    for server in librechat.mcp_servers:
-        mcp_addresses.add(_url_host_port(server.url))
-        for header in server.headers:
+            field = f"spec.librechat.authentication.{provider.lower()}.clientSecretRef"
+            env_from.append(EnvFromSecret(f"{provider}_CLIENT_SECRET", login.client_secret_ref, field))
+    cluster_services = _cluster_services(workspace, spec, platform)
+    mcp_hosts = {_url_host_port(server.url) for server in librechat.mcp_servers}
+    # One env var per distinct Secret key, however many headers send it: a referenced value is copied once.
+    mcp_refs: dict[str, EnvFromSecret] = {}
+    for i, server in enumerate(librechat.mcp_servers):
+        for j, header in enumerate(server.headers):
             if header.secret_ref:
-                env_from.append(
-                    EnvFromSecret(mcp_header_env(server.name, header.name), header.secret_ref, header.prefix or "")
-                )
+                env = mcp_secret_env(header.secret_ref)
+                field = f"spec.librechat.mcpServers[{i}].headers[{j}].secretRef"
+                mcp_refs.setdefault(env, EnvFromSecret(env, header.secret_ref, field, header=True))
+    env_from += mcp_refs.values()
 
     # Web search: SearXNG searches, Firecrawl scrapes, an optional reranker with the team's key.
     searxng = Endpoint(obj("searxng"), ns, 8080, app="searxng") if spec.searxng.enabled else None
@@ -498,7 +517,13 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
         firecrawl_llm_key = spec.firecrawl.provider.api_key_secret_ref or spec.openai.api_key_secret_ref
     reranker = librechat.web_search.reranker
     if (searxng or firecrawl) and reranker.type != RerankerType.NONE and reranker.api_key_secret_ref:
-        env_from.append(EnvFromSecret(f"{reranker.type.value.upper()}_API_KEY", reranker.api_key_secret_ref))
+        env_from.append(
+            EnvFromSecret(
+                f"{reranker.type.value.upper()}_API_KEY",
+                reranker.api_key_secret_ref,
+                "spec.librechat.webSearch.reranker.apiKeySecretRef",
+            )
+        )
 
     # Speech: each direction from the implementation the spec selects, with the full URL LibreChat calls.
     speaches = Endpoint(obj("speaches"), ns, 8000, app="speaches") if spec.speaches.enabled else None
@@ -509,18 +534,20 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
         if librechat.stt.implementation == SpeechImplementation.SPEACHES and speaches:
             stt = Speech(
                 SpeechImplementation.SPEACHES,
+                "STT_API_KEY",
                 f"{speaches.url}/v1/audio/transcriptions",
                 speaches.host_port,
                 speaches_stt_model(spec.speaches.stt.model),
                 language=spec.speaches.stt.language,
             )
         elif librechat.stt.implementation == SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
-            stt = Speech(SpeechImplementation.OPENAI, None, None, spec.openai.stt.model)
-            env_from.append(EnvFromSecret("STT_API_KEY", spec.openai.api_key_secret_ref))
+            # LibreChat reads the workspace's OpenAI key for it: the key is copied once, as OPENAI_API_KEY.
+            stt = Speech(SpeechImplementation.OPENAI, "OPENAI_API_KEY", None, None, spec.openai.stt.model)
     if librechat.tts:
         if librechat.tts.implementation == SpeechImplementation.SPEACHES and speaches:
             tts = Speech(
                 SpeechImplementation.SPEACHES,
+                "TTS_API_KEY",
                 f"{speaches.url}/v1/audio/speech",
                 speaches.host_port,
                 KOKORO_MODEL,
@@ -528,8 +555,14 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
                 language=spec.speaches.tts.language,
             )
         elif librechat.tts.implementation == SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
-            tts = Speech(SpeechImplementation.OPENAI, None, None, spec.openai.tts.model, (spec.openai.tts.voice.value,))
-            env_from.append(EnvFromSecret("TTS_API_KEY", spec.openai.api_key_secret_ref))
+            tts = Speech(
+                SpeechImplementation.OPENAI,
+                "OPENAI_API_KEY",
+                None,
+                None,
+                spec.openai.tts.model,
+                (spec.openai.tts.voice.value,),
+            )
 
     # Model servers, each a LibreChat custom endpoint.
     ollama = None
@@ -542,7 +575,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
         served = spec.vllm.served_model_name or spec.vllm.model
         vllm = ModelEndpoint("vLLM", endpoint, f"{endpoint.url}/v1", "VLLM_API_KEY", (served,))
         if spec.vllm.api_key_secret_ref:
-            env_from.append(EnvFromSecret("VLLM_API_KEY", spec.vllm.api_key_secret_ref))
+            env_from.append(EnvFromSecret("VLLM_API_KEY", spec.vllm.api_key_secret_ref, "spec.vllm.apiKeySecretRef"))
         else:
             generated.append(GeneratedSecret(env_secret, "VLLM_API_KEY", 24))
 
@@ -574,20 +607,14 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
     files = None
     if storage.provider != ObjectStorageProvider.LOCAL:
         strategy = "azure_blob" if storage.provider == ObjectStorageProvider.AZURE else "s3"
-        bucket = storage.s3.bucket if storage.s3 else cloud_name(ns, name, "files")
+        bucket = storage.s3.bucket if storage.s3 else cloud_name(ns, name, "files", key=name_key)
         account = (
-            cloud_name(ns, name, "files", max_len=24, alnum=True)
+            cloud_name(ns, name, "files", max_len=24, alnum=True, key=name_key)
             if storage.provider == ObjectStorageProvider.AZURE
             else ""
         )
-        urls = {
-            ObjectStorageProvider.AWS: f"s3://{bucket}",
-            ObjectStorageProvider.GCP: f"gs://{bucket}",
-            ObjectStorageProvider.AZURE: f"https://{account}.blob.core.windows.net/files",
-            ObjectStorageProvider.S3: f"{storage.s3.endpoint.rstrip('/')}/{bucket}" if storage.s3 else "",
-        }
         files = Files(
-            url=urls[storage.provider],
+            url=_files_url(storage.provider, bucket, account, storage.s3.endpoint if storage.s3 else ""),
             provider=storage.provider,
             strategy=strategy,
             bucket="files" if storage.provider == ObjectStorageProvider.AZURE else bucket,
@@ -596,13 +623,19 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
             user=cloud_name(ns, name, "files", max_len=30 if storage.provider == ObjectStorageProvider.GCP else 64),
         )
         if storage.s3:
-            env_from.append(EnvFromSecret("AWS_ACCESS_KEY_ID", storage.s3.access_key_id_secret_ref))
-            env_from.append(EnvFromSecret("AWS_SECRET_ACCESS_KEY", storage.s3.secret_access_key_secret_ref))
-
-    env_names = [entry.env for entry in env_from]
-    if len(env_names) != len(set(env_names)):
-        duplicate = sorted({n for n in env_names if env_names.count(n) > 1})
-        raise SpecError(f"spec.librechat.mcpServers: header names map to the same env var {duplicate}; rename one")
+            s3 = storage.s3
+            env_from.append(
+                EnvFromSecret(
+                    "AWS_ACCESS_KEY_ID", s3.access_key_id_secret_ref, "spec.objectStorage.s3.accessKeyIdSecretRef"
+                )
+            )
+            env_from.append(
+                EnvFromSecret(
+                    "AWS_SECRET_ACCESS_KEY",
+                    s3.secret_access_key_secret_ref,
+                    "spec.objectStorage.s3.secretAccessKeySecretRef",
+                )
+            )
 
     backups = None
     pgvector = rag.pgvector if rag else None
@@ -636,7 +669,12 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
         redis=Endpoint(obj("redis"), ns, 6379, scheme="redis", app="redis"),
         generated_secrets=tuple(generated),
         env_from_secrets=tuple(env_from),
-        mcp_allowed_addresses=tuple(sorted(mcp_addresses)),
+        # LibreChat refuses in-cluster and private addresses unless exempted: only the Services the team may
+        # reach are; a public host needs no exemption.
+        mcp_allowed_addresses=tuple(
+            sorted({s.host_port for s in cluster_services if s.caller == LIBRECHAT and s.host_port in mcp_hosts})
+        ),
+        cluster_services=cluster_services,
         searxng=searxng,
         searxng_secret=obj("searxng"),
         firecrawl=firecrawl,
@@ -672,6 +710,43 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) 
         backups=backups,
         vllm_secret=obj("vllm"),
     )
+
+
+def _files_url(provider: ObjectStorageProvider, bucket: str, account: str, endpoint: str) -> str:
+    urls = {
+        ObjectStorageProvider.AWS: f"s3://{bucket}",
+        ObjectStorageProvider.GCP: f"gs://{bucket}",
+        ObjectStorageProvider.AZURE: f"https://{account}.blob.core.windows.net/files",
+        ObjectStorageProvider.S3: f"{endpoint.rstrip('/')}/{bucket}",
+    }
+    return urls[provider]
+
+
+# The composed resource holding each globally named cloud resource (a bucket, a storage account).
+GLOBALLY_NAMED = {
+    ObjectStorageProvider.AWS: "aws-files-bucket",
+    ObjectStorageProvider.GCP: "gcp-files-bucket",
+    ObjectStorageProvider.AZURE: "azure-files-account",
+}
+
+
+def with_existing_names(plan: Plan, external_names: dict[str, str]) -> Plan:
+    """The plan with the names of globally named cloud resources that already exist, as they were created: a
+    workspace keeps its bucket for life, even one named before names were keyed (cloud_name)."""
+    files = plan.files
+    key = GLOBALLY_NAMED.get(files.provider) if files else None
+    existing = external_names.get(key or "")
+    if files is None or not existing:
+        return plan
+    if files.provider is ObjectStorageProvider.AZURE:
+        if existing == files.account:
+            return plan
+        files = replace(files, account=existing, url=_files_url(files.provider, files.bucket, existing, ""))
+    else:
+        if existing == files.bucket:
+            return plan
+        files = replace(files, bucket=existing, url=_files_url(files.provider, existing, files.account, ""))
+    return replace(plan, files=files)
 
 
 @dataclass(frozen=True)

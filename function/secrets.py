@@ -85,6 +85,12 @@ def fingerprint_key(seed: bytes, workspace: Workspace) -> bytes:
     return hmac.new(seed, message, hashlib.sha256).digest()
 
 
+def names_key(seed: bytes) -> bytes:
+    """The platform's key for the hash in globally unique cloud names (plan.cloud_name), derived from the seed:
+    nobody without the seed can compute a workspace's bucket name ahead of it."""
+    return hmac.new(seed, b"aiworkspace.io/v1\x00cloud-names", hashlib.sha256).digest()
+
+
 def fingerprint(key: bytes, values: Mapping[str, str]) -> str:
     """A keyed HMAC-SHA256 over a Secret's values: it changes whenever any value does, and, unlike a plain hash,
     cannot be used to test guesses of a value without the platform's seed. Safe to write into a spec."""

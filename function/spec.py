@@ -8,35 +8,69 @@ message as a Fatal result instead of a half-rendered workspace.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    GetCoreSchemaHandler,
     StringConstraints,
     ValidationError,
     WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import core_schema
 
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
-# A DNS name with at least two labels, the last starting with a letter (a top-level domain): never an IP address,
-# which an Ingress rule's host may not be.
-HOSTNAME = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$"
+from function.strings import (
+    AWS_ROLE_ARN,
+    CIDR,
+    PATTERN_HINTS,
+    AnnotationValue,
+    AwsDbSubnetGroupName,
+    AwsRegion,
+    AwsRoleArn,
+    AwsSecurityGroupId,
+    AwsSubnetId,
+    AwsVpcId,
+    AzureLocation,
+    AzurePrivateDnsZoneId,
+    AzureResourceGroup,
+    AzureSku,
+    AzureSubnetId,
+    EmailDomain,
+    ExtendedResourceName,
+    GcpLocation,
+    GcpNetwork,
+    GcpProject,
+    GcpRegion,
+    GcpSqlTier,
+    HeaderName,
+    HttpsURL,
+    HttpURL,
+    KubernetesName,
+    LabelKey,
+    LabelValue,
+    LanguageTag,
+    ModelId,
+    NamespaceName,
+    OAuthClientId,
+    OAuthScope,
+    PublicHostname,
+    PublicURL,
+    RdsInstanceClass,
+    S3BucketName,
+    S3Region,
+    SecretKey,
+    WelcomeText,
+    free_text,
+)
+
 # A Kubernetes quantity without a sign (apimachinery's pattern; no request, limit or size is negative).
 QUANTITY = (
     r"^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
@@ -79,136 +113,6 @@ Quantity = Annotated[
         }
     ),
 ]
-
-
-ENV_REFERENCE_MESSAGE = (
-    "must not contain '${': LibreChat expands ${NAME} in its config from its environment, which holds the "
-    "workspace's keys and secrets; write the text without '${'"
-)
-
-
-def _no_env_reference(value: str) -> str:
-    if "${" in value:
-        raise ValueError(ENV_REFERENCE_MESSAGE)
-    return value
-
-
-class _LiteralText:
-    """Marks a team's text that LibreChat must read literally: a `${` in it is refused at admission (CEL) and by
-    the function, since LibreChat would replace `${NAME}` with its own environment's value (an API key, a
-    generated secret) and send it wherever the text points."""
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(_no_env_reference, handler(source))
-
-    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: Any) -> dict[str, Any]:
-        out: dict[str, Any] = handler(schema)
-        out.setdefault("x-kubernetes-validations", []).append(
-            {"rule": "!self.contains('${')", "message": ENV_REFERENCE_MESSAGE}
-        )
-        return out
-
-
-# Hosts a team may never point LibreChat or its datastores at: the node, cloud metadata services and names that
-# resolve to them.
-_LOCAL_HOSTNAMES = {"localhost", "metadata", "metadata.google.internal", "instance-data", "kubernetes.default"}
-_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+))*$")
-
-
-def unsafe_host(url: str) -> str | None:
-    """Why a team's URL must not be called (SSRF), or None: user info, loopback, link-local (cloud metadata),
-    private, unspecified or otherwise non-public IP literals, IPv4-mapped IPv6, numeric hosts in decimal, octal
-    or hex, and local or metadata host names. DNS names are the team's to choose."""
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".").lower()
-    except ValueError:
-        return "is not a valid URL"
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        return "carries user info (user@host), which hides the host really called"
-    if not host:
-        return "has no host"
-    if host in _LOCAL_HOSTNAMES or host.endswith((".internal", ".localhost")):
-        return f"names {host}, a local or metadata host"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        if _NUMERIC_HOST.fullmatch(host):
-            return f"names the host {host} in a numeric form that resolves to an IP address; use a DNS name"
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if not address.is_global:
-        return f"points at {address}, which is not a public address (loopback, link-local, metadata or private)"
-    return None
-
-
-def _network(value: str) -> str:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a CIDR (e.g. 10.20.0.0/16)") from None
-    return value
-
-
-# An IPv4 or IPv6 network in CIDR notation, checked by both: the pattern at admission, the address in the function.
-CIDR = Annotated[
-    str,
-    StringConstraints(
-        max_length=43, pattern=r"^([0-9]{1,3}([.][0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)/[0-9]{1,3}$"
-    ),
-    AfterValidator(_network),
-]
-
-# URLs a team gives that name the node, the cloud's metadata service or a private range, in the forms CEL's
-# regular expressions can see: user info, local and metadata names, loopback, link-local, private, shared and
-# unspecified IPv4 ranges, numeric hosts (decimal, octal, hex), and hosts not starting with a letter or digit
-# (an IPv6 literal in brackets). Refused at admission
-# and by the function alike; unsafe_host then checks the address itself.
-UNSAFE_URL = (
-    r"(?i)^[a-z][a-z0-9+.-]*://("
-    r"[^/?#]*@"
-    r"|(localhost|metadata|instance-data|kubernetes[.]default|[^/?#:@]*[.](internal|localhost)"
-    r"|127[.][0-9.]*|0|0[.][0-9.]*|0[0-9x][0-9a-fx.]*|10[.][0-9.]*|169[.]254[.][0-9.]*|192[.]168[.][0-9.]*"
-    r"|172[.](1[6-9]|2[0-9]|3[01])[.][0-9.]*|100[.](6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])[.][0-9.]*"
-    r"|[^a-z0-9/?#][^/?#]*|[0-9]+)[.]?([:/?#]|$))"
-)
-UNSAFE_URL_MESSAGE = (
-    "must not point at the node, a cloud metadata service or a private address (loopback, link-local, private "
-    "ranges, IP literals, numeric hosts, user info); name a public host or an in-cluster Service by DNS name"
-)
-
-
-def _safe_url(value: str) -> str:
-    if re.match(UNSAFE_URL, value):
-        raise ValueError(UNSAFE_URL_MESSAGE)
-    reason = unsafe_host(value)  # the address itself, in forms a regular expression cannot see
-    if reason:
-        raise ValueError(f"{value!r} {reason}; name a public host or an in-cluster Service by DNS name")
-    return value
-
-
-class _PublicURL:
-    """Marks a team's URL that LibreChat or its datastores call: refused at admission (CEL) and by the function
-    when it names a local, metadata or private host (UNSAFE_URL), and by the function when its address is not
-    public (unsafe_host)."""
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(_safe_url, handler(source))
-
-    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: Any) -> dict[str, Any]:
-        out: dict[str, Any] = handler(schema)
-        rule = "!self.matches('" + UNSAFE_URL + "')"
-        out.setdefault("x-kubernetes-validations", []).append({"rule": rule, "message": UNSAFE_URL_MESSAGE})
-        return out
-
-
-PublicURL = Annotated[str, _PublicURL()]
-
-# Free text that ends up in librechat.yaml. The lengths bound the CEL rule's cost, which the API server
-# estimates from them when it accepts the CRD.
-Text = Annotated[str, _LiteralText()]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=256), _LiteralText()]
 
 
 @dataclass(frozen=True)
@@ -271,10 +175,8 @@ def section(model: type[M], description: str) -> Any:
 class SecretKeySelector(Model):
     """A key of a Secret in the workspace's namespace."""
 
-    name: str = Field(
-        description="Name of the Secret, in the workspace's namespace.", pattern=DNS_SUBDOMAIN, max_length=253
-    )
-    key: str = Field(description="Key within the Secret's data.", pattern=SECRET_KEY, max_length=253)
+    name: KubernetesName = Field(description="Name of the Secret, in the workspace's namespace.")
+    key: SecretKey = Field(description="Key within the Secret's data.")
 
 
 class ResourceList(Model):
@@ -315,10 +217,9 @@ class Storage(Model):
         return self
 
     size: Quantity | None = Field(default=None, description="Requested size, e.g. 10Gi. Defaults per service.")
-    storage_class_name: str | None = Field(
+    storage_class_name: KubernetesName | None = Field(
         default=None,
-        description="StorageClass to use; the cluster's default class when unset.",
-        pattern=DNS_SUBDOMAIN,
+        description="StorageClass to use (one the platform allows); the cluster's default class when unset.",
     )
     access_mode: AccessMode = Field(
         default=AccessMode.READ_WRITE_ONCE,
@@ -355,38 +256,44 @@ class IngressTLS(Model):
     )
 
     enabled: bool = Field(default=True, description="Serve the chat URL over HTTPS.")
-    secret_name: str | None = Field(
+    secret_name: KubernetesName | None = Field(
         default=None,
-        pattern=DNS_SUBDOMAIN,
         description="TLS Secret holding the certificate (default <workspace>-librechat-tls). With a cert-manager "
         "issuer, cert-manager writes it; without one it must exist in the workspace's namespace, or the ingress "
         "controller serves its default certificate.",
     )
-    cluster_issuer: str | None = Field(
-        default=None, description="cert-manager ClusterIssuer that issues the certificate."
+    cluster_issuer: KubernetesName | None = Field(
+        default=None, description="cert-manager ClusterIssuer that issues the certificate (one the platform allows)."
     )
-    issuer: str | None = Field(default=None, description="cert-manager Issuer, in the workspace's namespace.")
+    issuer: KubernetesName | None = Field(
+        default=None, description="cert-manager Issuer, in the workspace's namespace."
+    )
 
 
 class Ingress(Model):
     enabled: bool = Field(default=True, description="Expose LibreChat at https://<domain> through an Ingress.")
-    class_name: str | None = Field(default=None, description="IngressClass to use; the cluster default when unset.")
-    annotations: dict[str, str] = Field(default_factory=dict, description="Extra annotations for the Ingress.")
+    class_name: KubernetesName | None = Field(
+        default=None, description="IngressClass to use; the cluster default when unset."
+    )
+    annotations: dict[LabelKey, AnnotationValue] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="Extra annotations for the Ingress, among those the platform allows (by default nginx's proxy "
+        "body size and timeouts).",
+    )
     tls: IngressTLS = section(IngressTLS, "TLS for the chat URL.")
 
 
 class OAuthClient(Model):
-    client_id: str = Field(description="OAuth client ID registered with the identity provider.", min_length=1)
+    client_id: OAuthClientId = Field(description="OAuth client ID registered with the identity provider.")
     client_secret_ref: SecretKeySelector = Field(description="Secret key holding the OAuth client secret.")
 
 
 class GitHubLogin(OAuthClient):
     """Sign in with GitHub. Register the callback https://<domain>/oauth/github/callback."""
 
-    enterprise_base_url: PublicURL | None = Field(
+    enterprise_base_url: HttpsURL | None = Field(
         default=None,
-        pattern=r"^https://",
-        max_length=2048,
         description="Base URL of a GitHub Enterprise Server, if not github.com.",
     )
 
@@ -398,13 +305,11 @@ class GoogleLogin(OAuthClient):
 class OpenIDLogin(OAuthClient):
     """Sign in with an OpenID Connect provider. Register the callback https://<domain>/oauth/openid/callback."""
 
-    issuer: PublicURL = Field(
-        description="The provider's issuer URL (its discovery document lives beneath it).",
-        pattern=r"^https://",
-        max_length=2048,
+    issuer: HttpsURL = Field(description="The provider's issuer URL (its discovery document lives beneath it).")
+    scope: OAuthScope = Field(default="openid profile email", description="Scopes requested at login.")
+    button_label: free_text(64, min_length=1) | None = Field(  # type: ignore[valid-type]
+        default=None, description="Text of the login button."
     )
-    scope: str = Field(default="openid profile email", description="Scopes requested at login.")
-    button_label: str | None = Field(default=None, description="Text of the login button.")
 
 
 class Authentication(Model):
@@ -418,7 +323,7 @@ class Authentication(Model):
         default=True,
         description="Create an account on first social login (limited by allowedDomains).",
     )
-    allowed_domains: list[Name] = Field(
+    allowed_domains: list[EmailDomain] = Field(
         default_factory=list,
         max_length=100,
         description="Only email addresses of these domains may register or sign in; empty allows any domain.",
@@ -431,8 +336,8 @@ class Authentication(Model):
 class Interface(Model):
     """What users see in LibreChat: a welcome message and which features are switched on."""
 
-    welcome_message: Text | None = Field(
-        default=None, max_length=1000, description="Message on the start page; {{user.name}} is replaced."
+    welcome_message: WelcomeText | None = Field(
+        default=None, description="Message on the start page; {{user.name}} is replaced with the user's name."
     )
     model_select: bool = Field(default=True, description="Show the model selector.")
     parameters: bool = Field(default=True, description="Let users change model parameters.")
@@ -468,11 +373,13 @@ class MCPHeader(Model):
         ),
     )
 
-    name: str = Field(description="HTTP header name, e.g. Authorization.", pattern=r"^[A-Za-z0-9-]+$")
-    value: Text | None = Field(default=None, max_length=4096, description="A literal value (never a credential).")
+    name: HeaderName = Field(description="HTTP header name, e.g. Authorization.")
+    value: free_text(4096) | None = Field(  # type: ignore[valid-type]
+        default=None, description="A literal value (never a credential)."
+    )
     secret_ref: SecretKeySelector | None = Field(default=None, description="A Secret key holding the value.")
-    prefix: Text | None = Field(
-        default=None, max_length=256, description="Text before the secret value, e.g. 'Bearer '."
+    prefix: free_text(256) | None = Field(  # type: ignore[valid-type]
+        default=None, description="Text before the secret value, e.g. 'Bearer '."
     )
 
 
@@ -490,8 +397,9 @@ class MCPServer(Model):
 
     name: str = Field(description="Name shown in LibreChat.", pattern=r"^[a-zA-Z0-9_-]+$", max_length=63)
     type: MCPTransport = Field(default=MCPTransport.STREAMABLE_HTTP, description="Transport.")
-    url: Annotated[Text, _PublicURL()] = Field(
-        description="Server URL.", pattern=r"^(https?|wss?)://[^\s]+$", max_length=2048
+    url: PublicURL = Field(
+        description="Server URL: a public host, or an in-cluster Service of the workspace's namespace (or of a "
+        "namespace the platform allows) as <service>.<namespace>.svc."
     )
     headers: list[MCPHeader] = Field(default_factory=list, max_length=20, description="Headers sent to the server.")
     timeout_ms: int | None = Field(default=None, ge=1000, le=600000, description="Request timeout in milliseconds.")
@@ -587,8 +495,8 @@ class LibreChat(Model):
         ),
     )
 
-    domain: str = Field(
-        description="Public hostname of the chat, e.g. chat.example.com.", pattern=HOSTNAME, max_length=253
+    domain: PublicHostname = Field(
+        description="Public hostname of the chat, e.g. chat.example.com (within the domains the platform allows)."
     )
     replicas: int = Field(
         default=1, ge=1, le=20, description="LibreChat pods. Redis is always wired, so more than one works."
@@ -676,11 +584,11 @@ KokoroVoice = StrEnum("KokoroVoice", {v.upper(): v for v in KOKORO_VOICES})  # t
 
 
 class OpenAISTT(Model):
-    model: Name = Field(default="whisper-1", description="Transcription model.")
+    model: ModelId = Field(default="whisper-1", description="Transcription model.")
 
 
 class OpenAITTS(Model):
-    model: Name = Field(default="tts-1", description="Speech model, e.g. tts-1 or tts-1-hd.")
+    model: ModelId = Field(default="tts-1", description="Speech model, e.g. tts-1 or tts-1-hd.")
     voice: OpenAIVoice = Field(default=OpenAIVoice("alloy"), description="OpenAI voice.")
 
 
@@ -701,7 +609,7 @@ class OpenAI(Model):
 
     enabled: bool = Field(default=False, description="Offer OpenAI models in LibreChat.")
     api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
-    models: list[Name] = Field(
+    models: list[ModelId] = Field(
         default_factory=lambda: list(DEFAULT_OPENAI_MODELS),
         min_length=1,
         max_length=100,
@@ -726,7 +634,7 @@ class Anthropic(Model):
 
     enabled: bool = Field(default=False, description="Offer Anthropic models in LibreChat.")
     api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
-    models: list[Name] = Field(
+    models: list[ModelId] = Field(
         default_factory=lambda: list(DEFAULT_ANTHROPIC_MODELS),
         min_length=1,
         max_length=100,
@@ -739,8 +647,12 @@ class GPU(Model):
     """GPUs for a model server: the resource requested and where such nodes are."""
 
     count: int = Field(default=1, ge=1, le=16, description="GPUs per pod.")
-    resource_name: str = Field(default="nvidia.com/gpu", description="Extended resource name of the GPU.")
-    node_selector: dict[str, str] = Field(default_factory=dict, description="Labels of the nodes that have them.")
+    resource_name: ExtendedResourceName = Field(
+        default="nvidia.com/gpu", description="Extended resource name of the GPU."
+    )
+    node_selector: dict[LabelKey, LabelValue] = Field(
+        default_factory=dict, max_length=16, description="Labels of the nodes that have them."
+    )
     tolerate_gpu_taint: bool = Field(
         default=True, description="Tolerate the usual <resourceName>:NoSchedule taint of GPU nodes."
     )
@@ -765,9 +677,9 @@ class FirecrawlProvider(Model):
     api_key_secret_ref: SecretKeySelector | None = Field(
         default=None, description="Secret key holding the provider's API key; defaults to spec.openai's key."
     )
-    model: str = Field(default="gpt-4o-mini", description="Model for extraction and processing.", min_length=1)
-    embedding_model: str = Field(
-        default="text-embedding-3-small", description="Embedding model for semantic search.", min_length=1
+    model: ModelId = Field(default="gpt-4o-mini", description="Model for extraction and processing.")
+    embedding_model: ModelId = Field(
+        default="text-embedding-3-small", description="Embedding model for semantic search."
     )
 
 
@@ -808,15 +720,15 @@ class SearXNG(Service):
     )
     autoscaling: Autoscaling = section(Autoscaling, "Autoscaling of the pods (replaces replicas while enabled).")
     safe_search: SafeSearch = Field(default=SafeSearch.MODERATE, description="Filter explicit results.")
-    language: Name = Field(default="auto", description="Default search language, e.g. auto, en, de.")
+    language: LanguageTag = Field(default="auto", description="Default search language, e.g. auto, en, de.")
 
 
 class SpeachesSTT(Model):
-    model: Name = Field(
+    model: ModelId = Field(
         default="large-v3",
         description="faster-whisper model: a size such as large-v3 or distil-large-v3, or a Hugging Face id.",
     )
-    language: Name | None = Field(default=None, description="Spoken language, e.g. en; detected when unset.")
+    language: LanguageTag | None = Field(default=None, description="Spoken language, e.g. en; detected when unset.")
 
 
 DEFAULT_KOKORO_VOICES = ("af_heart", "af_bella")
@@ -830,7 +742,7 @@ class SpeachesTTS(Model):
         description="Kokoro voices offered in LibreChat (OpenAI voice names are not Kokoro voices).",
         json_schema_extra={"default": list(DEFAULT_KOKORO_VOICES)},
     )
-    language: Name | None = Field(default=None, description="Language of speech, e.g. en-US.")
+    language: LanguageTag | None = Field(default=None, description="Language of speech, e.g. en-US.")
 
 
 def _shared_volume_rule(field: str) -> Rule:
@@ -859,7 +771,7 @@ class Ollama(Service):
 
     rules: ClassVar[tuple[Rule, ...]] = (_shared_volume_rule("ollama"),)
 
-    models: list[Name] = Field(
+    models: list[ModelId] = Field(
         default_factory=lambda: ["llama3.2"],
         min_length=1,
         max_length=50,
@@ -875,8 +787,8 @@ class VLLM(Service):
 
     rules: ClassVar[tuple[Rule, ...]] = (_shared_volume_rule("vllm"),)
 
-    model: Name = Field(description="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct.")
-    served_model_name: Name | None = Field(default=None, description="Name clients use; the model id when unset.")
+    model: ModelId = Field(description="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct.")
+    served_model_name: ModelId | None = Field(default=None, description="Name clients use; the model id when unset.")
     max_model_len: int | None = Field(default=None, ge=256, description="Maximum context length.")
     gpu: GPU = section(GPU, "GPUs of the server (vLLM needs at least one).")
     api_key_secret_ref: SecretKeySelector | None = Field(
@@ -901,9 +813,8 @@ class Embeddings(Model):
         description="openai (the workspace's OpenAI key) or ollama (the workspace's Ollama). When unset: openai "
         "if spec.openai is enabled, else ollama if spec.ollama is enabled.",
     )
-    model: str | None = Field(
+    model: ModelId | None = Field(
         default=None,
-        min_length=1,
         description="Embeddings model; text-embedding-3-small for openai, nomic-embed-text for ollama when unset "
         "(Ollama pulls it at start).",
     )
@@ -944,13 +855,15 @@ class ProviderConfigRef(Model):
         description="ClusterProviderConfig, or ProviderConfig in the workspace's namespace. Claims always use the "
         "cluster-scoped ProviderConfig of that name.",
     )
-    name: str = Field(default="default", pattern=DNS_SUBDOMAIN, max_length=253, description="Its name.")
+    name: KubernetesName = Field(default="default", description="Its name (one the platform allows).")
 
 
 class LabelSelector(Model):
     """Selects a managed resource the platform team composed elsewhere, by its labels."""
 
-    match_labels: dict[str, str] = Field(min_length=1, description="Labels the selected resource carries.")
+    match_labels: dict[LabelKey, LabelValue] = Field(
+        min_length=1, max_length=16, description="Labels the selected resource carries."
+    )
 
 
 class DatabaseProvider(StrEnum):
@@ -1012,17 +925,21 @@ class AWSDatabase(Model):
         ),
     )
 
-    region: str = Field(min_length=1, description="AWS region, e.g. eu-west-1.")
-    instance_class: str = Field(default="db.t4g.medium", min_length=1, description="RDS instance class.")
-    subnet_group_name: str | None = Field(default=None, min_length=1, description="An existing DB subnet group.")
-    subnet_ids: list[str] = Field(
+    region: AwsRegion = Field(description="AWS region, e.g. eu-west-1.")
+    instance_class: RdsInstanceClass = Field(
+        default="db.t4g.medium", description="RDS instance class (one the platform allows)."
+    )
+    subnet_group_name: AwsDbSubnetGroupName | None = Field(default=None, description="An existing DB subnet group.")
+    subnet_ids: list[AwsSubnetId] = Field(
         default_factory=list, max_length=16, description="Private subnets (two AZs or more) to compose a subnet group."
     )
     subnet_selector: LabelSelector | None = Field(
         default=None, description="Select the ec2 Subnets (managed resources) to compose a subnet group from."
     )
-    security_group_ids: list[str] = Field(default_factory=list, max_length=5, description="Existing security groups.")
-    vpc_id: str | None = Field(default=None, min_length=1, description="VPC to compose the security group in.")
+    security_group_ids: list[AwsSecurityGroupId] = Field(
+        default_factory=list, max_length=5, description="Existing security groups."
+    )
+    vpc_id: AwsVpcId | None = Field(default=None, description="VPC to compose the security group in.")
     vpc_selector: LabelSelector | None = Field(default=None, description="Select the ec2 VPC (a managed resource).")
     allowed_cidrs: list[CIDR] = Field(
         default_factory=list, max_length=20, description="CIDRs allowed to reach Postgres through the composed group."
@@ -1047,13 +964,13 @@ class GCPDatabase(Model):
         ),
     )
 
-    region: str = Field(min_length=1, description="GCP region, e.g. europe-west1.")
-    tier: str = Field(default="db-custom-1-3840", min_length=1, description="Machine tier.")
+    region: GcpRegion = Field(description="GCP region, e.g. europe-west1.")
+    tier: GcpSqlTier = Field(default="db-custom-1-3840", description="Machine tier (one the platform allows).")
     availability_type: SQLAvailability = Field(
         default=SQLAvailability.ZONAL, description="REGIONAL adds a standby in another zone."
     )
-    private_network: str | None = Field(
-        default=None, min_length=1, description="VPC network self link, projects/<p>/global/networks/<n>."
+    private_network: GcpNetwork | None = Field(
+        default=None, description="VPC network self link, projects/<p>/global/networks/<n>."
     )
     private_network_selector: LabelSelector | None = Field(
         default=None, description="Select the compute Network (a managed resource)."
@@ -1063,14 +980,16 @@ class GCPDatabase(Model):
 class AzureDatabase(Model):
     """Azure Database for PostgreSQL flexible server in a delegated subnet, pgvector allow-listed."""
 
-    location: str = Field(min_length=1, description="Azure region, e.g. westeurope.")
-    resource_group_name: str = Field(min_length=1, description="Existing resource group.")
-    sku_name: str = Field(default="GP_Standard_D2s_v3", min_length=1, description="Server SKU.")
-    delegated_subnet_id: str = Field(
-        min_length=1, description="Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers."
+    location: AzureLocation = Field(description="Azure region, e.g. westeurope.")
+    resource_group_name: AzureResourceGroup = Field(
+        description="Existing resource group (one the platform allows; by default named for the namespace)."
     )
-    private_dns_zone_id: str = Field(
-        min_length=1, description="Private DNS zone (*.postgres.database.azure.com) linked to the VNet."
+    sku_name: AzureSku = Field(default="GP_Standard_D2s_v3", description="Server SKU (one the platform allows).")
+    delegated_subnet_id: AzureSubnetId = Field(
+        description="Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers."
+    )
+    private_dns_zone_id: AzurePrivateDnsZoneId = Field(
+        description="Private DNS zone (*.postgres.database.azure.com) linked to the VNet."
     )
     backup_retention_days: int = Field(default=7, ge=7, le=35, description="Days of backups.")
 
@@ -1120,25 +1039,43 @@ class ObjectStorageProvider(StrEnum):
 class AWSBucket(Model):
     """An S3 bucket: public access blocked, bucket-owner ownership, encrypted, versioned."""
 
-    region: str = Field(min_length=1, description="AWS region, e.g. eu-west-1.")
-    role_arn: str | None = Field(
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="!has(self.serviceAccountAnnotations) || self.serviceAccountAnnotations.all(k, "
+            "k.startsWith('eks.amazonaws.com/')) && (!('eks.amazonaws.com/role-arn' in self.serviceAccountAnnotations)"
+            f" || self.serviceAccountAnnotations['eks.amazonaws.com/role-arn'].matches('{AWS_ROLE_ARN}'))",
+            message="spec.objectStorage.aws.serviceAccountAnnotations: only eks.amazonaws.com/ annotations (IRSA), "
+            "and eks.amazonaws.com/role-arn must be an IAM role ARN; other identities are not the team's to bind",
+            check=lambda m: all(k.startswith("eks.amazonaws.com/") for k in m.service_account_annotations)
+            and re.fullmatch(
+                AWS_ROLE_ARN,
+                m.service_account_annotations.get("eks.amazonaws.com/role-arn", "arn:aws:iam::000000000000:role/x"),
+            )
+            is not None,
+        ),
+    )
+
+    region: AwsRegion = Field(description="AWS region, e.g. eu-west-1.")
+    role_arn: AwsRoleArn | None = Field(
         default=None,
-        pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$",
         description="An IAM role for IRSA or EKS Pod Identity that LibreChat's pods assume: the bucket policy is "
         "attached to it and no access key is created. Without it, an IAM user with an access key is composed.",
     )
-    service_account_annotations: dict[str, str] = Field(
+    service_account_annotations: dict[LabelKey, AnnotationValue] = Field(
         default_factory=dict,
-        description="Annotations for LibreChat's ServiceAccount; with roleArn, eks.amazonaws.com/role-arn is set "
-        "for IRSA unless given here.",
+        max_length=8,
+        description="eks.amazonaws.com/ annotations for LibreChat's ServiceAccount (IRSA); with roleArn, "
+        "eks.amazonaws.com/role-arn is set unless given here (the role is held to the platform's roleArns too).",
     )
 
 
 class GCPBucket(Model):
     """A Cloud Storage bucket reached through its S3-compatible XML API with an HMAC key."""
 
-    location: str = Field(min_length=1, description="Bucket location, e.g. EU or europe-west1.")
-    project: str | None = Field(default=None, min_length=1, description="Project; the provider config's when unset.")
+    location: GcpLocation = Field(description="Bucket location, e.g. EU or europe-west1.")
+    project: GcpProject | None = Field(
+        default=None, description="Project (one the platform allows); the provider config's when unset."
+    )
 
 
 class AzureReplication(StrEnum):
@@ -1151,19 +1088,19 @@ class AzureReplication(StrEnum):
 class AzureBlob(Model):
     """A storage account and a private container, used through LibreChat's azure_blob strategy."""
 
-    location: str = Field(min_length=1, description="Azure region, e.g. westeurope.")
-    resource_group_name: str = Field(min_length=1, description="Existing resource group.")
+    location: AzureLocation = Field(description="Azure region, e.g. westeurope.")
+    resource_group_name: AzureResourceGroup = Field(
+        description="Existing resource group (one the platform allows; by default named for the namespace)."
+    )
     replication: AzureReplication = Field(default=AzureReplication.ZRS, description="Account replication.")
 
 
 class ExistingS3(Model):
     """An existing S3-compatible bucket (MinIO, R2, Ceph...), credentials from the team's Secrets."""
 
-    endpoint: PublicURL = Field(
-        pattern=r"^https?://[^\s/]+(/.*)?$", max_length=2048, description="Endpoint URL with its scheme."
-    )
-    region: str = Field(default="us-east-1", min_length=1, description="Region the endpoint expects.")
-    bucket: str = Field(min_length=3, max_length=63, description="Bucket name.")
+    endpoint: HttpURL = Field(description="Endpoint URL with its scheme.")
+    region: S3Region = Field(default="us-east-1", description="Region the endpoint expects.")
+    bucket: S3BucketName = Field(description="Bucket name.")
     force_path_style: bool = Field(default=False, description="Path-style URLs (MinIO and most self-hosted stores).")
     access_key_id_secret_ref: SecretKeySelector = Field(description="Secret key holding the access key ID.")
     secret_access_key_secret_ref: SecretKeySelector = Field(description="Secret key holding the secret key.")
@@ -1194,12 +1131,6 @@ class ObjectStorage(Model):
     s3: ExistingS3 | None = Field(default=None, description="The existing bucket (provider s3).")
 
 
-LABEL_KEY = (
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-)
-LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
-LabelValue = Annotated[str, StringConstraints(max_length=63, pattern=LABEL_VALUE)]
 # A standard five-field cron schedule (or a macro such as @daily), as a CronJob takes it.
 CRON_FIELD = r"[0-9A-Za-z*/,?-]+"
 CRON = rf"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|{CRON_FIELD}( {CRON_FIELD}){{4}})$"
@@ -1210,17 +1141,8 @@ class Monitoring(Model):
     expose Prometheus metrics (Meilisearch, vLLM) and a PrometheusRule with the alerts a workspace owner acts on,
     from kube-state-metrics and the kubelet's volume statistics."""
 
-    rules: ClassVar[tuple[Rule, ...]] = (
-        Rule(
-            cel=f"!has(self.labels) || self.labels.all(k, size(k) <= 253 && k.matches('{LABEL_KEY}'))",
-            message="spec.monitoring.labels: every key must be a Kubernetes label key (an optional DNS prefix and "
-            "'/', then up to 63 letters, digits, '-', '_' or '.'), e.g. release",
-            check=lambda m: all(len(k) <= 253 and re.fullmatch(LABEL_KEY, k) for k in m.labels),
-        ),
-    )
-
     enabled: bool = Field(default=False, description="Compose the ServiceMonitors and the PrometheusRule.")
-    labels: dict[str, LabelValue] = Field(
+    labels: dict[LabelKey, LabelValue] = Field(
         default_factory=dict,
         max_length=16,
         description="Labels on the ServiceMonitors and the PrometheusRule, so the cluster's Prometheus selects "
@@ -1245,9 +1167,6 @@ class Backups(Model):
     )
     retention_days: int = Field(default=14, ge=1, le=3650, description="Days a dump is kept.")
     storage: Storage = section(Storage, "The backup volume, used when the workspace has no bucket (default 20Gi).")
-
-
-NamespaceName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
 
 
 class NetworkPolicies(Model):
@@ -1420,7 +1339,29 @@ def parse_spec(raw: Any) -> AIWorkspaceSpec:
     except ValidationError as err:
         problems = []
         for error in err.errors(include_url=False):
-            location = "spec" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
+            location, message = _where(error["loc"]), _what(error)
             problems.append(message if message.startswith("spec.") else f"{location}: {message}")
         raise SpecError("; ".join(problems)) from None
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error's location as the API server writes a field path: spec.a.b[0].c, map keys in brackets; for
+    a map's key, the map's path."""
+    if loc and loc[-1] == "[key]":
+        loc = loc[:-2]
+    out = "spec"
+    for part in loc:
+        if isinstance(part, int) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f"[{part}]"
+        else:
+            out += f".{part}"
+    return out
+
+
+def _what(error: Any) -> str:
+    """A pydantic error's message, in the words of the type when a value does not match its pattern."""
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error["type"] == "string_pattern_mismatch" and pattern in PATTERN_HINTS:
+        key = "key " if error["loc"] and error["loc"][-1] == "[key]" else ""
+        return f"{key}{error['input']!r} is not {PATTERN_HINTS[pattern]}"
+    return str(error["msg"]).removeprefix("Value error, ")

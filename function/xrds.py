@@ -13,6 +13,7 @@ import yaml
 
 from function.input import FunctionInput
 from function.spec import AIWorkspaceSpec, AIWorkspaceStatus
+from function.strings import KEY_MESSAGES, cel_quote
 
 GROUP = "aiworkspace.io"
 VERSION = "v1alpha1"
@@ -79,7 +80,25 @@ def _structural(node: Any, defs: dict[str, Any]) -> Any:
             out[key] = copy.deepcopy(value)
     if "enum" in out and "type" not in out:
         out["type"] = "string"
-    return out
+    return _keyed_map(out)
+
+
+def _keyed_map(node: dict[str, Any]) -> dict[str, Any]:
+    """A map whose keys have a type (pydantic's patternProperties) as a structural schema allows it: the values'
+    schema as additionalProperties, and the key type's pattern and length as a CEL rule over the keys."""
+    patterns = node.pop("patternProperties", None)
+    names = node.pop("propertyNames", {})
+    if not patterns:
+        return node
+    ((pattern, values),) = patterns.items()
+    node["additionalProperties"] = _structural(values, {})
+    limit = names.get("maxLength", 253)
+    rule = {
+        "rule": f"self.all(k, size(k) <= {limit} && k.matches('{cel_quote(pattern)}'))",
+        "message": KEY_MESSAGES[pattern],
+    }
+    node.setdefault("x-kubernetes-validations", []).append(rule)
+    return node
 
 
 def defaulted(value: Any, schema: dict[str, Any]) -> Any:

@@ -6,11 +6,12 @@
 #   hack/tools.sh --print      print the cached binaries' paths as shell assignments (builds first if needed)
 #   hack/tools.sh e2e [--print]  also the control plane `make e2e` runs (see build_e2e below)
 #
-# Two binaries, both pinned in hack/versions.env:
+# Three binaries, all pinned in hack/versions.env (helm is built from the Go module proxy, see build_helm):
 #   crossplane       the CLI (github.com/crossplane/cli/v2/cmd/crossplane): composition render, resource validate
 #   crossplane-core  core crossplane (github.com/crossplane/crossplane/v2/cmd/crossplane), whose hidden
 #                    `internal render` runs the real composite reconciler; render needs it as --crossplane-binary
 #                    because there is no Docker engine to run the default render image.
+#   helm             renders the pinned LibreChat chart with the values the function composes (tests only).
 # Each is first downloaded as the project publishes it, the release binary of the pinned version with the
 # SHA-256 published beside it (`<binary>.sha256`), and used only when the two agree:
 #   CLI   https://cli.crossplane.io/stable/<version>/bin/<os>_<arch>/crossplane (crossplane/cli's install.sh)
@@ -29,6 +30,7 @@ cache_root=${FUNCTION_AI_WORKSPACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/functi
 bin_dir="$cache_root/bin"
 cli_bin="$bin_dir/crossplane-cli-$CROSSPLANE_CLI_VERSION"
 core_bin="$bin_dir/crossplane-core-$CROSSPLANE_CORE_VERSION"
+helm_bin="$bin_dir/helm-$HELM_VERSION"
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 
@@ -151,8 +153,53 @@ build_core() {
     -replace="github.com/crossplane/crossplane/apis/v2=github.com/crossplane/crossplane/apis/v2@$CROSSPLANE_CORE_VERSION"
 }
 
+# helm renders the pinned LibreChat chart with composed values, as provider-helm does (its own Helm library).
+# First the release Helm publishes, https://get.helm.sh/helm-<version>-<os>-<arch>.tar.gz, used only when its
+# SHA-256 equals the one published beside it (.sha256sum); HELM_RELEASES names a mirror. Else built from the
+# module proxy.
+download_helm() {
+  local platform tmp url want got
+  [ "$tools_mode" != build ] && command -v curl >/dev/null 2>&1 || return 1
+  platform=$(release_platform)
+  [ -n "$platform" ] || return 1
+  url="${HELM_RELEASES:-https://get.helm.sh}/helm-$HELM_VERSION-${platform/_/-}.tar.gz"
+  tmp=$(mktemp -d)
+  if curl -fsSL --connect-timeout 10 --max-time 600 -o "$tmp/helm.tar.gz" "$url" 2>"$tmp/err" &&
+    curl -fsSL --connect-timeout 10 --max-time 60 -o "$tmp/sha256" "$url.sha256sum" 2>>"$tmp/err"; then
+    want=$(head -c 64 "$tmp/sha256")
+    got=$(sha256sum "$tmp/helm.tar.gz" | head -c 64)
+    if [[ $want =~ ^[0-9a-f]{64}$ ]] && [ "$want" = "$got" ] &&
+      tar -xzf "$tmp/helm.tar.gz" -C "$tmp" "${platform/_/-}/helm" 2>>"$tmp/err"; then
+      mkdir -p "$bin_dir"
+      chmod 755 "$tmp/${platform/_/-}/helm"
+      mv "$tmp/${platform/_/-}/helm" "$helm_bin"
+      rm -rf "$tmp"
+      log "downloaded $url (sha256 $got, as published)"
+      return 0
+    fi
+    log "$url has sha256 $got, but $url.sha256sum says ${want:-nothing}: not used"
+  else
+    log "cannot download $url ($(tr '\n' ' ' <"$tmp/err" | sed 's/ *$//'))"
+  fi
+  rm -rf "$tmp"
+  return 1
+}
+
+build_helm() {
+  [ -x "$helm_bin" ] && return 0
+  download_helm && return 0
+  if [ "$tools_mode" = download ]; then
+    log "FUNCTION_AI_WORKSPACE_TOOLS=download: no verified release of helm $HELM_VERSION"
+    exit 1
+  fi
+  need_go
+  log "building helm $HELM_VERSION (first run only; a few minutes)"
+  build_wrapped "$helm_bin" "helm.sh/helm/v4@$HELM_VERSION" helm.sh/helm/v4/cmd/helm
+}
+
 build_cli
 build_core
+build_helm
 
 # The control plane of `make e2e`, every piece from the Go module proxy at the version hack/versions.env pins:
 #   etcd                     go.etcd.io/etcd/server/v3 (its main package is the module root)
@@ -253,7 +300,8 @@ fetch_all_core_crds() {
 if $e2e; then fetch_all_core_crds; fi
 
 if [ "${1:-}" = "--print" ]; then
-  printf 'CROSSPLANE=%s\nCROSSPLANE_CORE=%s\nCROSSPLANE_CORE_CRDS=%s\n' "$cli_bin" "$core_bin" "$core_crds"
+  printf 'CROSSPLANE=%s\nCROSSPLANE_CORE=%s\nCROSSPLANE_CORE_CRDS=%s\nHELM=%s\n' "$cli_bin" "$core_bin" "$core_crds" \
+    "$helm_bin"
   if $e2e; then
     printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBE_CONTROLLER_MANAGER=%s\nKUBECTL=%s\nREGISTRY=%s\n' \
       "$etcd_bin" "$apiserver_bin" "$kcm_bin" "$kubectl_bin" "$registry_bin"

@@ -37,6 +37,7 @@ class Tools:
     crossplane: str
     core: str
     core_crds: str  # core Crossplane's Usage and ClusterUsage CRDs
+    helm: str  # helm, to render the pinned LibreChat chart with composed values
 
 
 def tools() -> Tools:
@@ -45,7 +46,12 @@ def tools() -> Tools:
         ["bash", str(ROOT / "hack" / "tools.sh"), "--print"], check=True, capture_output=True, text=True
     ).stdout
     paths = dict(line.split("=", 1) for line in out.strip().splitlines())
-    return Tools(crossplane=paths["CROSSPLANE"], core=paths["CROSSPLANE_CORE"], core_crds=paths["CROSSPLANE_CORE_CRDS"])
+    return Tools(
+        crossplane=paths["CROSSPLANE"],
+        core=paths["CROSSPLANE_CORE"],
+        core_crds=paths["CROSSPLANE_CORE_CRDS"],
+        helm=paths["HELM"],
+    )
 
 
 def _free_port() -> int:

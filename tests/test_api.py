@@ -93,9 +93,10 @@ class RuleCase:
     message: str  # the rule's message, at admission and in the function
 
 
-AWS_NET = {"region": "eu-west-1", "subnetGroupName": "private", "securityGroupIds": ["sg-1"]}
+AWS_NET = {"region": "eu-west-1", "subnetGroupName": "private", "securityGroupIds": ["sg-0a1b2c3d4e5f60001"]}
 
 ENV_REF = "must not contain '${'"
+UNSAFE = "must name a public host"
 
 RULE_CASES = [
     RuleCase(
@@ -111,12 +112,92 @@ RULE_CASES = [
     RuleCase(
         "A monitoring label key that is not a Kubernetes label key is refused.",
         {"monitoring": {"enabled": True, "labels": {"release name!": "kps"}}},
-        "spec.monitoring.labels: every key must be a Kubernetes label key",
+        "label or annotation key",
     ),
     RuleCase(
-        "An MCP URL that would make LibreChat send its OpenAI key to another host is refused.",
-        {"librechat.mcpServers": [{"name": "evil", "url": "https://evil.example/?k=${OPENAI_API_KEY}"}]},
+        "An MCP URL at the metadata service through a wildcard DNS name (nip.io) is refused.",
+        {"librechat.mcpServers": [{"name": "evil", "url": "http://169.254.169.254.nip.io/latest/meta-data/"}]},
+        UNSAFE,
+    ),
+    RuleCase(
+        "An MCP URL at the Kubernetes API is refused.",
+        {"librechat.mcpServers": [{"name": "evil", "url": "https://kubernetes.default.svc/api"}]},
+        UNSAFE,
+    ),
+    RuleCase(
+        "An MCP URL with a single-label host (resolved through the pod's search path) is refused.",
+        {"librechat.mcpServers": [{"name": "evil", "url": "http://chat-mongodb:27017/"}]},
+        UNSAFE,
+    ),
+    RuleCase(
+        "An MCP header value with a LibreChat user placeholder is refused (LibreChat fills it with user fields).",
+        {
+            "librechat.mcpServers": [
+                {
+                    "name": "docs",
+                    "url": "https://mcp.example.com",
+                    "headers": [{"name": "X-User", "value": "{{LIBRECHAT_USER_EMAIL}}"}],
+                }
+            ]
+        },
         ENV_REF,
+    ),
+    RuleCase(
+        "An MCP header prefix with a line break (another header) is refused.",
+        {
+            "librechat.mcpServers": [
+                {
+                    "name": "docs",
+                    "url": "https://mcp.example.com",
+                    "headers": [
+                        {"name": "Authorization", "prefix": "Bearer\nX-Evil: 1", "secretRef": {"name": "s", "key": "k"}}
+                    ],
+                }
+            ]
+        },
+        ENV_REF,
+    ),
+    RuleCase(
+        "A welcome message with a placeholder other than {{user.name}} is refused.",
+        {"librechat.interface": {"welcomeMessage": "Hello {{user.email}}"}},
+        "any '{{' placeholder but {{user.name}}",
+    ),
+    RuleCase(
+        "A login button label with a kubelet reference is refused.",
+        {
+            "librechat.authentication": {
+                "openid": {
+                    "clientId": "librechat",
+                    "clientSecretRef": {"name": "oidc", "key": "secret"},
+                    "issuer": "https://login.example.com",
+                    "buttonLabel": "Sign in $(OPENAI_API_KEY)",
+                }
+            }
+        },
+        ENV_REF,
+    ),
+    RuleCase(
+        "A chat domain that only resolves inside the cluster is refused.",
+        {"librechat.domain": "kubernetes.default.svc"},
+        "must be a public DNS name",
+    ),
+    RuleCase(
+        "A GPU resource in the kubernetes.io domain is refused.",
+        {"ollama": {"enabled": True, "gpu": {"resourceName": "kubernetes.io/batteries"}}},
+        "must not be in the kubernetes.io domain",
+    ),
+    RuleCase(
+        "A ServiceAccount annotation binding another identity (GKE Workload Identity) is refused.",
+        {
+            "objectStorage": {
+                "provider": "aws",
+                "aws": {
+                    "region": "eu-west-1",
+                    "serviceAccountAnnotations": {"iam.gke.io/gcp-service-account": "admin@p.iam.gserviceaccount.com"},
+                },
+            }
+        },
+        "only eks.amazonaws.com/ annotations",
     ),
     RuleCase(
         "An MCP header value with an env reference is refused.",
@@ -128,18 +209,8 @@ RULE_CASES = [
         ENV_REF,
     ),
     RuleCase(
-        "A model name with an env reference is refused.",
-        {"openai": {"enabled": True, "apiKeySecretRef": {"name": "o", "key": "k"}, "models": ["${JWT_SECRET}"]}},
-        ENV_REF,
-    ),
-    RuleCase(
         "A welcome message with an env reference is refused.",
         {"librechat.interface": {"welcomeMessage": "Hello ${MEILI_MASTER_KEY}"}},
-        ENV_REF,
-    ),
-    RuleCase(
-        "An allowed domain with an env reference is refused.",
-        {"librechat.authentication": {"allowedDomains": ["${OPENAI_API_KEY}.example.com"]}},
         ENV_REF,
     ),
     RuleCase(
@@ -167,17 +238,22 @@ RULE_CASES = [
     ),
     RuleCase(
         "RDS with both an existing subnet group and subnets is refused.",
-        {"database": {"provider": "aws", "aws": {**AWS_NET, "subnetIds": ["subnet-1"]}}},
+        {"database": {"provider": "aws", "aws": {**AWS_NET, "subnetIds": ["subnet-0a1b2c3d4e5f60001"]}}},
         "spec.database.aws: set exactly one of subnetGroupName, subnetIds, subnetSelector",
     ),
     RuleCase(
         "RDS without any network placement is refused.",
-        {"database": {"provider": "aws", "aws": {"region": "eu-west-1", "securityGroupIds": ["sg-1"]}}},
+        {"database": {"provider": "aws", "aws": {"region": "eu-west-1", "securityGroupIds": ["sg-0a1b2c3d4e5f60001"]}}},
         "spec.database.aws: set exactly one of subnetGroupName, subnetIds, subnetSelector",
     ),
     RuleCase(
         "A composed security group without allowed CIDRs is refused.",
-        {"database": {"provider": "aws", "aws": {"region": "eu-west-1", "subnetGroupName": "p", "vpcId": "vpc-1"}}},
+        {
+            "database": {
+                "provider": "aws",
+                "aws": {"region": "eu-west-1", "subnetGroupName": "p", "vpcId": "vpc-0a1b2c3d4e5f60000"},
+            }
+        },
         "spec.database.aws.allowedCidrs: a composed security group needs the CIDRs",
     ),
     RuleCase(
@@ -357,7 +433,20 @@ SSRF_URLS = [
     "http://10.0.0.5/",
     "http://team-b-api@evil.example/",
     "http://0.0.0.0:8080/",
+    # Names that reach the same places: an address written into a wildcard DNS name, the API server, a
+    # single-label name the pod's search path resolves, a percent-encoded or full-width host.
+    "http://169.254.169.254.nip.io/",
+    "http://10-0-0-1.sslip.io:8080/",
+    "https://kubernetes.default.svc/",
+    "https://kubernetes.default/",
+    "http://kubernetes/",
+    "http://chat-mongodb:27017/",
+    "http://%31%36%39.254.169.254/",
+    "http://169\uff0e254\uff0e169\uff0e254/",
+    "http://EVIL.example/",
 ]
+# What each layer says: the URL type's pattern (a host of ASCII letters, digits, '-' and '.') or its rule.
+REFUSED = ("must name a public host", "is not a URL with the scheme", "should match")
 
 
 @pytest.mark.parametrize("url", SSRF_URLS)
@@ -366,12 +455,13 @@ def test_mcp_urls_at_local_or_metadata_hosts_are_refused(url: str) -> None:
     spec = {"librechat": {"domain": "c.example.com", "mcpServers": [{"name": "m", "url": url}]}}
     with pytest.raises(SpecError) as err:
         parse_spec(spec)
-    assert str(err.value).startswith("spec.librechat.mcpServers[0].url: must not point at the node"), err.value
+    message = str(err.value)
+    assert message.startswith("spec.librechat.mcpServers[0].url: ") and any(r in message for r in REFUSED), message
 
 
 def test_ssrf_urls_are_refused_at_admission(tools: xp.Tools) -> None:
-    """The same URLs are refused by the API server (CEL), naming the field; a public host and an in-cluster
-    Service by DNS name are admitted."""
+    """The same URLs are refused by the API server (its pattern or CEL), naming the field; a public host and an
+    in-cluster Service by DNS name are admitted (the function then checks the Service's namespace)."""
     docs = []
     for i, url in enumerate([*SSRF_URLS, "https://mcp.example.com/sse", "http://tools.team-a.svc.cluster.local:8080/"]):
         spec = {"librechat": {"domain": "c.example.com", "mcpServers": [{"name": "m", "url": url}]}}
@@ -382,7 +472,7 @@ def test_ssrf_urls_are_refused_at_admission(tools: xp.Tools) -> None:
         result = by_name[f"ssrf-{i}"]
         fields = " ".join(f"{e.get('field')} {e.get('message')}" for e in result.get("errors") or [])
         assert result["status"] == "invalid" and "spec.librechat.mcpServers[0].url" in fields, (url, result)
-        assert "must not point at the node" in fields, (url, result)
+        assert any(r in fields for r in REFUSED), (url, result)
     assert by_name[f"ssrf-{len(SSRF_URLS)}"]["status"] == "valid"
     assert by_name[f"ssrf-{len(SSRF_URLS) + 1}"]["status"] == "valid"
 

@@ -205,9 +205,11 @@ SWITCHES = {
             "provider": "azure",
             "azure": {
                 "location": "westeurope",
-                "resourceGroupName": "rg",
-                "delegatedSubnetId": "s",
-                "privateDnsZoneId": "z",
+                "resourceGroupName": "team-a-ai",
+                "delegatedSubnetId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/network/"
+                "providers/Microsoft.Network/virtualNetworks/workloads/subnets/postgres",
+                "privateDnsZoneId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/network/"
+                "providers/Microsoft.Network/privateDnsZones/privatelink.postgres.database.azure.com",
             },
         },
         {"provider": "gcp", "gcp": {"location": "EU"}},
@@ -223,7 +225,10 @@ def test_changing_datastores_keeps_the_old_data_resources(example: Path, switch:
     cloud = _cloud(example)
     if switch == "to-another-cloud" and cloud in ("azure", "gcp"):
         database, storage = (
-            {"provider": "aws", "aws": {"region": "eu-west-1", "subnetGroupName": "p", "securityGroupIds": ["sg-1"]}},
+            {
+                "provider": "aws",
+                "aws": {"region": "eu-west-1", "subnetGroupName": "p", "securityGroupIds": ["sg-0a1b2c3d4e5f60001"]},
+            },
             {"provider": "aws", "aws": {"region": "eu-west-1"}},
         )
     else:

@@ -342,7 +342,7 @@ def test_unusable_specs_are_fatal_naming_the_field(spec: Any, message: str) -> N
         ),
         (
             {"librechat": {"domain": "10.0.0.1"}},
-            "spec.librechat.domain: String should match pattern",
+            "spec.librechat.domain: '10.0.0.1' is not a DNS name of two labels or more",
         ),
         (
             {"librechat": {"domain": "a.example.com", "resources": {"limits": {"memory": "-1Gi"}}}},

@@ -248,7 +248,9 @@ def test_with_a_bucket_dumps_are_uploaded_with_its_keys_by_reference(
         "name": "chat-librechat-env",
         "key": "AWS_ACCESS_KEY_ID",
     }
-    assert "backup:team-a-files/aiworkspace-backups/team-a/chat/mongodb" in upload["args"][0]
+    # The bucket is the team's value: the script reads it from env, never from its own text.
+    assert env["BACKUP_TARGET"]["value"] == "backup:team-a-files/aiworkspace-backups/team-a/chat/mongodb"
+    assert "team-a-files" not in upload["args"][0] and '"$BACKUP_TARGET"' in upload["args"][0]
     _assert_credentials_by_reference(pod, _secret_values(state) | {"s3-secret-0123456789abcdef"})
 
 

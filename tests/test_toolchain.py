@@ -6,9 +6,11 @@ import contextlib
 import functools
 import hashlib
 import http.server
+import io
 import os
 import platform
 import subprocess
+import tarfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -68,13 +70,29 @@ def _release_hosts(root: Path, checksum: Callable[[bytes], str]) -> Iterator[dic
         binary = f"#!/bin/sh\necho '{host} {version}'\n".encode()
         (where / "crossplane").write_bytes(binary)
         (where / "crossplane.sha256").write_text(checksum(binary))
+    # get.helm.sh: helm-<version>-<os>-<arch>.tar.gz holding <os>-<arch>/helm, and .sha256sum beside it.
+    platform = _release_platform().replace("_", "-")
+    script = f"#!/bin/sh\necho 'helm {pins['HELM_VERSION']}'\n".encode()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        info = tarfile.TarInfo(f"{platform}/helm")
+        info.size, info.mode = len(script), 0o755
+        tar.addfile(info, io.BytesIO(script))
+    tarball = root / "helm" / f"helm-{pins['HELM_VERSION']}-{platform}.tar.gz"
+    tarball.parent.mkdir(parents=True)
+    tarball.write_bytes(archive.getvalue())
+    (tarball.parent / f"{tarball.name}.sha256sum").write_text(f"{checksum(archive.getvalue())}  {tarball.name}\n")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        yield {"CROSSPLANE_CLI_RELEASES": f"{url}/cli", "CROSSPLANE_RELEASES": f"{url}/core"}
+        yield {
+            "CROSSPLANE_CLI_RELEASES": f"{url}/cli",
+            "CROSSPLANE_RELEASES": f"{url}/core",
+            "HELM_RELEASES": f"{url}/helm",
+        }
     finally:
         server.shutdown()
 
@@ -104,12 +122,13 @@ def test_release_binaries_are_used_when_their_published_checksum_matches(tools: 
     with _release_hosts(tmp_path / "www", lambda b: hashlib.sha256(b).hexdigest()) as hosts:
         first = _tools(hosts, tmp_path / "cache")
         assert first.returncode == 0, first.stderr
-        assert first.stderr.count("downloaded") == 2 and "building" not in first.stderr, first.stderr
+        assert first.stderr.count("downloaded") == 3 and "building" not in first.stderr, first.stderr
         paths = dict(line.split("=", 1) for line in first.stdout.splitlines())
         pins = _pins()
         for key, expected in (
             ("CROSSPLANE", f"cli {pins['CROSSPLANE_CLI_VERSION']}"),
             ("CROSSPLANE_CORE", f"core {pins['CROSSPLANE_CORE_VERSION']}"),
+            ("HELM", f"helm {pins['HELM_VERSION']}"),
         ):
             ran = subprocess.run([paths[key]], capture_output=True, text=True, check=True)
             assert ran.stdout.strip() == expected
@@ -123,3 +142,4 @@ def test_a_release_binary_whose_checksum_differs_is_not_used(tools: xp.Tools, tm
     assert proc.returncode != 0
     assert "not used" in proc.stderr and "no verified release binary" in proc.stderr, proc.stderr
     assert not list((tmp_path / "cache").glob("bin/crossplane-*")), "a binary that failed its check was kept"
+    assert not list((tmp_path / "cache").glob("bin/helm-*")), "a helm that failed its check was kept"

@@ -19,6 +19,7 @@ from function.plan import (
     Workspace,
     _url_host_port,
     build_plan,
+    mcp_secret_env,
     workspace_from_xr,
 )
 from function.secrets import SeedError, check_seed, derive, resolve
@@ -92,19 +93,22 @@ def test_plan_existing_mongodb() -> None:
 
 
 def test_plan_mcp_secret_headers() -> None:
-    """A secret MCP header becomes an env var copied from the team's Secret, and its host is allow-listed."""
+    """A secret MCP header's Secret key becomes one env var copied from the team's Secret, however many headers
+    send it; its prefix stays in librechat.yaml; an in-cluster Service of the namespace is allow-listed, a public
+    host needs no exemption."""
     spec = basic_spec()
+    bearer = {"name": "Authorization", "prefix": "Bearer ", "secretRef": {"name": "mcp", "key": "token"}}
     spec["librechat"]["mcpServers"] = [
-        {
-            "name": "tools",
-            "url": "http://tools.team-a.svc.cluster.local:8000/mcp",
-            "headers": [{"name": "Authorization", "prefix": "Bearer ", "secretRef": {"name": "mcp", "key": "token"}}],
-        }
+        {"name": "tools", "url": "http://tools.team-a.svc.cluster.local:8000/mcp", "headers": [bearer]},
+        {"name": "docs", "url": "https://docs.example.com/mcp", "headers": [bearer, {**bearer, "name": "X-Token"}]},
     ]
     plan = build_plan(WS, parse_spec(spec), Platform())
-    entry = next(e for e in plan.env_from_secrets if e.env == "MCP_TOOLS_AUTHORIZATION")
-    assert (entry.ref.name, entry.prefix) == ("mcp", "Bearer ")
+    entries = [e for e in plan.env_from_secrets if e.ref.name == "mcp"]
+    assert [(e.env, e.ref.key, e.header) for e in entries] == [(mcp_secret_env(entries[0].ref), "token", True)]
+    assert entries[0].env.startswith("MCP_MCP_TOKEN_")
     assert plan.mcp_allowed_addresses == ("tools.team-a.svc.cluster.local:8000",)
+    headers = librechat_config(plan)["mcpServers"]["docs"]["headers"]
+    assert headers == {"Authorization": f"Bearer ${{{entries[0].env}}}", "X-Token": f"Bearer ${{{entries[0].env}}}"}
 
 
 SEED = check_seed("s" * 32)

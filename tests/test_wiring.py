@@ -268,7 +268,8 @@ def test_switching_tts_to_openai_keeps_speaches_running_for_nothing_else() -> No
         "speaches-networkpolicy",
     }
     _, config = librechat_inputs(after)
-    assert config["speech"]["tts"] == {"openai": {"apiKey": "${TTS_API_KEY}", "model": "tts-1", "voices": ["nova"]}}
+    # OpenAI's speech sends the workspace's OpenAI key, copied once (as OPENAI_API_KEY).
+    assert config["speech"]["tts"] == {"openai": {"apiKey": "${OPENAI_API_KEY}", "model": "tts-1", "voices": ["nova"]}}
     assert "speaches-deployment" in after
 
 

@@ -134,17 +134,18 @@ def _cron_job(plan: Plan, backups: Backups, datastore: str, endpoint: Endpoint) 
         assert plan.files is not None
         dump["args"] = [_dump_script(datastore, "/work")]
         dump["volumeMounts"] = [{"name": "work", "mountPath": "/work"}, {"name": "tmp", "mountPath": "/tmp"}]
+        # The bucket and prefix are the team's values: the script reads them from env, never from its text.
         target = f"{REMOTE}:{plan.files.bucket}/{backups.prefix}/{datastore}"
         upload = {
             "name": "upload",
             "image": RCLONE_IMAGE.reference,
             "command": ["/bin/sh", "-c"],
             "args": [
-                f'set -eu; rclone copy --no-traverse /work "{target}"; '
+                'set -eu; rclone copy --no-traverse /work "$BACKUP_TARGET"; '
                 f'rclone delete --min-age {spec.retention_days}d --include "{datastore}-*.{EXTENSIONS[datastore]}" '
-                f'"{target}"'
+                '"$BACKUP_TARGET"'
             ],
-            "env": [*_rclone_env(plan), {"name": "HOME", "value": "/tmp"}],
+            "env": [*_rclone_env(plan), {"name": "BACKUP_TARGET", "value": target}, {"name": "HOME", "value": "/tmp"}],
             "resources": UPLOAD_RESOURCES,
             "volumeMounts": [
                 {"name": "work", "mountPath": "/work", "readOnly": True},

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from function import k8s, yamltext
-from function.plan import Plan, Speech, mcp_header_env
+from function.plan import Plan, Speech, mcp_secret_env
 from function.resources import (
     Composed,
     autoscaler,
@@ -71,10 +71,12 @@ def _mcp_servers(plan: Plan) -> dict[str, Any]:
     for server in plan.spec.librechat.mcp_servers:
         entry: dict[str, Any] = {"type": server.type.value, "url": server.url}
         if server.headers and server.type is not MCPTransport.WEBSOCKET:
+            # A secret header is its prefix (the team's text) and ${VAR} of the Secret key's one env var, which
+            # LibreChat expands inside the value (packages/data-provider extractEnvVariable).
             entry["headers"] = {
                 header.name: header.value
-                if header.value is not None
-                else f"${{{mcp_header_env(server.name, header.name)}}}"
+                if header.secret_ref is None
+                else f"{header.prefix or ''}${{{mcp_secret_env(header.secret_ref)}}}"
                 for header in server.headers
             }
         if server.timeout_ms:
@@ -116,8 +118,8 @@ def _web_search(plan: Plan) -> dict[str, Any] | None:
     return block
 
 
-def _speech_provider(speech: Speech, key_env: str) -> dict[str, Any]:
-    provider: dict[str, Any] = {"apiKey": f"${{{key_env}}}", "model": speech.model}
+def _speech_provider(speech: Speech) -> dict[str, Any]:
+    provider: dict[str, Any] = {"apiKey": f"${{{speech.key_env}}}", "model": speech.model}
     if speech.url:
         provider["url"] = speech.url  # LibreChat uses it verbatim: the full endpoint path
     if speech.voices:
@@ -132,14 +134,14 @@ def _speech(plan: Plan) -> dict[str, Any] | None:
     speech: dict[str, Any] = {}
     tab: dict[str, Any] = {}
     if plan.stt:
-        speech["stt"] = {"openai": _speech_provider(plan.stt, "STT_API_KEY")}
+        speech["stt"] = {"openai": _speech_provider(plan.stt)}
         if plan.stt.allowed_address:
             speech["stt"]["allowedAddresses"] = [plan.stt.allowed_address]
         tab["speechToText"] = {"engineSTT": "external"}
         if plan.stt.language:
             tab["speechToText"]["languageSTT"] = plan.stt.language
     if plan.tts:
-        speech["tts"] = {"openai": _speech_provider(plan.tts, "TTS_API_KEY")}
+        speech["tts"] = {"openai": _speech_provider(plan.tts)}
         if plan.tts.allowed_address:
             speech["tts"]["allowedAddresses"] = [plan.tts.allowed_address]
         tab["textToSpeech"] = {"engineTTS": "external", "voice": plan.tts.voices[0]}
@@ -275,12 +277,12 @@ def secret_env(ctx: Context) -> dict[str, str]:
     plan = ctx.plan
     env = {key: value for (name, key), value in ctx.secrets.generated.items() if name == plan.librechat_env_secret}
     for entry in plan.env_from_secrets:
-        env[entry.env] = entry.prefix + ctx.secrets.referenced[(entry.ref.name, entry.ref.key)]
+        env[entry.env] = ctx.secrets.referenced[(entry.ref.name, entry.ref.key)]
     if plan.speaches is not None:
         speaches_key = ctx.secrets.get(plan.speaches_secret, "api-key")
-        for speech, env_name in ((plan.stt, "STT_API_KEY"), (plan.tts, "TTS_API_KEY")):
+        for speech in (plan.stt, plan.tts):
             if speech and speech.implementation == SpeechImplementation.SPEACHES:
-                env[env_name] = speaches_key
+                env[speech.key_env] = speaches_key
     if plan.mongodb is not None:
         env["MONGO_URI"] = mongodb_uri(ctx)
     env["REDIS_URI"] = redis_uri(ctx)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from function import k8s
@@ -26,8 +25,9 @@ def _ollama(ctx: Context) -> list[Composed]:
     resources = k8s.resources(spec.resources, OLLAMA_GPU_RESOURCES if spec.gpu else OLLAMA_CPU_RESOURCES)
     if gpu_limits:
         resources.setdefault("limits", {}).update(gpu_limits)
-    pulls = " && ".join(f"ollama pull {shlex.quote(model)}" for model in ctx.plan.ollama_pulls)
-    # Pull the models once the server answers, as the upstream chart does in its postStart hook.
+    # Pull the models once the server answers, as the upstream chart does in its postStart hook. The model ids are
+    # the team's: the script reads each from its own env var, never from its text.
+    pulls = " && ".join(f'ollama pull "$OLLAMA_PULL_{i}"' for i in range(len(plan.ollama_pulls)))
     pull = f"for i in $(seq 1 90); do ollama list >/dev/null 2>&1 && break; sleep 2; done; {pulls}"
     container: dict[str, Any] = {
         "name": "ollama",
@@ -38,6 +38,7 @@ def _ollama(ctx: Context) -> list[Composed]:
             {"name": "OLLAMA_MODELS", "value": "/models"},
             {"name": "HOME", "value": "/home/ollama"},
             {"name": "OLLAMA_KEEP_ALIVE", "value": "-1"},
+            *({"name": f"OLLAMA_PULL_{i}", "value": model} for i, model in enumerate(plan.ollama_pulls)),
         ],
         "resources": resources,
         "volumeMounts": [{"name": "models", "mountPath": "/models"}, {"name": "home", "mountPath": "/home/ollama"}],
@@ -80,17 +81,16 @@ def _vllm(ctx: Context) -> list[Composed]:
     gpu_limits, gpu_pod = k8s.gpu_pod_settings(spec.gpu)
     resources = k8s.resources(spec.resources, VLLM_RESOURCES)
     resources.setdefault("limits", {}).update(gpu_limits)
+    # Team values in argv: the model positionally (a model id never starts with '-', so it is never an option),
+    # the rest only as --flag=value.
     args = [
         spec.model,
-        "--served-model-name",
-        plan.vllm.models[0],
-        "--port",
-        str(endpoint.port),
-        "--tensor-parallel-size",
-        str(spec.gpu.count),
+        f"--served-model-name={plan.vllm.models[0]}",
+        f"--port={endpoint.port}",
+        f"--tensor-parallel-size={spec.gpu.count}",
     ]
     if spec.max_model_len:
-        args += ["--max-model-len", str(spec.max_model_len)]
+        args.append(f"--max-model-len={spec.max_model_len}")
     key = spec.api_key_secret_ref
     env: list[dict[str, Any]] = [
         # vLLM requires this key on every request; LibreChat sends the same value.

@@ -2,19 +2,23 @@
 
 Each workload's policy selects its pods and isolates them both ways. Ingress: from the workloads that call it,
 on the port they call; LibreChat also from the ingress controller's namespace, and the scraped parts from
-Prometheus's. Egress: DNS (port 53, anywhere), the endpoints it calls, and the internet only for the parts
-that need it. An in-cluster destination is allowed by pod selector, never by address: CNIs such as Cilium do
-not match pods with ipBlock rules, so the internet rule (0.0.0.0/0, ::/0) opens nothing inside the cluster
-there, while on others (Calico) it also covers addresses outside the workspace, such as a cloud database.
+Prometheus's. Egress: DNS (port 53, anywhere), the endpoints it calls, the in-cluster Services the team's URLs
+name (its own namespace's, or one the platform allows, by namespace selector), and the internet only for the
+parts that need it. An in-cluster destination is allowed by selector, never by address: CNIs such as Cilium do
+not match pods with ipBlock rules. The internet rule (0.0.0.0/0, ::/0) excludes link-local and metadata
+addresses and the cluster's own pod and service ranges (the platform names them), so on CNIs that do match
+cluster addresses with ipBlock (Calico) "the internet" never means another team's pods; it still covers
+addresses outside the cluster, such as a cloud database.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from typing import Any
 
-from function import k8s
-from function.plan import FIRECRAWL_PROCESSES, LIBRECHAT, Endpoint, Plan
+from function import k8s, tenancy
+from function.plan import FIRECRAWL_PROCESSES, LIBRECHAT, ClusterService, Endpoint, Plan
 from function.resources import Composed, kubernetes_object
 from function.services import Context
 
@@ -25,7 +29,25 @@ COMPONENT = "network"
 INTERNET = {LIBRECHAT, "searxng", *FIRECRAWL_PROCESSES, "firecrawl-playwright", "speaches", "ollama", "vllm", "rag-api"}
 SCRAPED = {"meilisearch", "vllm"}  # what spec.monitoring's ServiceMonitors scrape
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
-ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}]
+# Never "the internet": link-local addresses (the cloud metadata services at 169.254.169.254 and
+# 169.254.170.2, AWS's at fd00:ec2::254, Alibaba's at 100.100.100.200) and loopback.
+METADATA_V4 = ("100.100.100.200/32", "127.0.0.0/8", "169.254.0.0/16")
+METADATA_V6 = ("fd00:ec2::254/128", "fe80::/10")
+
+
+def internet(plan: Plan) -> list[dict[str, Any]]:
+    """0.0.0.0/0 and ::/0 but the metadata ranges and the cluster's own networks."""
+    cluster = [ipaddress.ip_network(c, strict=False) for c in plan.platform.cluster_networks]
+    v4 = sorted({*METADATA_V4, *(str(n) for n in cluster if n.version == 4)})
+    v6 = sorted({*METADATA_V6, *(str(n) for n in cluster if n.version == 6)})
+    return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": v4}}, {"ipBlock": {"cidr": "::/0", "except": v6}}]
+
+
+def _namespace(plan: Plan, namespace: str) -> dict[str, Any]:
+    """Pods of a namespace: any pod of the workspace's own, or of another by its name label."""
+    if namespace == plan.workspace.namespace:
+        return {"podSelector": {}}
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
 
 
 def pod_selector(plan: Plan, app: str) -> dict[str, str]:
@@ -69,7 +91,13 @@ def _ports(ports: set[int]) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": port} for port in sorted(ports)]
 
 
-def _policy(plan: Plan, app: str, internet: bool, connections: list[tuple[str, Endpoint]]) -> dict[str, Any]:
+def _policy(
+    plan: Plan,
+    app: str,
+    reaches_internet: bool,
+    connections: list[tuple[str, Endpoint]],
+    extra: tuple[ClusterService, ...] = (),
+) -> dict[str, Any]:
     spec = plan.spec
     callers: dict[int, set[str]] = defaultdict(set)
     for caller, endpoint in connections:
@@ -100,8 +128,13 @@ def _policy(plan: Plan, app: str, internet: bool, connections: list[tuple[str, E
         {"to": [{"podSelector": {"matchLabels": pod_selector(plan, callee)}}], "ports": _ports(ports)}
         for callee, ports in sorted(called.items())
     ]
-    if internet:
-        egress.append({"to": ANYWHERE})
+    services: dict[str, set[int]] = defaultdict(set)
+    for service in (*plan.cluster_services, *extra):
+        if service.caller == app:
+            services[service.namespace].add(service.port)
+    egress += [{"to": [_namespace(plan, ns)], "ports": _ports(ports)} for ns, ports in sorted(services.items())]
+    if reaches_internet:
+        egress.append({"to": internet(plan)})
     name = plan.librechat_fullname if app == LIBRECHAT else plan.object_name(app)
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -120,12 +153,43 @@ def _policy(plan: Plan, app: str, internet: bool, connections: list[tuple[str, E
     }
 
 
+def existing_mongodb(ctx: Context) -> tuple[ClusterService, ...]:
+    """The in-cluster Services an existing MongoDB's URI names (read from the team's Secret), checked like a URL
+    the team writes: its own namespace's, or of one the platform allows."""
+    plan = ctx.plan
+    ref = plan.spec.librechat.mongodb.existing_uri_secret_ref
+    if ref is None:
+        return ()
+    uri = ctx.secrets.referenced.get((ref.name, ref.key), "")
+    out = []
+    for host_port in mongodb_hosts(uri):
+        host, _, port = host_port.rpartition(":")
+        url = f"mongodb://{host_port}"
+        where = "spec.librechat.mongodb.existingUriSecretRef"
+        tenancy.check_url(where, url, plan.workspace.namespace, plan.platform.tenancy)
+        namespace = tenancy.service_namespace(url)
+        if namespace is not None:
+            out.append(ClusterService(LIBRECHAT, namespace, int(port or 27017), host_port))
+    return tuple(out)
+
+
+def mongodb_hosts(uri: str) -> list[str]:
+    """host:port of each server a mongodb:// URI lists (mongodb+srv:// names a DNS record, not servers)."""
+    if not uri.startswith("mongodb://"):
+        return []
+    hosts = uri.removeprefix("mongodb://").split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    return [h if ":" in h else f"{h}:27017" for h in hosts.split(",") if h]
+
+
 def compose(ctx: Context) -> list[Composed]:
     plan = ctx.plan
     if not plan.spec.network_policies.enabled:
         return []
     connections = plan.connections()
+    mongodb = existing_mongodb(ctx)
     return [
-        kubernetes_object(plan, f"{app}-networkpolicy", COMPONENT, _policy(plan, app, internet, connections))
-        for app, internet in workloads(plan).items()
+        kubernetes_object(
+            plan, f"{app}-networkpolicy", COMPONENT, _policy(plan, app, reaches_internet, connections, mongodb)
+        )
+        for app, reaches_internet in workloads(plan).items()
     ]
