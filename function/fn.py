@@ -14,7 +14,7 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from google.protobuf import struct_pb2
 
-from function import readiness, structs
+from function import capacity, readiness, structs, tenancy
 from function.input import platform_settings
 from function.lru import LRU
 from function.memo import MAX_BYTES, ResponseMemo
@@ -219,6 +219,19 @@ def _non_finite(value: Any, path: str) -> str | None:
     return None
 
 
+def _within_ceilings(plan: Plan, wanted: list[Composed]) -> None:
+    """Refuse a workspace that takes more of the cluster than the platform lets one take, naming its largest parts."""
+    per_part = capacity.totals(plan, wanted)
+    over = tenancy.over_ceiling(capacity.summed(per_part), plan.platform.tenancy)
+    if over:
+        kind, message = over
+        parts = ", ".join(capacity.largest(per_part, kind))
+        raise SpecError(
+            f"spec: {message}; the largest parts are {parts}: lower their replicas, autoscaling.maxReplicas, "
+            f"resources.requests or storage, or ask the platform team to raise the ceiling"
+        )
+
+
 _plans: LRU[bytes, Plan] = LRU(128)  # a plan is about 30 KiB
 
 
@@ -285,6 +298,7 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
     # Monitoring watches exactly what the services composed, so it reads their output.
     wanted += monitoring.compose(ctx, wanted)
+    _within_ceilings(plan, wanted)
     retained = _retained(summaries, {item.key for item in wanted})
     for item in retained:
         _result(

@@ -56,9 +56,71 @@ def fit(name: str, limit: int = NAME_LIMIT) -> str:
     return f"{prefix}-{digest}"
 
 
+_CLOUDS = ("aws", "gcp", "azure")
+# Every part of a name a workspace composes in its namespace: <workspace>-<part>, fitted to the kind's limit (the
+# chart adds -configenv to LibreChat's fullname, cert-manager writes -librechat-tls).
+PARTS = frozenset(
+    {
+        "librechat",
+        "librechat-configenv",
+        "librechat-env",
+        "librechat-config",
+        "librechat-files",
+        "librechat-tls",
+        "datastores",
+        "mongodb",
+        "meilisearch",
+        "redis",
+        "searxng",
+        "searxng-settings",
+        "firecrawl",
+        "firecrawl-api",
+        "firecrawl-worker",
+        "firecrawl-nuq-worker",
+        "firecrawl-extract-worker",
+        "firecrawl-playwright",
+        "firecrawl-postgres",
+        "firecrawl-redis",
+        "speaches",
+        "ollama",
+        "vllm",
+        "rag-api",
+        "rag-database",
+        "pgvector",
+        "backups",
+        "mongodb-backup",
+        "pgvector-backup",
+        "alerts",
+        *(f"{cloud}-database-admin" for cloud in _CLOUDS),
+        *(f"{cloud}-database-connection" for cloud in _CLOUDS),
+        *(f"{provider}-files-connection" for provider in (*_CLOUDS, "s3")),
+    }
+)
+# Workspace names that must not end in -<ending>: for parts <ending>-<part> and <part>, workspace W's
+# <ending>-<part> and workspace W-<ending>'s <part> would be one object (chat's firecrawl-redis and
+# chat-firecrawl's redis), so two workspaces of a namespace would share a volume and delete each other's data.
+RESERVED_ENDINGS = tuple(
+    sorted({first[: -len(second) - 1] for first in PARTS for second in PARTS if first.endswith(f"-{second}")})
+)
+
+
 def object_name(workspace: str, component: str, limit: int = NAME_LIMIT) -> str:
     """The name of a workspace's object: <workspace>-<component>, fitted to the kind's limit."""
+    if component not in PARTS:
+        raise ValueError(f"{component} is not among plan.PARTS, which keeps workspace names from colliding")
     return fit(f"{workspace}-{component}", limit)
+
+
+def check_name(name: str) -> None:
+    """Refuse a workspace name whose objects would be another workspace's (RESERVED_ENDINGS)."""
+    for ending in RESERVED_ENDINGS:
+        if name.endswith(f"-{ending}"):
+            other = name.removesuffix(f"-{ending}")
+            raise SpecError(
+                f"metadata.name: {name} ends in -{ending}, so its parts would be named like those of a workspace "
+                f"named {other} ({name}-redis is {other}'s {ending}-redis); choose a name that does not end in "
+                f"-{ending}"
+            )
 
 
 LIBRECHAT = "librechat"
@@ -331,6 +393,7 @@ def workspace_from_xr(xr: dict[str, Any]) -> Workspace:
     metadata = xr.get("metadata", {})
     namespace = metadata.get("namespace")
     if namespace:
+        check_name(metadata["name"])
         return Workspace(name=metadata["name"], namespace=namespace, flavour=Flavour.NAMESPACED)
     labels = metadata.get("labels", {})
     claim_name = labels.get(CLAIM_NAME_LABEL)
@@ -341,6 +404,7 @@ def workspace_from_xr(xr: dict[str, Any]) -> Workspace:
             f"claim in the team's namespace instead of the composite resource (the workspace runs in the claim's "
             f"namespace, read from the {CLAIM_NAMESPACE_LABEL} label)"
         )
+    check_name(claim_name)
     return Workspace(name=claim_name, namespace=claim_namespace, flavour=Flavour.CLAIMS)
 
 
@@ -584,6 +648,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, 
     embeddings = embeddings_provider(spec)
     if rag_on(spec) and embeddings is not None:
         database = spec.database
+        cloud = database.provider != DatabaseProvider.IN_CLUSTER
         rag = RAG(
             endpoint=Endpoint(obj("rag-api"), ns, 8000, app="rag-api"),
             embeddings=embeddings,
@@ -594,8 +659,8 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, 
             if database.provider == DatabaseProvider.IN_CLUSTER
             else None,
             # Per cloud: a retained database of another cloud keeps its own Secrets.
-            admin_secret=obj(f"{database.provider.value.lower()}-database-admin"),
-            connection_secret=obj(f"{database.provider.value.lower()}-database-connection"),
+            admin_secret=obj(f"{database.provider.value}-database-admin") if cloud else "",
+            connection_secret=obj(f"{database.provider.value}-database-connection") if cloud else "",
             instance_name=cloud_name(ns, name, "rag"),
         )
         # The function generates the password where no provider does: the in-cluster database and Cloud SQL.

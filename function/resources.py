@@ -280,6 +280,21 @@ def secret_ref(plan: Plan, name: str, key: str) -> dict[str, str]:
     return {"name": name, "key": key}
 
 
+def team_selector(plan: Plan, match_labels: dict[str, str]) -> dict[str, Any]:
+    """A team's selector of managed resources composed elsewhere (a VPC, subnets, a network). A namespaced managed
+    resource selects only in its own namespace (crossplane-runtime v2.3.3 pkg/reference/namespaced_reference.go:
+    a selector without a namespace lists in the resource's own). A cluster-scoped one (claims flavour) would
+    select any team's, so it also requires the platform's tenancy labels (by default the claim namespace label
+    Crossplane puts on everything a claim in the team's namespace composes); they win over the team's own."""
+    labels = dict(sorted(match_labels.items()))
+    if plan.workspace.flavour is Flavour.CLAIMS:
+        namespace = plan.workspace.namespace
+        labels |= {
+            k: v.replace("{namespace}", namespace) for k, v in sorted(plan.platform.tenancy.selector_labels.items())
+        }
+    return {"matchLabels": labels}
+
+
 def select(key: str) -> dict[str, Any]:
     """A selector for the managed resource composed under `key` by this same workspace."""
     return {"matchControllerRef": True, "matchLabels": {RESOURCE_LABEL: key}}

@@ -137,6 +137,12 @@ class Tenancy(_Settings):
         description="Namespaces besides the workspace's own whose Services a team's URLs may name (e.g. shared "
         "MCP servers); LibreChat and the network policies let the workspace reach exactly those.",
     )
+    selector_labels: dict[str, str] = Field(
+        default_factory=lambda: {"crossplane.io/claim-namespace": "{namespace}"},
+        description="Labels ({namespace} in a value is the team's) every selector a team writes must also match "
+        "in the claims flavour, where managed resources are cluster-scoped: by default the claim namespace label, "
+        "so a team selects only what its own claims composed.",
+    )
     aws: AWSTenancy = Field(default_factory=AWSTenancy, description="AWS coordinates.")
     gcp: GCPTenancy = Field(default_factory=GCPTenancy, description="GCP coordinates.")
     azure: AzureTenancy = Field(default_factory=AzureTenancy, description="Azure coordinates.")
@@ -369,20 +375,20 @@ def check_url(field: str, url: str, namespace: str, tenancy: Tenancy) -> None:
 
 
 # --- Ceilings ---------------------------------------------------------------------------------------------
-def over_ceiling(totals: dict[str, Decimal], tenancy: Tenancy) -> str | None:
-    """Which ceiling the workspace's totals pass, as a message naming it; None when within all of them."""
+def over_ceiling(totals: dict[str, Decimal], tenancy: Tenancy) -> tuple[str, str] | None:
+    """The first ceiling the workspace's totals pass, (its kind, a message naming it); None within all of them."""
     ceilings = tenancy.ceilings
     limits = {
-        "cpu": (quantity_value(ceilings.cpu), "CPU", "cpu"),
-        "memory": (quantity_value(ceilings.memory), "memory", "memory"),
-        "gpus": (Decimal(ceilings.gpus), "GPUs", "gpus"),
-        "storage": (quantity_value(ceilings.storage), "storage", "storage"),
+        "cpu": (quantity_value(ceilings.cpu), "CPU"),
+        "memory": (quantity_value(ceilings.memory), "memory"),
+        "gpus": (Decimal(ceilings.gpus), "GPUs"),
+        "storage": (quantity_value(ceilings.storage), "storage"),
     }
-    for name, (limit, what, setting) in limits.items():
+    for name, (limit, what) in limits.items():
         if totals.get(name, Decimal(0)) > limit:
-            return (
-                f"the workspace requests {_shown(totals[name], name)} of {what} in all, above the "
-                f"{_shown(limit, name)} one workspace may take here (tenancy.ceilings.{setting})"
+            return name, (
+                f"the workspace takes {_shown(totals[name], name)} of {what} in all, above the "
+                f"{_shown(limit, name)} one workspace may take here (tenancy.ceilings.{name})"
             )
     return None
 

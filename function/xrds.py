@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from function.input import FunctionInput
+from function.plan import RESERVED_ENDINGS
 from function.spec import AIWorkspaceSpec, AIWorkspaceStatus
 from function.strings import KEY_MESSAGES, cel_quote
 
@@ -144,10 +145,22 @@ def openapi_schema(model: type[AIWorkspaceSpec] | type[AIWorkspaceStatus]) -> di
     return schema
 
 
+def name_rule() -> dict[str, str]:
+    """The workspace's name may not end in a part's prefix (plan.RESERVED_ENDINGS): checked at admission on the
+    XR and the claim (Crossplane copies root rules into both CRDs), as the function checks it."""
+    endings = "|".join(RESERVED_ENDINGS)
+    return {
+        "rule": f"!self.metadata.name.matches('-({endings})$')",
+        "message": f"metadata.name must not end in -{', -'.join(RESERVED_ENDINGS)}: its parts would be named like "
+        "those of another workspace of the namespace (chat-firecrawl's redis is chat's firecrawl-redis)",
+    }
+
+
 def _version_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "description": "An AIWorkspace: LibreChat wired to web search, speech, model providers and datastores.",
+        "x-kubernetes-validations": [name_rule()],
         "properties": {
             "spec": openapi_schema(AIWorkspaceSpec),
             "status": openapi_schema(AIWorkspaceStatus),

@@ -21,7 +21,7 @@ from function.clouds import (
     DatabaseConnection,
     missing,
 )
-from function.resources import Composed, managed, secret_ref, select
+from function.resources import Composed, managed, secret_ref, select, team_selector
 from function.services import Context
 
 
@@ -43,7 +43,7 @@ def database(ctx: Context) -> CloudDatabase:
     else:
         subnets: dict[str, Any] = {"subnetIds": list(aws.subnet_ids)} if aws.subnet_ids else {}
         if aws.subnet_selector:
-            subnets = {"subnetIdSelector": {"matchLabels": dict(aws.subnet_selector.match_labels)}}
+            subnets = {"subnetIdSelector": team_selector(plan, aws.subnet_selector.match_labels)}
         out.append(
             managed(
                 plan,
@@ -61,7 +61,7 @@ def database(ctx: Context) -> CloudDatabase:
     else:
         vpc: dict[str, Any] = {"vpcId": aws.vpc_id} if aws.vpc_id else {}
         if aws.vpc_selector:
-            vpc = {"vpcIdSelector": {"matchLabels": dict(aws.vpc_selector.match_labels)}}
+            vpc = {"vpcIdSelector": team_selector(plan, aws.vpc_selector.match_labels)}
         out.append(
             managed(
                 plan,

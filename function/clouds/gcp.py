@@ -22,7 +22,7 @@ from function.clouds import (
     DatabaseConnection,
     missing,
 )
-from function.resources import Composed, managed, secret, secret_ref, select
+from function.resources import Composed, managed, secret, secret_ref, select, team_selector
 from function.services import Context
 
 GCS_S3_ENDPOINT = "https://storage.googleapis.com"
@@ -52,7 +52,7 @@ def database(ctx: Context) -> CloudDatabase:
     if gcp.private_network:
         network["privateNetwork"] = gcp.private_network
     elif gcp.private_network_selector:
-        network["privateNetworkSelector"] = {"matchLabels": dict(gcp.private_network_selector.match_labels)}
+        network["privateNetworkSelector"] = team_selector(plan, gcp.private_network_selector.match_labels)
     settings: dict[str, Any] = {
         "tier": gcp.tier,
         "availabilityType": gcp.availability_type.value,
