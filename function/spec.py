@@ -1345,17 +1345,11 @@ def parse_spec(raw: Any) -> AIWorkspaceSpec:
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
-    """A pydantic error's location as the API server writes a field path: spec.a.b[0].c, map keys in brackets; for
-    a map's key, the map's path."""
+    """A pydantic error's location as the API server writes a field path: spec.a.b[0].c, a map's key as .key; for
+    a map's key itself, the map's path."""
     if loc and loc[-1] == "[key]":
         loc = loc[:-2]
-    out = "spec"
-    for part in loc:
-        if isinstance(part, int) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
-            out += f"[{part}]"
-        else:
-            out += f".{part}"
-    return out
+    return "spec" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
 
 def _what(error: Any) -> str:

@@ -314,7 +314,7 @@ def _cloud_values(spec: AIWorkspaceSpec) -> Iterator[tuple[str, str | None, str,
         yield "spec.objectStorage.aws.roleArn", storage.aws.role_arn, "an IAM role", "aws.roleArns"
         annotated = storage.aws.service_account_annotations.get(ROLE_ARN_ANNOTATION)
         yield (
-            f"spec.objectStorage.aws.serviceAccountAnnotations[{ROLE_ARN_ANNOTATION}]",
+            f"spec.objectStorage.aws.serviceAccountAnnotations.{ROLE_ARN_ANNOTATION}",
             annotated,
             "an IAM role",
             "aws.roleArns",

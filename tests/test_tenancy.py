@@ -149,7 +149,7 @@ CASES = [
                 },
             }
         },
-        refused="spec.objectStorage.aws.serviceAccountAnnotations[eks.amazonaws.com/role-arn]: "
+        refused="spec.objectStorage.aws.serviceAccountAnnotations.eks.amazonaws.com/role-arn: "
         "'arn:aws:iam::123456789012:role/platform-admin' is not an IAM role",
     ),
     Case(
