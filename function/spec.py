@@ -57,6 +57,7 @@ from function.strings import (
     LabelKey,
     LabelValue,
     LanguageTag,
+    MCPServerName,
     ModelId,
     NamespaceName,
     OAuthClientId,
@@ -395,7 +396,7 @@ class MCPServer(Model):
         ),
     )
 
-    name: str = Field(description="Name shown in LibreChat.", pattern=r"^[a-zA-Z0-9_-]+$", max_length=63)
+    name: MCPServerName = Field(description="Name shown in LibreChat.")
     type: MCPTransport = Field(default=MCPTransport.STREAMABLE_HTTP, description="Transport.")
     url: PublicURL = Field(
         description="Server URL: a public host, or an in-cluster Service of the workspace's namespace (or of a "

@@ -281,6 +281,10 @@ OAuthClientId = typed(
 # OAuth scopes, space-separated (openid profile email, api://app/read).
 OAUTH_SCOPE = r"^[A-Za-z0-9][-A-Za-z0-9._:/]*( [A-Za-z0-9][-A-Za-z0-9._:/]*)*$"
 OAuthScope = typed(OAUTH_SCOPE, 512, "OAuth scopes separated by single spaces, e.g. openid profile email")
+# An MCP server's name as LibreChat shows it and keys its config by.
+MCPServerName = typed(
+    r"^[A-Za-z0-9][-A-Za-z0-9_]*$", 63, "a name of letters, digits, '-' and '_', starting with a letter or digit"
+)
 # An HTTP header name (an RFC 9110 token, as far as anyone uses it); it also becomes part of an env var name.
 HEADER_NAME = r"^[A-Za-z0-9][-A-Za-z0-9]*$"
 HeaderName = typed(HEADER_NAME, 64, "an HTTP header name: letters, digits and '-', e.g. Authorization")

@@ -4,6 +4,7 @@ Ingress annotations teams may use; anything else is a Fatal result naming the fi
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import claims_xr, fatal, namespaced_xr, request, required_for, results, run, yaml_docs
+from tests.helpers import claims_xr, desired, fatal, namespaced_xr, request, required_for, results, run, yaml_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 AWS = ROOT / "examples" / "aws-namespaced"
@@ -208,3 +209,64 @@ def test_a_bad_tenancy_input_is_fatal() -> None:
     function_input = {**INPUT, "tenancy": {"cidrs": ["ten-dot-something"]}}
     message = fatal(run(request(xr, required=required_for(xr, []), function_input=function_input)))
     assert message and message.startswith("Composition input tenancy.cidrs")
+
+
+def _bucket_name(rsp: Any) -> str:
+    bucket = desired(rsp)["aws-files-bucket"]
+    return str(bucket["metadata"]["annotations"]["crossplane.io/external-name"])
+
+
+def test_bucket_names_are_keyed_with_the_platform_seed() -> None:
+    """A bucket's name (a global namespace) ends in an HMAC keyed with the platform's seed: nobody can compute it
+    ahead of the workspace and take it first; the same seed always gives the same name."""
+    xr = namespaced_xr(_aws_spec())
+    secrets = [d for d in yaml_docs(AWS / "required-resources.yaml") if d["kind"] == "Secret"]
+    names = {
+        seed: _bucket_name(run(request(xr, required=required_for(xr, secrets), seed=seed)))
+        for seed in ("a" * 32, "b" * 32)
+    }
+    assert names["a" * 32] != names["b" * 32]
+    assert names["a" * 32] == _bucket_name(run(request(xr, required=required_for(xr, secrets), seed="a" * 32)))
+    unkeyed = hashlib.sha256(b"team-a/chat/files").hexdigest()[:8]
+    assert not any(name.endswith(unkeyed) for name in names.values()), "the public hash would be guessable"
+
+
+def test_an_existing_bucket_keeps_its_name() -> None:
+    """A bucket created before names were keyed (or with another seed) keeps its name: the workspace never
+    switches to a new, empty bucket."""
+    xr = namespaced_xr(_aws_spec())
+    secrets = [d for d in yaml_docs(AWS / "required-resources.yaml") if d["kind"] == "Secret"]
+    observed = {
+        "aws-files-bucket": {
+            "apiVersion": "s3.aws.m.upbound.io/v1beta1",
+            "kind": "Bucket",
+            "metadata": {
+                "name": "chat-files-x",
+                "namespace": "team-a",
+                "annotations": {"crossplane.io/external-name": "chat-team-a-files-20ae4c60"},
+            },
+            "spec": {"forProvider": {"region": "eu-west-1"}},
+        }
+    }
+    rsp = run(request(xr, observed=observed, required=required_for(xr, secrets)))
+    assert _bucket_name(rsp) == "chat-team-a-files-20ae4c60"
+    assert rsp.desired.composite.resource["status"]["integrations"]  # composed, not refused
+
+
+def test_a_claims_selector_selects_only_the_teams_own_resources() -> None:
+    """Cluster-scoped managed resources (claims flavour) would let a team's selector pick another team's subnets:
+    the selector also requires the platform's tenancy labels (by default the claim namespace label), which a
+    team's own labels cannot override. A namespaced resource selects in its own namespace already."""
+    spec = _aws_spec()
+    del spec["database"]["aws"]["subnetIds"]
+    spec["database"]["aws"]["subnetSelector"] = {
+        "matchLabels": {"tier": "private", "crossplane.io/claim-namespace": "team-b"}
+    }
+    secrets = [d for d in yaml_docs(AWS / "required-resources.yaml") if d["kind"] == "Secret"]
+    for xr, labels in (
+        (claims_xr(spec), {"tier": "private", "crossplane.io/claim-namespace": "team-a"}),
+        (namespaced_xr(spec), {"tier": "private", "crossplane.io/claim-namespace": "team-b"}),
+    ):
+        rsp = run(request(xr, required=required_for(xr, secrets)))
+        group = desired(rsp)["aws-database-subnet-group"]
+        assert group["spec"]["forProvider"]["subnetIdSelector"] == {"matchLabels": labels}, xr["kind"]
