@@ -72,7 +72,18 @@ def summed(per_part: dict[str, dict[str, Decimal]]) -> dict[str, Decimal]:
     return {kind: sum((part.get(kind, Decimal(0)) for part in per_part.values()), Decimal(0)) for kind in KINDS}
 
 
+# The spec section of each composed part, for messages that name the fields to change.
+SECTIONS = {
+    "mongodb": "spec.librechat.mongodb",
+    "meilisearch": "spec.librechat.meilisearch",
+    "redis": "spec.librechat.redis",
+    "rag-api": "spec.rag",
+    "files": "spec.objectStorage",
+}
+
+
 def largest(per_part: dict[str, dict[str, Decimal]], kind: str, count: int = 3) -> list[str]:
-    """The parts that take the most of `kind`, largest first."""
+    """The spec sections of the parts that take the most of `kind`, largest first."""
     ranked = sorted(per_part, key=lambda part: (-per_part[part].get(kind, Decimal(0)), part))
-    return [part for part in ranked if per_part[part].get(kind, Decimal(0)) > 0][:count]
+    parts = [part for part in ranked if per_part[part].get(kind, Decimal(0)) > 0][:count]
+    return [SECTIONS.get(part, f"spec.{part}") for part in parts]

@@ -68,6 +68,7 @@ from function.strings import (
     S3BucketName,
     S3Region,
     SecretKey,
+    UnquotedName,
     WelcomeText,
     free_text,
 )
@@ -257,7 +258,7 @@ class IngressTLS(Model):
     )
 
     enabled: bool = Field(default=True, description="Serve the chat URL over HTTPS.")
-    secret_name: KubernetesName | None = Field(
+    secret_name: UnquotedName | None = Field(
         default=None,
         description="TLS Secret holding the certificate (default <workspace>-librechat-tls). With a cert-manager "
         "issuer, cert-manager writes it; without one it must exist in the workspace's namespace, or the ingress "
@@ -273,7 +274,7 @@ class IngressTLS(Model):
 
 class Ingress(Model):
     enabled: bool = Field(default=True, description="Expose LibreChat at https://<domain> through an Ingress.")
-    class_name: KubernetesName | None = Field(
+    class_name: UnquotedName | None = Field(
         default=None, description="IngressClass to use; the cluster default when unset."
     )
     annotations: dict[LabelKey, AnnotationValue] = Field(

@@ -94,6 +94,25 @@ KubernetesName = typed(
     253,
     "a Kubernetes name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
 )
+# A Kubernetes name the LibreChat chart prints unquoted (ingress.className as ingressClassName, a TLS secretName):
+# a name that starts with a letter and is none of the words YAML reads as a boolean or null, so that it stays a
+# string in the chart's output (an IngressClass named "true" or "0" would reach the API server as a boolean or
+# a number).
+UNQUOTED_NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+YAML_WORDS = ("y", "n", "yes", "no", "on", "off", "true", "false", "null")
+UnquotedName = Annotated[
+    str,
+    StringConstraints(pattern=UNQUOTED_NAME, max_length=253),
+    Checked(
+        refuse(
+            "^(" + "|".join(YAML_WORDS) + ")$",
+            "must not be a word YAML reads as a boolean or null (the chart prints it unquoted); choose another name",
+        )
+    ),
+]
+PATTERN_HINTS[UNQUOTED_NAME] = (
+    "a Kubernetes name starting with a letter: lower-case letters, digits, '-' and '.' (the chart prints it unquoted)"
+)
 # A namespace's name (DNS-1123 label).
 NamespaceName = typed(
     DNS_LABEL, 63, "a namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit"
@@ -387,7 +406,7 @@ GcpNetwork = typed(
 # Azure: a location (westeurope), a resource group, a flexible server SKU, a delegated subnet and a private DNS
 # zone by resource id.
 AzureLocation = typed(r"^[a-z][a-z0-9]*$", 32, "an Azure region such as westeurope")
-AZURE_RESOURCE_GROUP = r"^[-A-Za-z0-9_.()]*[-A-Za-z0-9_()]$"
+AZURE_RESOURCE_GROUP = r"^[A-Za-z0-9_()]([-A-Za-z0-9_.()]*[-A-Za-z0-9_()])?$"
 AzureResourceGroup = typed(
     AZURE_RESOURCE_GROUP, 90, "a resource group name: letters, digits, '-', '_', '.', '(' and ')', not ending in '.'"
 )

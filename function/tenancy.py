@@ -396,4 +396,4 @@ def over_ceiling(totals: dict[str, Decimal], tenancy: Tenancy) -> tuple[str, str
 def _shown(value: Decimal, name: str) -> str:
     if name in ("memory", "storage"):
         return f"{(value / 2**30).quantize(Decimal('0.1'))}Gi"
-    return str(value.normalize())
+    return f"{value.quantize(Decimal('0.01')).normalize():f}"

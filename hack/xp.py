@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -209,6 +210,104 @@ def converge(
             fed.write_text(yaml.safe_dump_all([given.get(_key(doc), doc) for doc in composed], sort_keys=True))
             stream = render(example, address, tool=tool, observed=fed, required=required)
     return stream
+
+
+class MissingChartError(RuntimeError):
+    """Neither the chart mirror nor the chart's OCI registry is available."""
+
+
+def librechat_chart(tool: Tools | None = None) -> Path:
+    """The pinned LibreChat chart (function/versions.py LIBRECHAT_CHART), with its dependencies, ready for
+    `helm template`; prepared once in a cache outside the clone, from:
+
+    1. the directory LIBRECHAT_CHART_DIR names, or ../shared/charts/librechat-<version> beside the clone (an
+       offline mirror of the chart's source at its release tag, with its subcharts rebuilt from source);
+    2. the chart's OCI registry, with `helm pull` (the published package holds its subcharts);
+    3. otherwise MissingChartError, naming both ways to provide it.
+    """
+    from function.versions import LIBRECHAT_CHART  # noqa: PLC0415 - the function's own pin
+
+    version = LIBRECHAT_CHART.version
+    ready = _package_cache().parent / "charts" / f"{LIBRECHAT_CHART.name}-{version}"
+    if (ready / "Chart.yaml").is_file():
+        return ready
+    mirror = Path(os.environ.get("LIBRECHAT_CHART_DIR") or ROOT.parent / "shared" / "charts" / f"librechat-{version}")
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "chart"
+        if (mirror / "librechat" / "Chart.yaml").is_file():
+            shutil.copytree(mirror / "librechat", staged)
+            if (mirror / "render-test" / "subcharts").is_dir():
+                shutil.copytree(mirror / "render-test" / "subcharts", staged / "charts")
+        else:
+            tool = tool or tools()
+            proc = subprocess.run(
+                [
+                    tool.helm,
+                    "pull",
+                    f"{LIBRECHAT_CHART.repository}/{LIBRECHAT_CHART.name}",
+                    "--version",
+                    version,
+                    "--untar",
+                    "--untardir",
+                    tmp,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise MissingChartError(
+                    f"the LibreChat chart {version} is needed to check how it prints the values the function "
+                    f"composes.\n  Either set LIBRECHAT_CHART_DIR to a directory holding librechat/ (its source at "
+                    f"the release tag) and render-test/subcharts/, or let helm pull "
+                    f"{LIBRECHAT_CHART.repository}/{LIBRECHAT_CHART.name}:{version}, which answered: "
+                    f"{proc.stderr.strip()}"
+                )
+            (Path(tmp) / LIBRECHAT_CHART.name).rename(staged)
+        chart = yaml.safe_load((staged / "Chart.yaml").read_text())
+        if chart.get("version") != version:
+            raise MissingChartError(f"{mirror or 'the pulled chart'} holds chart {chart.get('version')}, not {version}")
+        ready.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(ready, ignore_errors=True)
+        shutil.move(str(staged), ready)
+    return ready
+
+
+def helm_template(release: str, namespace: str, values: dict[str, Any], tool: Tools | None = None) -> str:
+    """`helm template` of the pinned LibreChat chart with the values a Release composes, as provider-helm would
+    install it (same Helm library; the API version of the control plane's Kubernetes)."""
+    tool = tool or tools()
+    chart = librechat_chart(tool)
+    kube = dict(
+        line.split("=", 1)
+        for line in (ROOT / "hack" / "versions.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )["KUBERNETES_VERSION"]
+    with tempfile.TemporaryDirectory() as tmp:
+        given = Path(tmp) / "values.yaml"
+        given.write_text(json.dumps(values))
+        proc = subprocess.run(
+            [
+                tool.helm,
+                "template",
+                release,
+                str(chart),
+                "--namespace",
+                namespace,
+                "--kube-version",
+                kube,
+                "-f",
+                str(given),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    if proc.returncode != 0:
+        raise RuntimeError(f"helm template failed ({proc.returncode}):\n{proc.stderr}")
+    return proc.stdout
 
 
 class MissingCRDsError(RuntimeError):

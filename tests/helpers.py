@@ -58,6 +58,25 @@ def secret(name: str, data: dict[str, str], namespace: str = "team-a") -> dict[s
     }
 
 
+def open_input(extra_name: str = "extra") -> dict[str, Any]:
+    """The function's input with a tenancy that allows (nearly) everything: for tests about what a spec turns into,
+    not about what the platform allows."""
+    return {
+        "apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1",
+        "kind": "Input",
+        "tenancy": {
+            "providerConfigs": ["default", f"pc-{extra_name}"],
+            "ingressAnnotations": ["*"],
+            "clusterIssuers": ["*"],
+            "serviceNamespaces": ["team-a", "team-b", extra_name],
+            "aws": {"roleArns": ["*"], "instanceClasses": ["*"]},
+            "gcp": {"projects": ["*"], "tiers": ["*"]},
+            "azure": {"resourceGroups": ["*"], "skus": ["*"]},
+            "ceilings": {"cpu": "100000", "memory": "100Ti", "gpus": 10000, "storage": "100Pi", "replicas": 50},
+        },
+    }
+
+
 def request(
     xr: dict[str, Any],
     *,

@@ -30,7 +30,7 @@ from hypothesis.errors import NonInteractiveExampleWarning
 
 from function.spec import QUANTITY, AIWorkspaceSpec, SpecError, parse_spec, quantity_value
 from function.xrds import openapi_schema
-from tests.helpers import desired, namespaced_xr, request, required_for, run, secret
+from tests.helpers import desired, namespaced_xr, open_input, request, required_for, run, secret
 from tests.test_names import LABEL_VALUE, _check
 from tests.test_render import SCHEMA_CHECK, leaks
 
@@ -228,7 +228,8 @@ def test_generated_specs(tmp_path: Path) -> None:
     def property_holds(spec: dict[str, Any]) -> None:
         xr = namespaced_xr(spec)
         referenced = _referenced_secrets(spec)
-        req = request(xr, required=required_for(xr, referenced))
+        # The platform's tenancy is tested on its own (test_tenancy, test_hostile): here specs reach the renderer.
+        req = request(xr, required=required_for(xr, referenced), function_input=open_input())
         rsp = run(req)
         reasons = [r.reason for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
         assert "InternalError" not in reasons, [r.message for r in rsp.results]
