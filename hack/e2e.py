@@ -56,6 +56,7 @@ import packages
 import xp
 
 from function import xrds
+from tests import hostile
 
 ROOT = xp.ROOT
 FLAVOURS = ("namespaced", "claims")
@@ -993,6 +994,14 @@ INVALID = [
         "spec.librechat.mcpServers[0].url",
     ),
 ]
+# A sample of the hostile corpus (tests/hostile.py) that admission can refuse: one case of each class of harm,
+# sent to the real API server.
+HOSTILE_SAMPLE = [
+    case
+    for harm in ("helm template injection", "shell injection", "kubelet expansion", "argv option",
+                 "librechat placeholder", "ssrf", "tenancy", "exhaustion", "collision", "invalid object")
+    for case in [next(c for c in hostile.CORPUS if c.harm == harm and c.admission)]
+]  # fmt: skip
 
 
 def check_invalid(run: Run) -> None:
@@ -1010,7 +1019,20 @@ def check_invalid(run: Run) -> None:
                 raise E2EError(f"refused without naming {field_name}: {proc.stderr.strip()}")
         return f"{len(INVALID)} specs refused by the API server, each naming its field"
 
+    def hostile_refused() -> str:
+        run.cp.kubectl("create", "namespace", "e2e-hostile", check=False)
+        for case in HOSTILE_SAMPLE:
+            manifest = xr_manifest(case.name, "e2e-hostile", case.full_spec())
+            proc = run.cp.kubectl("apply", "--dry-run=server", "-f", "-", stdin=yaml.safe_dump(manifest), check=False)
+            if proc.returncode == 0:
+                raise E2EError(f"admitted ({case.harm}): {case.reason}")
+            if case.field not in proc.stderr:
+                raise E2EError(f"refused without naming {case.field} ({case.harm}): {proc.stderr.strip()}")
+        harms = ", ".join(case.harm for case in HOSTILE_SAMPLE)
+        return f"{len(HOSTILE_SAMPLE)} hostile specs refused by the API server, each naming its field ({harms})"
+
     run.check("invalid specs", refused)
+    run.check("hostile specs", hostile_refused)
 
 
 def _protected(doc: dict[str, Any]) -> bool:
