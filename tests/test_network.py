@@ -11,6 +11,7 @@ destination's ingress), with ipBlock rules matching only addresses outside the c
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import namespaced_xr, yaml_docs
+from tests.helpers import basic_spec, desired, fatal, namespaced_xr, request, required_for, run, yaml_docs
 from tests.test_wiring import full_state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,8 @@ class Pod:
     name: str
     namespace: str
     labels: tuple[tuple[str, str], ...] = ()
-    outside: bool = False  # an address outside the cluster (the internet)
+    outside: bool = False  # an address ipBlock rules match: the internet, or (on Calico) a pod's or node's IP
+    address: str = "203.0.113.10"  # its IP when outside
 
     def label_map(self) -> dict[str, str]:
         return dict(self.labels)
@@ -51,8 +53,14 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
 
 
 def _peer_matches(peer: dict[str, Any], policy_namespace: str, pod: Pod) -> bool:
-    if "ipBlock" in peer:
-        return pod.outside  # never a pod (Cilium); the internet stand-in is outside every pod network
+    if "ipBlock" in peer:  # never a pod (Cilium); an address outside the cluster, but the excepted ranges
+        if not pod.outside:
+            return False
+        address = ipaddress.ip_address(pod.address)
+        block = peer["ipBlock"]
+        return address in ipaddress.ip_network(block["cidr"]) and not any(
+            address in ipaddress.ip_network(e) for e in block.get("except", [])
+        )
     if pod.outside:
         return False
     namespace_ok = (
@@ -254,3 +262,49 @@ def test_opting_out_composes_no_policy() -> None:
     secrets = [d for d in yaml_docs(ROOT / "examples" / "basic-namespaced" / "required-resources.yaml")]
     state = full_state(xr, secrets)
     assert not [m for m in _manifests(state) if m["kind"] == "NetworkPolicy"]
+
+
+def _policies_of(xr: dict[str, Any], function_input: dict[str, Any]) -> tuple[Cluster, Pod]:
+    """The workspace's policies as a Cluster, and LibreChat's pod (the chart's selector labels)."""
+    secrets = [d for d in yaml_docs(ROOT / "examples" / "basic-namespaced" / "required-resources.yaml")]
+    state: dict[str, dict[str, Any]] = {}
+    for _ in range(3):  # until what waits for another resource is composed too
+        rsp = run(request(xr, observed=state, required=required_for(xr, secrets), function_input=function_input))
+        assert fatal(rsp) is None, fatal(rsp)
+        state = desired(rsp)
+    cluster = Cluster(policies=[m for m in _manifests(state) if m["kind"] == "NetworkPolicy"])
+    fullname = state["librechat-release"]["spec"]["forProvider"]["values"]["fullnameOverride"]
+    labels = {"app.kubernetes.io/name": fullname, "app.kubernetes.io/instance": fullname}
+    return cluster, Pod("librechat", NAMESPACE, tuple(sorted(labels.items())))
+
+
+INPUT = {"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}
+
+
+def test_the_internet_never_means_the_metadata_service_or_the_cluster() -> None:
+    """On a CNI whose ipBlock rules match cluster addresses (Calico), the internet rule excludes the metadata and
+    link-local ranges and the cluster's pod and service networks the platform names: LibreChat reaches a public
+    address, never 169.254.169.254 or another team's pod by its IP."""
+    cluster, librechat = _policies_of(namespaced_xr(), {**INPUT, "clusterNetworks": ["10.244.0.0/16", "10.96.0.0/12"]})
+    assert allowed(cluster, librechat, Pod("api", "", outside=True, address="203.0.113.10"), 443)
+    for address in ("169.254.169.254", "169.254.170.2", "10.244.3.7", "10.96.0.1", "127.0.0.1", "fd00:ec2::254"):
+        assert not allowed(cluster, librechat, Pod("x", "", outside=True, address=address), 443), address
+    # A cloud database outside the cluster's networks stays reachable (the RAG API's RDS, say).
+    assert allowed(cluster, librechat, Pod("rds", "", outside=True, address="10.20.3.4"), 443)
+
+
+def test_services_a_team_names_are_reached_by_namespace_never_others() -> None:
+    """An MCP server in the workspace's namespace, and one in a namespace the platform allows, are reached on
+    their port by selector (Cilium never matches pods with CIDR rules); a third namespace is not."""
+    spec = basic_spec()
+    spec["librechat"]["mcpServers"] = [
+        {"name": "own", "url": "http://tools.team-a.svc:8080/mcp"},
+        {"name": "shared", "url": "http://search.mcp-shared.svc.cluster.local:9000/mcp"},
+    ]
+    cluster, librechat = _policies_of(namespaced_xr(spec), {**INPUT, "tenancy": {"serviceNamespaces": ["mcp-shared"]}})
+    own = Pod("tools", NAMESPACE, (("app", "tools"),))
+    shared = Pod("search", "mcp-shared", (("app", "search"),))
+    other = Pod("db", "team-b", (("app", "db"),))
+    assert allowed(cluster, librechat, own, 8080) and not allowed(cluster, librechat, own, 9000)
+    assert allowed(cluster, librechat, shared, 9000) and not allowed(cluster, librechat, shared, 8080)
+    assert not allowed(cluster, librechat, other, 8080) and not allowed(cluster, librechat, other, 9000)
