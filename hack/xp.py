@@ -279,11 +279,7 @@ def helm_template(release: str, namespace: str, values: dict[str, Any], tool: To
     install it (same Helm library; the API version of the control plane's Kubernetes)."""
     tool = tool or tools()
     chart = librechat_chart(tool)
-    kube = dict(
-        line.split("=", 1)
-        for line in (ROOT / "hack" / "versions.env").read_text().splitlines()
-        if line and not line.startswith("#")
-    )["KUBERNETES_VERSION"]
+    kube = _pins()["KUBERNETES_VERSION"]
     with tempfile.TemporaryDirectory() as tmp:
         given = Path(tmp) / "values.yaml"
         given.write_text(json.dumps(values))
