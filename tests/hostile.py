@@ -200,6 +200,17 @@ CORPUS: list[Hostile] = [
         admission=False,
         secrets={"mongo": {"uri": "mongodb://u:p@chat-mongodb.team-b.svc.cluster.local:27017/LibreChat"}},
     ),
+    Hostile(
+        "ssrf",
+        "The same, with the workspace's NetworkPolicies switched off: the tenancy rule does not depend on them.",
+        {
+            "librechat": {"mongodb": {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}},
+            "networkPolicies": {"enabled": False},
+        },
+        "spec.librechat.mongodb.existingUriSecretRef",
+        admission=False,
+        secrets={"mongo": {"uri": "mongodb://u:p@chat-mongodb.team-b.svc:27017/LibreChat"}},
+    ),
     # Tenancy of the platform's accounts and the cluster.
     Hostile(
         "tenancy",

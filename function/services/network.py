@@ -183,10 +183,10 @@ def mongodb_hosts(uri: str) -> list[str]:
 
 def compose(ctx: Context) -> list[Composed]:
     plan = ctx.plan
+    mongodb = existing_mongodb(ctx)  # checked with or without policies: another team's database is never ours
     if not plan.spec.network_policies.enabled:
         return []
     connections = plan.connections()
-    mongodb = existing_mongodb(ctx)
     return [
         kubernetes_object(
             plan, f"{app}-networkpolicy", COMPONENT, _policy(plan, app, reaches_internet, connections, mongodb)
