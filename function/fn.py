@@ -21,7 +21,7 @@ from function.memo import MAX_BYTES, ResponseMemo
 from function.observed import ObservedResources
 from function.observed import summary as observed_summary
 from function.observed import value as struct_value
-from function.plan import Plan, build_plan, integrations, with_existing_names, workspace_from_xr
+from function.plan import Flavour, Plan, build_plan, integrations, with_existing_names, workspace_from_xr
 from function.resources import (
     COMPONENT_ANNOTATION,
     EXTERNAL_NAME_ANNOTATION,
@@ -130,6 +130,16 @@ def _referenced_values(req: fnv1.RunFunctionRequest, plan: Plan) -> dict[tuple[s
                     f"{MAX_REFERENCED_TOTAL // 1024} KiB; reference fewer or smaller values"
                 )
             values[(secret_name, key)] = value
+    # What LibreChat reads is the header's prefix and the value together: '{' + '{X}}' is a placeholder too.
+    for i, server in enumerate(plan.spec.librechat.mcp_servers):
+        for j, header in enumerate(server.headers):
+            sent = header.secret_ref
+            if sent is not None and _HEADER_UNSAFE.search((header.prefix or "") + values[(sent.name, sent.key)]):
+                raise SpecError(
+                    f"spec.librechat.mcpServers[{i}].headers[{j}].secretRef: its prefix and the value of Secret "
+                    f"{plan.workspace.namespace}/{sent.name} key '{sent.key}' together hold '{{{{' or '${{', which "
+                    f"LibreChat would read as a placeholder; store the header's value alone"
+                )
     return values
 
 
@@ -232,7 +242,8 @@ def _within_ceilings(plan: Plan, wanted: list[Composed]) -> None:
         )
 
 
-_plans: LRU[bytes, Plan] = LRU(128)  # a plan is about 30 KiB
+# A plan holds its parsed spec: it weighs about four times the spec's wire form. At most 8 MiB, none above 512 KiB.
+_plans: LRU[bytes, Plan] = LRU(8 * 2**20, largest=2**19)
 
 
 def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> Plan:
@@ -261,10 +272,10 @@ def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> Plan:
             if where:
                 raise SpecError(f"{where}: must be a finite number")
             raw = struct_value(spec)
-        plan = build_plan(
-            workspace, parse_spec(raw), platform_settings(resource.struct_to_dict(req.input)), name_key=name_key
-        )
-        _plans.put(key, plan)
+        platform = platform_settings(resource.struct_to_dict(req.input))
+        tenancy.check_pins(raw, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
+        plan = build_plan(workspace, parse_spec(raw), platform, name_key=name_key)
+        _plans.put(key, plan, weight=4 * len(key))
     return plan
 
 

@@ -15,13 +15,18 @@ def _one(_: object) -> int:
 
 
 class LRU(Generic[K, V]):
-    """At most `budget` worth of values, each weighing `weight(value)` (1 each unless told)."""
+    """At most `budget` worth of entries, each weighing what `put` is told, else `weight(value)` (1 unless told);
+    an entry weighing more than `largest` (the whole budget unless told) is not kept.
 
-    def __init__(self, budget: int, weight: Callable[[V], int] = _one) -> None:
+    A cache of data a team controls weighs its entries in bytes, so that no spec (however large the API server
+    lets it be) makes the shared function hold more than the budget."""
+
+    def __init__(self, budget: int, weight: Callable[[V], int] = _one, largest: int | None = None) -> None:
         self.budget = budget
         self.weight = weight
+        self.largest = budget if largest is None else largest
         self.size = 0
-        self._entries: OrderedDict[K, V] = OrderedDict()
+        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -32,20 +37,21 @@ class LRU(Generic[K, V]):
 
     def get(self, key: K) -> V | None:
         found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[0]
 
-    def put(self, key: K, value: V) -> None:
-        """Keep `value`, unless it alone weighs more than the budget; older entries make room."""
-        weight = self.weight(value)
-        if weight > self.budget:
+    def put(self, key: K, value: V, weight: int | None = None) -> None:
+        """Keep `value`, unless it weighs more than `largest`; older entries make room."""
+        weight = self.weight(value) if weight is None else weight
+        if weight > self.largest:
             return
         old = self._entries.pop(key, None)
         if old is not None:
-            self.size -= self.weight(old)
-        self._entries[key] = value
+            self.size -= old[1]
+        self._entries[key] = (value, weight)
         self.size += weight
         while self.size > self.budget:
-            _, dropped = self._entries.popitem(last=False)
-            self.size -= self.weight(dropped)
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.size -= dropped

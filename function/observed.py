@@ -61,16 +61,18 @@ def summary(body: struct_pb2.Struct) -> dict[str, Any]:
     return out
 
 
-_summaries: LRU[bytes, dict[str, Any]] = LRU(1024)  # a few hundred bytes each
+# A few hundred bytes each (a Secret's data more), weighing the body they summarise: at most 8 MiB of bodies.
+_summaries: LRU[bytes, dict[str, Any]] = LRU(8 * 2**20, largest=2**18)
 
 
 def kept_summary(body: struct_pb2.Struct) -> dict[str, Any]:
     """summary(body), kept per distinct body. Callers only read it."""
-    key = hashlib.sha256(body.SerializeToString(deterministic=True)).digest()
+    wire = body.SerializeToString(deterministic=True)
+    key = hashlib.sha256(wire).digest()
     found = _summaries.get(key)
     if found is None:
         found = summary(body)
-        _summaries.put(key, found)
+        _summaries.put(key, found, weight=len(wire))
     return found
 
 

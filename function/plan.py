@@ -125,6 +125,8 @@ def check_name(name: str) -> None:
 
 LIBRECHAT = "librechat"
 # Firecrawl's processes (all run its image): each one reaches its Redis, its Postgres, Playwright and SearXNG.
+# Crossplane fetches each referenced Secret whole on every call: a workspace references at most this many.
+MAX_REFERENCED_SECRETS = 16
 # The backup CronJobs' pods, by app label: <database>-backup.
 BACKUP_JOBS = ("mongodb-backup", "pgvector-backup")
 FIRECRAWL_PROCESSES = ("firecrawl-api", "firecrawl-worker", "firecrawl-nuq-worker", "firecrawl-extract-worker")
@@ -661,7 +663,10 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, 
             # Per cloud: a retained database of another cloud keeps its own Secrets.
             admin_secret=obj(f"{database.provider.value}-database-admin") if cloud else "",
             connection_secret=obj(f"{database.provider.value}-database-connection") if cloud else "",
-            instance_name=cloud_name(ns, name, "rag"),
+            # An Azure flexible server's name is a global DNS name (<name>.postgres.database.azure.com): keyed.
+            instance_name=cloud_name(
+                ns, name, "rag", key=name_key if database.provider is DatabaseProvider.AZURE else b""
+            ),
         )
         # The function generates the password where no provider does: the in-cluster database and Cloud SQL.
         if database.provider == DatabaseProvider.IN_CLUSTER:
@@ -701,6 +706,14 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, 
                     "spec.objectStorage.s3.secretAccessKeySecretRef",
                 )
             )
+
+    distinct = sorted({entry.ref.name for entry in env_from})
+    if len(distinct) > MAX_REFERENCED_SECRETS:
+        over = next(e for e in env_from if e.ref.name == distinct[MAX_REFERENCED_SECRETS])
+        raise SpecError(
+            f"{over.field}: the workspace references {len(distinct)} Secrets, more than the "
+            f"{MAX_REFERENCED_SECRETS} Crossplane fetches for one workspace; keep the keys in fewer Secrets"
+        )
 
     backups = None
     pgvector = rag.pgvector if rag else None
@@ -793,25 +806,30 @@ GLOBALLY_NAMED = {
     ObjectStorageProvider.GCP: "gcp-files-bucket",
     ObjectStorageProvider.AZURE: "azure-files-account",
 }
+AZURE_SERVER = "azure-database-server"
 
 
 def with_existing_names(plan: Plan, external_names: dict[str, str]) -> Plan:
-    """The plan with the names of globally named cloud resources that already exist, as they were created: a
-    workspace keeps its bucket for life, even one named before names were keyed (cloud_name)."""
-    files = plan.files
-    key = GLOBALLY_NAMED.get(files.provider) if files else None
-    existing = external_names.get(key or "")
-    if files is None or not existing:
+    """The plan with the globally unique names its cloud resources were created with before names were keyed
+    (cloud_name): a workspace keeps its bucket and its server for life. Only this workspace's own former name is
+    taken from what is observed, never any other: a team that edits its composed resources' external names
+    cannot point the workspace's policies at another team's bucket."""
+    ns, name = plan.workspace.namespace, plan.workspace.name
+    files, rag = plan.files, plan.rag
+    if files is not None and files.provider in GLOBALLY_NAMED:
+        existing = external_names.get(GLOBALLY_NAMED[files.provider])
+        if files.provider is ObjectStorageProvider.AZURE:
+            if existing and existing == cloud_name(ns, name, "files", max_len=24, alnum=True):
+                files = replace(files, account=existing, url=_files_url(files.provider, files.bucket, existing, ""))
+        elif existing and existing == cloud_name(ns, name, "files"):
+            files = replace(files, bucket=existing, url=_files_url(files.provider, existing, files.account, ""))
+    if rag is not None and rag.database is DatabaseProvider.AZURE:
+        existing = external_names.get(AZURE_SERVER)
+        if existing and existing == cloud_name(ns, name, "rag"):
+            rag = replace(rag, instance_name=existing)
+    if files is plan.files and rag is plan.rag:
         return plan
-    if files.provider is ObjectStorageProvider.AZURE:
-        if existing == files.account:
-            return plan
-        files = replace(files, account=existing, url=_files_url(files.provider, files.bucket, existing, ""))
-    else:
-        if existing == files.bucket:
-            return plan
-        files = replace(files, bucket=existing, url=_files_url(files.provider, existing, files.account, ""))
-    return replace(plan, files=files)
+    return replace(plan, files=files, rag=rag)
 
 
 @dataclass(frozen=True)

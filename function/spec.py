@@ -43,6 +43,7 @@ from function.strings import (
     AzureResourceGroup,
     AzureSku,
     AzureSubnetId,
+    CronSchedule,
     EmailDomain,
     ExtendedResourceName,
     GcpLocation,
@@ -376,7 +377,7 @@ class MCPHeader(Model):
     )
 
     name: HeaderName = Field(description="HTTP header name, e.g. Authorization.")
-    value: free_text(4096) | None = Field(  # type: ignore[valid-type]
+    value: free_text(1024) | None = Field(  # type: ignore[valid-type]
         default=None, description="A literal value (never a credential)."
     )
     secret_ref: SecretKeySelector | None = Field(default=None, description="A Secret key holding the value.")
@@ -1133,11 +1134,6 @@ class ObjectStorage(Model):
     s3: ExistingS3 | None = Field(default=None, description="The existing bucket (provider s3).")
 
 
-# A standard five-field cron schedule (or a macro such as @daily), as a CronJob takes it.
-CRON_FIELD = r"[0-9A-Za-z*/,?-]+"
-CRON = rf"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|{CRON_FIELD}( {CRON_FIELD}){{4}})$"
-
-
 class Monitoring(Model):
     """Monitoring through the Prometheus Operator (its CRDs must be installed): ServiceMonitors for the parts that
     expose Prometheus metrics (Meilisearch, vLLM) and a PrometheusRule with the alerts a workspace owner acts on,
@@ -1161,10 +1157,8 @@ class Backups(Model):
     to a protected backup volume. Dumps older than retentionDays are deleted after each successful one."""
 
     enabled: bool = Field(default=False, description="Run the backup CronJobs.")
-    schedule: str = Field(
+    schedule: CronSchedule = Field(
         default="0 3 * * *",
-        pattern=CRON,
-        max_length=128,
         description="When to back up, as a cron schedule in the cluster's time zone (default: daily at 03:00).",
     )
     retention_days: int = Field(default=14, ge=1, le=3650, description="Days a dump is kept.")

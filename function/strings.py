@@ -196,9 +196,12 @@ EmailDomain = Annotated[str, StringConstraints(pattern=HOSTNAME, max_length=253)
 
 # Wildcard DNS services whose names resolve to the IP address written in them (169.254.169.254.nip.io).
 WILDCARD_DNS = ("nip.io", "sslip.io", "xip.io", "traefik.me", "localtest.me", "lvh.me", "localhost.direct")
-_HOST = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*"
-# A URL a team gives: an http(s) or ws(s) scheme, a host of ASCII letters, digits, '-' and '.' (lower case; no
-# user info, no percent-encoding, no IPv6 brackets, no non-ASCII), an optional port, and a path, query and
+# A host of two labels or more whose last is a top-level domain's shape (letters, or punycode): a pod's resolver
+# tries a name with few dots inside the cluster first (ndots:5), so a last label like a namespace's (team-b, x1)
+# would name another namespace's Service (keycloak.team-b is keycloak.team-b.svc.cluster.local).
+_HOST = r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})"
+# A URL a team gives: an http(s) or ws(s) scheme, a host as above (lower case ASCII letters, digits, '-' and '.';
+# no user info, no percent-encoding, no IP address, no non-ASCII), an optional port, and a path, query and
 # fragment of the characters RFC 3986 allows but '$', which nothing a team writes needs.
 URL = rf"^(https?|wss?)://{_HOST}(:[0-9]{{1,5}})?([/?#][-A-Za-z0-9._~:/?#@!&'()*+,;=%\[\]]*)?$"
 # The host of such a URL, for the rules below (CEL sees the whole URL).
@@ -261,9 +264,9 @@ def public_url(max_length: int = 2048, scheme: str = r"(https?|wss?)") -> Any:
     layers, then the address itself in the function."""
     pattern = URL.replace("(https?|wss?)", scheme, 1)
     PATTERN_HINTS[pattern] = (
-        f"a URL with the scheme {scheme.strip('()').replace('?', '').replace('|', ' or ')}[s], a host of lower-case "
-        "letters, digits, '-' and '.' (no user info, IP brackets, '%' or non-ASCII; punycode is fine), an optional "
-        "port and a path without '$'"
+        f"a URL with the scheme {scheme.strip('()').replace('?', '').replace('|', ' or ')}[s], a host of two labels "
+        "or more in lower-case letters, digits, '-' and '.' ending in a top-level domain's letters (no IP address, "
+        "user info, '%' or non-ASCII; punycode is fine), an optional port and a path without '$'"
     )
     return Annotated[
         str,
@@ -346,6 +349,52 @@ def is_free_text(node: dict[str, Any]) -> bool:
     return _TEXT.cel in rules or _WELCOME.cel in rules
 
 
+# --- Schedules -------------------------------------------------------------------------------------------------
+def _cron_field(number: str, names: tuple[str, ...] = (), question: bool = False) -> str:
+    value = "|".join((number, *names, *(n.lower() for n in names)))
+    item = rf"(\*|({value})(-({value}))?)(/[1-9][0-9]?)?"
+    return rf"({item}(,{item})*{'|[?]' if question else ''})"
+
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+# A five-field cron schedule as a CronJob's controller reads it (robfig/cron's standard parser): minute, hour, day
+# of month, month, day of week, each a list of values, ranges and steps within its range; or a macro (@daily).
+CRON = (
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|"
+    + " ".join(
+        (
+            _cron_field(r"[0-5]?[0-9]"),
+            _cron_field(r"[01]?[0-9]|2[0-3]"),
+            _cron_field(r"0?[1-9]|[12][0-9]|3[01]", question=True),
+            _cron_field(r"0?[1-9]|1[0-2]", _MONTHS),
+            _cron_field(r"[0-7]", _DAYS, question=True),
+        )
+    )
+    + r")$"
+)
+
+
+def _ranges_ascend(schedule: str) -> str:
+    """Every numeric range of a schedule runs upwards (the controller refuses 30-10)."""
+    for start, end in re.findall(r"(?<![A-Za-z])([0-9]+)-([0-9]+)", schedule):
+        if int(start) > int(end):
+            raise ValueError(f"{schedule!r}: the range {start}-{end} runs backwards; write it {end}-{start}")
+    return schedule
+
+
+class _Ascending:
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_ranges_ascend, handler(source))
+
+
+CronSchedule = Annotated[str, StringConstraints(pattern=CRON, max_length=128), _Ascending()]
+PATTERN_HINTS[CRON] = (
+    "a cron schedule of five fields within their ranges (minute 0-59, hour 0-23, day 1-31, month 1-12 or JAN-DEC, "
+    "weekday 0-7 or SUN-SAT), e.g. '0 3 * * *', or a macro such as @daily"
+)
+
+
 # --- Networks ---------------------------------------------------------------------------------------------
 def _network(value: str) -> str:
     try:
@@ -382,7 +431,8 @@ AwsSecurityGroupId = typed(r"^sg-[0-9a-f]{8,17}$", 20, "a security group id such
 AwsDbSubnetGroupName = typed(
     r"^[a-zA-Z0-9][-a-zA-Z0-9_.]*$", 255, "a DB subnet group name: letters, digits, '-', '_' and '.'"
 )
-AWS_ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9][-A-Za-z0-9_+=,.@/]*$"
+# No path: a policy is attached to a role by its name alone, so role/team-a.x/team-b would be team-b's role.
+AWS_ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9][-A-Za-z0-9_+=,.@]*$"
 AwsRoleArn = typed(AWS_ROLE_ARN, 2048, "an IAM role ARN such as arn:aws:iam::123456789012:role/team-a-librechat")
 # An S3 bucket name (also of S3-compatible stores): lower-case letters, digits, '.', '-'.
 S3_BUCKET = r"^[a-z0-9][-a-z0-9.]{1,61}[a-z0-9]$"

@@ -19,8 +19,9 @@ from google.protobuf import struct_pb2
 
 from function.lru import LRU
 
-MAX_ENTRIES = 1024  # bodies are a few KiB: a few MiB at most
-_wire: LRU[bytes, bytes] = LRU(MAX_ENTRIES)
+# Bodies are a few KiB; a body weighs its key and its value. At most 8 MiB in all, none above 256 KiB.
+MAX_BYTES = 8 * 2**20
+_wire: LRU[bytes, bytes] = LRU(MAX_BYTES, largest=MAX_BYTES // 32)
 
 
 def wire(data: dict[str, Any]) -> bytes:
@@ -31,7 +32,7 @@ def wire(data: dict[str, Any]) -> bytes:
         message = struct_pb2.Struct()
         message.update(data)
         found = bytes(message.SerializeToString())
-        _wire.put(key, found)
+        _wire.put(key, found, weight=len(key) + len(found))
     return found
 
 

@@ -2,9 +2,12 @@
 spec against it. Every value a team gives that reaches the platform's accounts, the shared ingress controller or
 the cluster's capacity is refused, naming the field, unless the platform allows it here.
 
-Allow-lists hold patterns: `*` stands for any run of characters, `{namespace}` for the workspace's namespace
-(`{namespace}-*` lets team-a use team-a-ai). A domain pattern's `*` stands for whole DNS labels only, so
-`*.{namespace}.apps.example.com` admits chat.team-a.apps.example.com, never chat.team-a-x.apps.example.com.
+Allow-lists hold patterns: `*` stands for any run of characters but '/' (a lone `*` for anything),
+`{namespace}` for the workspace's
+namespace (`{namespace}.*` lets team-a use team-a.ai). A `*` that could continue a namespace's name is refused in
+the input: with `{namespace}-*`, namespace `team` would match team-b's `team-b-x`. A domain pattern's `*`
+stands for whole DNS labels only, so `*.{namespace}.apps.example.com` admits chat.team-a.apps.example.com, never
+chat.team-a-x.apps.example.com.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from function.spec import (
@@ -27,7 +30,7 @@ from function.spec import (
     Storage,
     quantity_value,
 )
-from function.strings import CIDR, NamespaceName, url_host
+from function.strings import CIDR, UNSAFE_URL, UNSAFE_URL_MESSAGE, URL, NamespaceName, unsafe_address, url_host
 
 ALLOW = "ask the platform team to allow it in the Composition's input ({}) or choose an allowed value"
 
@@ -47,7 +50,17 @@ class _Settings(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
-Patterns = tuple[str, ...]
+def _unambiguous(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    for pattern in patterns:
+        if re.search(r"\{namespace\}[-a-z0-9]*\*", pattern):
+            raise ValueError(
+                f"{pattern!r}: a * after {{namespace}} and what a namespace name may hold lets namespace team match "
+                f"team-b's values; follow {{namespace}} with a character no namespace holds ('.', '_', '/') first"
+            )
+    return patterns
+
+
+Patterns = Annotated[tuple[str, ...], AfterValidator(_unambiguous)]
 
 
 class AWSTenancy(_Settings):
@@ -63,7 +76,7 @@ class AWSTenancy(_Settings):
     subnet_group_names: Patterns = Field(default=("*",), description="Existing DB subnet groups.")
     security_group_ids: Patterns = Field(default=("*",), description="Existing security groups of a database.")
     role_arns: Patterns = Field(
-        default=("arn:aws*:iam::*:role/{namespace}-*",),
+        default=("arn:aws*:iam::*:role/{namespace}.*",),
         description="IAM roles LibreChat's pods may assume (roleArn, and the eks.amazonaws.com/role-arn annotation).",
     )
 
@@ -87,7 +100,8 @@ class AzureTenancy(_Settings):
     """Azure coordinates a team may name."""
 
     resource_groups: Patterns = Field(
-        default=("{namespace}", "{namespace}-*"), description="Resource groups of servers and storage accounts."
+        default=("{namespace}", "{namespace}.*", "{namespace}_*"),
+        description="Resource groups of servers and storage accounts.",
     )
     locations: Patterns = Field(default=("*",), description="Regions.")
     skus: Patterns = Field(
@@ -132,6 +146,23 @@ class Tenancy(_Settings):
         description="cert-manager ClusterIssuers teams may name (an Issuer in the team's namespace is its own).",
     )
     storage_classes: Patterns = Field(default=("*",), description="StorageClasses of the workspace's volumes.")
+    ingress_classes: Patterns = Field(default=("*",), description="IngressClasses (ingress controllers) teams may use.")
+    team_provider_configs: bool = Field(
+        default=False,
+        description="Whether a namespaced ProviderConfig in the team's own namespace may be used without being "
+        "listed in providerConfigs: only when teams bring their own cloud credentials (a ProviderConfig that uses "
+        "the provider's own identity, such as IRSA or InjectedIdentity, would lend them the platform's).",
+    )
+    network_policies_optional: bool = Field(
+        default=False,
+        description="Whether a team may switch its workspace's NetworkPolicies off (spec.networkPolicies.enabled: "
+        "false), which also drops the egress rule that keeps its pods off the metadata service and the cluster.",
+    )
+    composition_pins: bool = Field(
+        default=False,
+        description="Whether a team may pin a Composition revision (compositionUpdatePolicy: Manual, or a "
+        "compositionRevisionSelector), which keeps it on an older revision of this input, tenancy included.",
+    )
     service_namespaces: tuple[NamespaceName, ...] = Field(
         default=(),
         description="Namespaces besides the workspace's own whose Services a team's URLs may name (e.g. shared "
@@ -151,13 +182,16 @@ class Tenancy(_Settings):
 
 def _pattern(pattern: str, namespace: str) -> re.Pattern[str]:
     parts = re.split(r"(\*|\{namespace\})", pattern)
-    regex = "".join(".*" if p == "*" else re.escape(namespace) if p == "{namespace}" else re.escape(p) for p in parts)
+    regex = "".join(
+        "[^/]*" if p == "*" else re.escape(namespace) if p == "{namespace}" else re.escape(p) for p in parts
+    )
     return re.compile(regex)
 
 
 def allowed(value: str, patterns: Patterns, namespace: str) -> bool:
-    """Whether `value` matches one of the platform's patterns for the workspace's namespace."""
-    return any(_pattern(p, namespace).fullmatch(value) for p in patterns)
+    """Whether `value` matches one of the platform's patterns for the workspace's namespace (a pattern of `*`
+    alone admits anything, '/' included)."""
+    return any(p == "*" or _pattern(p, namespace).fullmatch(value) for p in patterns)
 
 
 def domain_allowed(host: str, patterns: Patterns, namespace: str) -> bool:
@@ -199,6 +233,21 @@ def check(spec: AIWorkspaceSpec, namespace: str, own_provider_configs: bool, ten
     librechat = spec.librechat
     if not domain_allowed(librechat.domain, tenancy.domains, namespace):
         raise _refuse("spec.librechat.domain", librechat.domain, "a domain", tenancy.domains, "tenancy.domains")
+    class_name = librechat.ingress.class_name
+    if class_name and not allowed(class_name, tenancy.ingress_classes, namespace):
+        raise _refuse(
+            "spec.librechat.ingress.className",
+            class_name,
+            "an IngressClass",
+            tenancy.ingress_classes,
+            "tenancy.ingressClasses",
+        )
+    if not spec.network_policies.enabled and not tenancy.network_policies_optional:
+        raise SpecError(
+            "spec.networkPolicies.enabled: the platform keeps every workspace's NetworkPolicies on (they also keep "
+            "its pods off the metadata service and the cluster's networks); remove the setting, or ask the "
+            "platform team to allow it in the Composition's input (tenancy.networkPoliciesOptional)"
+        )
     issuer = librechat.ingress.tls.cluster_issuer
     if issuer and not allowed(issuer, tenancy.cluster_issuers, namespace):
         raise _refuse(
@@ -238,6 +287,30 @@ def check(spec: AIWorkspaceSpec, namespace: str, own_provider_configs: bool, ten
     _check_clouds(spec, namespace, tenancy)
 
 
+def check_pins(raw: Any, namespaced: bool, tenancy: Tenancy) -> None:
+    """Refuse a team's pin of a Composition revision (Manual updates, a revision selector), which keeps the
+    workspace on an older revision of the platform's input, unless the platform allows pins. `raw` is the XR's
+    spec as sent: Crossplane keeps these in spec.crossplane (namespaced) or in spec (claims)."""
+    if tenancy.composition_pins or not isinstance(raw, dict):
+        return
+    fields = raw.get("crossplane", {}) if namespaced else raw
+    where = "spec.crossplane" if namespaced else "spec"
+    if not isinstance(fields, dict):
+        return
+    if fields.get("compositionUpdatePolicy") == "Manual":
+        raise SpecError(
+            f"{where}.compositionUpdatePolicy: Manual would keep the workspace on an old revision of the platform's "
+            f"Composition (its tenancy included); remove it, or ask the platform team to allow pins in the "
+            f"Composition's input (tenancy.compositionPins)"
+        )
+    if fields.get("compositionRevisionSelector"):
+        raise SpecError(
+            f"{where}.compositionRevisionSelector: a revision selector can keep the workspace on an old revision of "
+            f"the platform's Composition (its tenancy included); remove it, or ask the platform team to allow pins "
+            f"in the Composition's input (tenancy.compositionPins)"
+        )
+
+
 def _check_provider_configs(spec: AIWorkspaceSpec, own_provider_configs: bool, tenancy: Tenancy) -> None:
     for where, ref, used in (
         (
@@ -252,7 +325,7 @@ def _check_provider_configs(spec: AIWorkspaceSpec, own_provider_configs: bool, t
             in (ObjectStorageProvider.AWS, ObjectStorageProvider.GCP, ObjectStorageProvider.AZURE),
         ),
     ):
-        own = own_provider_configs and ref.kind.value == "ProviderConfig"
+        own = own_provider_configs and ref.kind.value == "ProviderConfig" and tenancy.team_provider_configs
         if used and not own and ref.name not in tenancy.provider_configs:
             raise _refuse(
                 f"{where}.name", ref.name, "a provider config", tenancy.provider_configs, "tenancy.providerConfigs"
@@ -349,10 +422,22 @@ def _snake(name: str) -> str:
 
 # --- In-cluster hosts ----------------------------------------------------------------------------------------
 def service_namespace(url: str) -> str | None:
-    """The namespace of the in-cluster Service a URL names (<service>.<namespace>.svc[.cluster.local]), None
-    for any other host."""
-    match = re.fullmatch(r"[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?", url_host(url))
-    return match.group(1) if match else None
+    """The namespace of the in-cluster Service a URL names (<service>.<namespace>.svc[.cluster.local], or a pod
+    of a headless Service, <pod>.<service>.<namespace>.svc[.cluster.local]), None for any other host."""
+    match = re.fullmatch(r"([a-z0-9-]+\.)?[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?", url_host(url))
+    return match.group(2) if match else None
+
+
+def check_host(field: str, url: str, namespace: str, tenancy: Tenancy) -> None:
+    """A URL the team gives through a Secret (an existing MongoDB's hosts) held to the rules of a URL it writes in
+    its spec: the URL type's pattern, UNSAFE_URL and the address (strings.public_url), then check_url."""
+    shown = url_host(url) or url
+    if not re.fullmatch(URL, url) or re.match(UNSAFE_URL, url):
+        raise SpecError(f"{field}: the URI names {shown}; {UNSAFE_URL_MESSAGE}")
+    reason = unsafe_address(url)
+    if reason:
+        raise SpecError(f"{field}: the URI {reason}; name a public host or an in-cluster Service by DNS name")
+    check_url(field, url, namespace, tenancy)
 
 
 def check_url(field: str, url: str, namespace: str, tenancy: Tenancy) -> None:

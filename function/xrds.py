@@ -220,6 +220,8 @@ def xrd_claims() -> dict[str, Any]:
                 "categories": ["claim", "aiworkspace"],
             },
             "defaultCompositionRef": {"name": "aiworkspace-claims"},
+            # Teams may not pick another Composition (one with a looser input, or none of this function).
+            "enforcedCompositionRef": {"name": "aiworkspace-claims"},
             "versions": [_version()],
         },
     }
@@ -240,6 +242,7 @@ def xrd_namespaced() -> dict[str, Any]:
                 "categories": ["crossplane", "composite", "aiworkspace"],
             },
             "defaultCompositionRef": {"name": "aiworkspace-namespaced"},
+            "enforcedCompositionRef": {"name": "aiworkspace-namespaced"},
             "versions": [_version()],
         },
     }

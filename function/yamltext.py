@@ -40,7 +40,8 @@ Yaml12SafeDumper = _yaml12(SafeDumper)
 Yaml12PureDumper = _yaml12(yaml.SafeDumper)
 
 
-_texts: LRU[tuple[type[yaml.SafeDumper], bytes], str] = LRU(256)  # a few KiB each
+# A few KiB each, weighing their key and text: at most 4 MiB, none above 256 KiB.
+_texts: LRU[tuple[type[yaml.SafeDumper], bytes], str] = LRU(4 * 2**20, largest=2**18)
 
 
 def dump(data: Any, *, dumper: type[yaml.SafeDumper] | None = None, **options: Any) -> str:

@@ -209,6 +209,7 @@ CORPUS: list[Hostile] = [
         },
         "spec.librechat.mongodb.existingUriSecretRef",
         admission=False,
+        tenancy={"networkPoliciesOptional": True},
         secrets={"mongo": {"uri": "mongodb://u:p@chat-mongodb.team-b.svc:27017/LibreChat"}},
     ),
     # Tenancy of the platform's accounts and the cluster.
@@ -264,6 +265,88 @@ CORPUS: list[Hostile] = [
         },
         "spec.objectStorage.aws.roleArn",
         admission=False,
+    ),
+    Hostile(
+        "tenancy",
+        "A role path that passes a name rule: the policy is attached to the role named by the last segment, another "
+        "team's, whatever the path.",
+        {
+            "objectStorage": {
+                "provider": "aws",
+                "aws": {"region": "eu-west-1", "roleArn": "arn:aws:iam::123456789012:role/team-a.x/team-b-librechat"},
+            }
+        },
+        "spec.objectStorage.aws.roleArn",
+        admission=True,
+    ),
+    Hostile(
+        "ssrf",
+        "An OpenID issuer naming another namespace's Service by its short name (the pod's search path finds it).",
+        {
+            "librechat": {
+                "authentication": {
+                    "openid": {
+                        "clientId": "librechat",
+                        "clientSecretRef": {"name": "oidc", "key": "secret"},
+                        "issuer": "https://keycloak.team-b/realms/x",
+                    }
+                }
+            }
+        },
+        "spec.librechat.authentication.openid.issuer",
+        admission=True,
+    ),
+    Hostile(
+        "ssrf",
+        "An existing MongoDB URI at the metadata address.",
+        {"librechat": {"mongodb": {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}}},
+        "spec.librechat.mongodb.existingUriSecretRef",
+        admission=False,
+        secrets={"mongo": {"uri": "mongodb://u:p@169.254.169.254:27017/x"}},
+    ),
+    Hostile(
+        "ssrf",
+        "An existing MongoDB SRV name in another team's namespace.",
+        {"librechat": {"mongodb": {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}}},
+        "spec.librechat.mongodb.existingUriSecretRef",
+        admission=False,
+        secrets={"mongo": {"uri": "mongodb+srv://u:p@chat-mongodb.team-b.svc.cluster.local/x?tls=false"}},
+    ),
+    Hostile(
+        "librechat placeholder",
+        "A header prefix of '{' and a Secret value of '{X}}' form a placeholder only together.",
+        _mcp(
+            "https://mcp.example.com",
+            headers=[{"name": "X", "prefix": "{", "secretRef": {"name": "mcp", "key": "token"}}],
+        ),
+        "spec.librechat.mcpServers[0].headers[0].secretRef",
+        admission=False,
+        secrets={"mcp": {"token": "{LIBRECHAT_OPENID_ACCESS_TOKEN}}"}},
+    ),
+    Hostile(
+        "exhaustion",
+        "More Secrets than Crossplane should fetch for one workspace.",
+        {
+            "librechat": {
+                "mcpServers": [
+                    {
+                        "name": f"tools{i}",
+                        "url": "https://mcp.example.com",
+                        "headers": [{"name": "X", "secretRef": {"name": f"s{i:02d}", "key": "token"}}],
+                    }
+                    for i in range(20)
+                ]
+            }
+        },
+        "spec.librechat.mcpServers[16].headers[0].secretRef",
+        admission=False,
+    ),
+    Hostile(
+        "invalid object",
+        "A schedule the CronJob controller refuses (minute 99).",
+        {"backups": {"enabled": True, "schedule": "99 99 99 99 99"}},
+        "spec.backups.schedule",
+        admission=True,
     ),
     Hostile(
         "tenancy",

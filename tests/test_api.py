@@ -125,11 +125,6 @@ RULE_CASES = [
         UNSAFE,
     ),
     RuleCase(
-        "An MCP URL with a single-label host (resolved through the pod's search path) is refused.",
-        {"librechat.mcpServers": [{"name": "evil", "url": "http://chat-mongodb:27017/"}]},
-        UNSAFE,
-    ),
-    RuleCase(
         "An MCP header value with a LibreChat user placeholder is refused (LibreChat fills it with user fields).",
         {
             "librechat.mcpServers": [
@@ -510,5 +505,13 @@ def test_sign_in_urls_at_local_hosts_are_refused(patch: dict[str, Any], field: s
 
 
 def test_public_and_in_cluster_urls_are_accepted() -> None:
-    for url in ("https://mcp.example.com/sse", "http://mcp.tools.svc.cluster.local:8080/mcp", "https://8.8.8.8/"):
+    """A public host (punycode too) and a Service by its full name pass the URL type; an IP address, public or
+    not, does not (a URL names a host)."""
+    for url in (
+        "https://mcp.example.com/sse",
+        "http://mcp.team-a.svc.cluster.local:8080/mcp",
+        "https://xn--bcher-kva.example/",
+    ):
         parse_spec({"librechat": {"domain": "c.example.com", "mcpServers": [{"name": "m", "url": url}]}})
+    with pytest.raises(SpecError, match="is not a URL"):
+        parse_spec({"librechat": {"domain": "c.example.com", "mcpServers": [{"name": "m", "url": "https://8.8.8.8/"}]}})

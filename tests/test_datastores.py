@@ -205,7 +205,7 @@ SWITCHES = {
             "provider": "azure",
             "azure": {
                 "location": "westeurope",
-                "resourceGroupName": "team-a-ai",
+                "resourceGroupName": "team-a",
                 "delegatedSubnetId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/network/"
                 "providers/Microsoft.Network/virtualNetworks/workloads/subnets/postgres",
                 "privateDnsZoneId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/network/"

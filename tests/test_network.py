@@ -260,7 +260,18 @@ def test_opting_out_composes_no_policy() -> None:
     xr = namespaced_xr()
     xr["spec"]["networkPolicies"] = {"enabled": False}
     secrets = [d for d in yaml_docs(ROOT / "examples" / "basic-namespaced" / "required-resources.yaml")]
-    state = full_state(xr, secrets)
+    state: dict[str, dict[str, Any]] = {}
+    for _ in range(3):  # the platform lets teams opt out (tenancy.networkPoliciesOptional)
+        rsp = run(
+            request(
+                xr,
+                observed=state,
+                required=required_for(xr, secrets),
+                function_input={**INPUT, "tenancy": {"networkPoliciesOptional": True}},
+            )
+        )
+        assert fatal(rsp) is None, fatal(rsp)
+        state = desired(rsp)
     assert not [m for m in _manifests(state) if m["kind"] == "NetworkPolicy"]
 
 

@@ -284,7 +284,7 @@ def test_an_iam_role_sends_dumps_to_the_volume() -> None:
     spec = _spec(
         objectStorage={
             "provider": "aws",
-            "aws": {"region": "eu-west-1", "roleArn": "arn:aws:iam::123456789012:role/team-a-chat"},
+            "aws": {"region": "eu-west-1", "roleArn": "arn:aws:iam::123456789012:role/team-a.chat"},
         },
         backups={"enabled": True},
     )

@@ -47,8 +47,37 @@ CASES = [
         tenancy={"providerConfigs": ["default", "team-b-aws"]},
     ),
     Case(
-        "A namespaced ProviderConfig lives in the team's own namespace: the team's own account, always allowed.",
+        "A namespaced ProviderConfig in the team's namespace is refused by default (one using the provider's own "
+        "identity would lend the team the platform's credentials).",
         {"objectStorage.providerConfigRef": {"kind": "ProviderConfig", "name": "our-aws"}},
+        refused="spec.objectStorage.providerConfigRef.name: 'our-aws' is not a provider config",
+    ),
+    Case(
+        "Where teams bring their own credentials, the platform lets their namespaced ProviderConfigs through.",
+        {"objectStorage.providerConfigRef": {"kind": "ProviderConfig", "name": "our-aws"}},
+        tenancy={"teamProviderConfigs": True},
+    ),
+    Case(
+        "Switching the workspace's NetworkPolicies off is the platform's to allow.",
+        {"networkPolicies": {"enabled": False}},
+        refused="spec.networkPolicies.enabled: the platform keeps every workspace's NetworkPolicies on",
+    ),
+    Case(
+        "An IngressClass outside the platform's list is refused.",
+        {"librechat.ingress": {"className": "internal-admin"}},
+        tenancy={"ingressClasses": ["nginx"]},
+        refused="spec.librechat.ingress.className: 'internal-admin' is not an IngressClass",
+    ),
+    Case(
+        "A Manual composition update policy (a pin to an old revision of the platform's input) is refused.",
+        {"crossplane": {"compositionUpdatePolicy": "Manual"}},
+        refused="spec.crossplane.compositionUpdatePolicy: Manual would keep the workspace on an old revision",
+    ),
+    Case(
+        "In the claims flavour the pin is in the XR's spec itself, and refused the same.",
+        {"compositionRevisionSelector": {"matchLabels": {"release": "old"}}},
+        refused="spec.compositionRevisionSelector: a revision selector can keep the workspace on an old revision",
+        claims=True,
     ),
     Case(
         "In the claims flavour every ProviderConfig is cluster-scoped, so the list applies to all of them.",
@@ -137,8 +166,14 @@ CASES = [
         refused="spec.objectStorage.aws.roleArn: 'arn:aws:iam::123456789012:role/team-b-librechat' is not an IAM role",
     ),
     Case(
-        "The team's own role passes the default rule.",
-        {"objectStorage.aws": {"region": "eu-west-1", "roleArn": "arn:aws:iam::123456789012:role/team-a-librechat"}},
+        "The team's own role passes the default rule ({namespace}.*).",
+        {"objectStorage.aws": {"region": "eu-west-1", "roleArn": "arn:aws:iam::123456789012:role/team-a.librechat"}},
+    ),
+    Case(
+        "A namespace that is a prefix of another (team vs team-a) cannot take the other's roles.",
+        {"objectStorage.aws": {"region": "eu-west-1", "roleArn": "arn:aws:iam::123456789012:role/team-a.x"}},
+        tenancy={"aws": {"roleArns": ["arn:aws:iam::*:role/team.*"]}},
+        refused="spec.objectStorage.aws.roleArn: 'arn:aws:iam::123456789012:role/team-a.x' is not an IAM role",
     ),
     Case(
         "The role annotation is held to the same rule as roleArn.",

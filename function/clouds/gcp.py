@@ -8,6 +8,8 @@ workspace owns; the key's secret is a connection detail, its access ID is in the
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -42,6 +44,15 @@ GCS_CHECKSUM_ENV = {
 }
 
 
+def gcp_label(value: str) -> str:
+    """A GCP label value: at most 63 lower-case letters, digits, '-' and '_' (a workspace's name may hold '.')."""
+    clean = re.sub(r"[^a-z0-9_-]", "_", value.lower())
+    if clean == value and len(value) <= 63:
+        return value
+    digest = hashlib.sha256(value.encode()).hexdigest()[:8]
+    return f"{clean[:54]}-{digest}"
+
+
 def database(ctx: Context) -> CloudDatabase:
     plan = ctx.plan
     assert plan.rag is not None and plan.spec.database.gcp is not None
@@ -62,7 +73,7 @@ def database(ctx: Context) -> CloudDatabase:
         "deletionProtectionEnabled": spec.deletion_protection,
         "ipConfiguration": network,
         "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
-        "userLabels": {"aiworkspace-io-workspace": plan.workspace.name},
+        "userLabels": {"aiworkspace-io-workspace": gcp_label(plan.workspace.name)},
     }
     if spec.final_snapshot:
         settings["finalBackupConfig"] = {"enabled": True, "retentionDays": 30}
@@ -157,7 +168,7 @@ def bucket(ctx: Context) -> CloudBucket:
             "publicAccessPrevention": "enforced",
             "versioning": {"enabled": True},
             "forceDestroy": False,
-            "labels": {"aiworkspace-io-workspace": plan.workspace.name},
+            "labels": {"aiworkspace-io-workspace": gcp_label(plan.workspace.name)},
             **project,
         },
         holds_data=True,
@@ -173,7 +184,8 @@ def bucket(ctx: Context) -> CloudBucket:
             "cloudplatform.gcp",
             "ServiceAccount",
             {
-                "displayName": f"LibreChat files of {plan.workspace.namespace}/{plan.workspace.name}",
+                # GCP takes at most 100 characters.
+                "displayName": f"LibreChat files of {plan.workspace.namespace}/{plan.workspace.name}"[:100],
                 "description": f"HMAC access to gs://{plan.files.bucket}",
                 **project,
             },

@@ -25,10 +25,11 @@ from function.resources import (
 from function.secrets import fingerprint
 from function.services import Context, files
 from function.services.datastores import mongodb_uri, redis_uri
-from function.spec import Interface, MCPTransport, RerankerType, SafeSearch, SpeechImplementation
+from function.spec import Interface, MCPTransport, RerankerType, SafeSearch, SpecError, SpeechImplementation
 from function.versions import LIBRECHAT_CHART, LIBRECHAT_CONFIG_VERSION, LIBRECHAT_IMAGE
 
 CONFIG_KEY = "librechat.yaml"
+MAX_CONFIG_BYTES = 512 * 1024
 LIBRECHAT_UID = 1000  # the node user of LibreChat's image (node:*-alpine)
 CONFIG_CHECKSUM_ANNOTATION = "checksum/librechat-config"
 # A keyed HMAC of the env Secret's values (secrets.fingerprint): the chart rolls pods on config changes only,
@@ -366,6 +367,12 @@ def compose(ctx: Context) -> list[Composed]:
     plan = ctx.plan
     ws, ns = plan.workspace.name, plan.workspace.namespace
     config_text = render_config(plan)
+    if len(config_text) > MAX_CONFIG_BYTES:
+        raise SpecError(
+            f"spec.librechat: librechat.yaml would hold {len(config_text) // 1024} KiB, more than the "
+            f"{MAX_CONFIG_BYTES // 1024} KiB a ConfigMap of it may (the API server refuses 1 MiB); "
+            f"use fewer MCP servers, headers or models"
+        )
     checksum = hashlib.sha256(config_text.encode()).hexdigest()
     storage = files.storage(ctx)
     # With a bucket that is not usable yet, LibreChat is not started (or keeps running as it is) until it is.

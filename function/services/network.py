@@ -154,31 +154,38 @@ def _policy(
 
 
 def existing_mongodb(ctx: Context) -> tuple[ClusterService, ...]:
-    """The in-cluster Services an existing MongoDB's URI names (read from the team's Secret), checked like a URL
-    the team writes: its own namespace's, or of one the platform allows."""
+    """The in-cluster Services an existing MongoDB's URI names (read from the team's Secret), each host checked as
+    a URL the team writes: a public host, or a Service of its own namespace or of one the platform allows."""
     plan = ctx.plan
     ref = plan.spec.librechat.mongodb.existing_uri_secret_ref
     if ref is None:
         return ()
     uri = ctx.secrets.referenced.get((ref.name, ref.key), "")
+    where = "spec.librechat.mongodb.existingUriSecretRef"
     out = []
-    for host_port in mongodb_hosts(uri):
-        host, _, port = host_port.rpartition(":")
-        url = f"mongodb://{host_port}"
-        where = "spec.librechat.mongodb.existingUriSecretRef"
-        tenancy.check_url(where, url, plan.workspace.namespace, plan.platform.tenancy)
+    for host, port in mongodb_hosts(uri):
+        url = f"https://{host}:{port}/" if port else f"https://{host}/"
+        tenancy.check_host(where, url, plan.workspace.namespace, plan.platform.tenancy)
         namespace = tenancy.service_namespace(url)
         if namespace is not None:
-            out.append(ClusterService(LIBRECHAT, namespace, int(port or 27017), host_port))
+            out.append(ClusterService(LIBRECHAT, namespace, port or 27017, f"{host}:{port or 27017}"))
     return tuple(out)
 
 
-def mongodb_hosts(uri: str) -> list[str]:
-    """host:port of each server a mongodb:// URI lists (mongodb+srv:// names a DNS record, not servers)."""
-    if not uri.startswith("mongodb://"):
+def mongodb_hosts(uri: str) -> list[tuple[str, int | None]]:
+    """(host, port) of each server a mongodb:// URI lists, or the one name a mongodb+srv:// URI looks up (its SRV
+    records, port None)."""
+    scheme, _, rest = uri.partition("://")
+    if scheme not in ("mongodb", "mongodb+srv"):
         return []
-    hosts = uri.removeprefix("mongodb://").split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
-    return [h if ":" in h else f"{h}:27017" for h in hosts.split(",") if h]
+    hosts = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    out: list[tuple[str, int | None]] = []
+    for entry in hosts.split(","):
+        host, _, port = entry.strip().partition(":")
+        if host:
+            default = None if scheme == "mongodb+srv" else 27017
+            out.append((host.lower().rstrip("."), int(port) if port.isdigit() else default))
+    return out
 
 
 def compose(ctx: Context) -> list[Composed]:
