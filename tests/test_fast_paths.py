@@ -20,7 +20,7 @@ from function.fn import KEPT_METADATA, RESOURCE_LABEL, FunctionRunner, _keep_as_
 from function.lru import LRU
 from function.memo import ResponseMemo
 from function.observed import SUMMARY_METADATA, ObservedResources, summary, value
-from tests.helpers import fatal, full_request, namespaced_xr, secret, yaml_docs
+from tests.helpers import basic_spec, fatal, full_request, namespaced_xr, run, secret, yaml_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/xr.yaml"))
@@ -128,6 +128,29 @@ def test_lru_forgets_the_least_recently_used() -> None:
     weighed.put("x", "123")
     weighed.put("x", "1234")  # replacing an entry re-weighs it
     assert len(weighed) == 1 and weighed.size == 4
+
+
+def test_large_specs_never_grow_the_caches_past_their_budgets() -> None:
+    """Caches of what a team writes weigh their entries in bytes: many distinct specs as large as admission
+    allows keep every cache within its budget, and an entry larger than its cache's largest is not kept."""
+    _clear_caches()
+    for n in range(24):
+        spec = basic_spec()
+        spec["librechat"]["mcpServers"] = [
+            {
+                "name": f"tools{i}",
+                "url": "https://mcp.example.com",
+                "headers": [{"name": f"X-{j}", "value": f"{n}-" + "v" * 1000} for j in range(20)],
+            }
+            for i in range(12)
+        ]
+        assert fatal(run(full_request(namespaced_xr(spec)))) is None
+    assert len(structs._wire), "the workspaces were composed and cached"
+    assert not len(fn._plans), "a plan of a spec this large weighs more than the plans' cache keeps"
+    for cache in (fn._plans, structs._wire, yamltext._texts, observed_resources._summaries):
+        assert cache.size <= cache.budget and all(w <= cache.largest for _, w in cache._entries.values())
+    assert fn._plans.size < 24 * 4 * 240_000, "the large plans were weighed, not counted"
+    _clear_caches()
 
 
 def test_observed_summaries_hold_what_the_function_reads(converged: dict[str, fnv1.RunFunctionRequest]) -> None:
