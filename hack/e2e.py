@@ -796,13 +796,32 @@ def load_examples(flavour: str, only: list[str]) -> list[Example]:
             # Every example names the same workspace (team-a/chat); each gets a namespace of its own here, so
             # one example's workspace is not another's update.
             namespace = f"e2e-{path.name}"[:63]
-            created = copy.deepcopy(created)
+            # What the team names after its namespace (an Azure resource group of the team's own, which the default
+            # tenancy allows as {namespace}; a Service of its namespace) follows it there.
+            own = created["metadata"].get("namespace", "team-a")
+            created = _renamespaced(copy.deepcopy(created), own, namespace)
             created["metadata"]["namespace"] = namespace
-            xr = copy.deepcopy(xr)
+            xr = _renamespaced(copy.deepcopy(xr), own, namespace)
             xr["metadata"]["namespace"] = namespace
             team = [{**doc, "metadata": {**doc["metadata"], "namespace": namespace}} for doc in team]
             examples.append(Example(path, flavour, xr, created, team, expected))
     return examples
+
+
+def _renamespaced(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """`doc` with every string of its spec that is exactly the namespace `old`, or names a Service of it
+    (<service>.<old>.svc), moved to `new`."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if node == old:
+            return new
+        return node.replace(f".{old}.svc", f".{new}.svc") if isinstance(node, str) else node
+
+    return {**doc, "spec": walk(doc.get("spec", {}))}
 
 
 # The checks --------------------------------------------------------------------------------------------------------
