@@ -256,8 +256,9 @@ def kubelet_literal(text: str, references: frozenset[str] = frozenset()) -> str:
 
 
 def _literal(container: dict[str, Any]) -> dict[str, Any]:
-    """A container whose command, args and env values reach the process as written (kubelet_literal): a team's
-    value, or a shell script's own $(...), is never expanded into another var's secret."""
+    """A container whose command, args, env values and probe commands reach the process as written
+    (kubelet_literal): a team's value, or a shell script's own $(...), is never expanded into another var's
+    secret."""
     own = frozenset(env["name"] for env in container.get("env", []) if "valueFrom" in env)
     out = dict(container)
     for field in ("command", "args"):
@@ -265,6 +266,14 @@ def _literal(container: dict[str, Any]) -> dict[str, Any]:
             out[field] = [kubelet_literal(text, own) for text in out[field]]
     if "env" in out:
         out["env"] = [{**env, "value": kubelet_literal(env["value"])} if "value" in env else env for env in out["env"]]
+    # Probes' exec commands are expanded too (with the literal env values; prober.go); lifecycle hooks' are not.
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        command = (out.get(probe) or {}).get("exec", {}).get("command")
+        if command:
+            out[probe] = {
+                **out[probe],
+                "exec": {**out[probe]["exec"], "command": [kubelet_literal(c) for c in command]},
+            }
     return out
 
 

@@ -368,7 +368,7 @@ CRON = (
             _cron_field(r"[01]?[0-9]|2[0-3]"),
             _cron_field(r"0?[1-9]|[12][0-9]|3[01]", question=True),
             _cron_field(r"0?[1-9]|1[0-2]", _MONTHS),
-            _cron_field(r"[0-7]", _DAYS, question=True),
+            _cron_field(r"[0-6]", _DAYS, question=True),  # robfig/cron v3.0.1 refuses 7 for Sunday
         )
     )
     + r")$"
@@ -391,7 +391,7 @@ class _Ascending:
 CronSchedule = Annotated[str, StringConstraints(pattern=CRON, max_length=128), _Ascending()]
 PATTERN_HINTS[CRON] = (
     "a cron schedule of five fields within their ranges (minute 0-59, hour 0-23, day 1-31, month 1-12 or JAN-DEC, "
-    "weekday 0-7 or SUN-SAT), e.g. '0 3 * * *', or a macro such as @daily"
+    "weekday 0-6 or SUN-SAT), e.g. '0 3 * * *', or a macro such as @daily"
 )
 
 
