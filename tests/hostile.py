@@ -52,6 +52,9 @@ def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+MONGO_REF = {"librechat": {"mongodb": {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}}}
+
+
 def _mcp(url: str, **server: Any) -> dict[str, Any]:
     return {"librechat": {"mcpServers": [{"name": "tools", "url": url, **server}]}}
 
@@ -195,7 +198,7 @@ CORPUS: list[Hostile] = [
     Hostile(
         "ssrf",
         "An existing MongoDB URI (a Secret's value) at another team's Service.",
-        {"librechat": {"mongodb": {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}}},
+        MONGO_REF,
         "spec.librechat.mongodb.existingUriSecretRef",
         admission=False,
         secrets={"mongo": {"uri": "mongodb://u:p@chat-mongodb.team-b.svc.cluster.local:27017/LibreChat"}},
@@ -203,10 +206,7 @@ CORPUS: list[Hostile] = [
     Hostile(
         "ssrf",
         "The same, with the workspace's NetworkPolicies switched off: the tenancy rule does not depend on them.",
-        {
-            "librechat": {"mongodb": {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}},
-            "networkPolicies": {"enabled": False},
-        },
+        {**MONGO_REF, "networkPolicies": {"enabled": False}},
         "spec.librechat.mongodb.existingUriSecretRef",
         admission=False,
         tenancy={"networkPoliciesOptional": True},
@@ -299,7 +299,7 @@ CORPUS: list[Hostile] = [
     Hostile(
         "ssrf",
         "An existing MongoDB URI at the metadata address.",
-        {"librechat": {"mongodb": {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}}},
+        MONGO_REF,
         "spec.librechat.mongodb.existingUriSecretRef",
         admission=False,
         secrets={"mongo": {"uri": "mongodb://u:p@169.254.169.254:27017/x"}},
@@ -307,7 +307,7 @@ CORPUS: list[Hostile] = [
     Hostile(
         "ssrf",
         "An existing MongoDB SRV name in another team's namespace.",
-        {"librechat": {"mongodb": {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}}},
+        MONGO_REF,
         "spec.librechat.mongodb.existingUriSecretRef",
         admission=False,
         secrets={"mongo": {"uri": "mongodb+srv://u:p@chat-mongodb.team-b.svc.cluster.local/x?tls=false"}},
