@@ -28,6 +28,7 @@ from function.resources import (
     HOLDS_DATA_ANNOTATION,
     RESOURCE_LABEL,
     Composed,
+    owner_labels,
 )
 from function.secrets import SEED_KEY, SeedError, check_seed, decode_data, fingerprint_key, names_key, resolve
 from function.services import (
@@ -187,7 +188,7 @@ def _truthy(value: struct_pb2.Value) -> bool:
     return kind is not None and kind != "null_value" and bool(getattr(value, kind))
 
 
-def _keep_as_observed(target: fnv1.Resource, observed: struct_pb2.Struct, key: str) -> None:
+def _keep_as_observed(target: fnv1.Resource, observed: struct_pb2.Struct, key: str, owner: dict[str, str]) -> None:
     """A desired body that leaves an observed resource exactly as it is: Crossplane's own fields (status, and
     metadata but for the non-empty name, namespace, labels and annotations) dropped, the resource label added.
     Built in protobuf from the observed Struct: such a resource is usually large (a database, a bucket), and
@@ -199,7 +200,9 @@ def _keep_as_observed(target: fnv1.Resource, observed: struct_pb2.Struct, key: s
     for name in list(metadata.fields):
         if name not in KEPT_METADATA or not _truthy(metadata.fields[name]):
             del metadata.fields[name]
-    metadata.fields["labels"].struct_value.fields[RESOURCE_LABEL].string_value = key
+    labels = metadata.fields["labels"].struct_value.fields
+    for name, value in {**owner, RESOURCE_LABEL: key}.items():
+        labels[name].string_value = value
 
 
 def _retained(summaries: dict[str, dict[str, Any]], desired_keys: set[str]) -> list[Composed]:
@@ -323,6 +326,7 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
 
     components: dict[str, list[tuple[str, bool, str]]] = defaultdict(list)
     held_back: list[str] = []
+    owner = owner_labels(plan)
     for item in wanted:
         waiting_on = [dep for dep in item.depends_on if dep not in observed]
         if item.key not in observed and (waiting_on or item.hold):
@@ -334,13 +338,14 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
         desired = rsp.desired.resources[item.key]
         if item.hold or item.as_observed:
             # Already exists: keep it exactly as observed (until what it waits for is there).
-            _keep_as_observed(desired, req.observed.resources[item.key].resource, item.key)
+            _keep_as_observed(desired, req.observed.resources[item.key].resource, item.key, owner)
             if item.hold:
                 held_back.append(f"{item.key} keeps its current state until {item.hold}")
         else:
             body = item.body
-            # Every composed resource carries its key as a label: Usages and selectors find it by that.
-            labels = {**body.get("metadata", {}).get("labels", {}), RESOURCE_LABEL: item.key}
+            # Every composed resource carries its key and its workspace as labels: Usages and selectors find it by
+            # its key, operators and tests by its workspace (in both flavours alike).
+            labels = {**body.get("metadata", {}).get("labels", {}), **owner, RESOURCE_LABEL: item.key}
             structs.update(desired, {**body, "metadata": {**body.get("metadata", {}), "labels": labels}})
         desired.ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
         why = ""

@@ -233,6 +233,14 @@ CLUSTER_VERSIONS = {
     ("storage.azure", "Account"): "v1beta2",
 }
 RESOURCE_LABEL = "aiworkspace.io/resource"
+# The workspace a composed resource belongs to, the same in both flavours (Crossplane's own labels differ: the
+# composite's name, or the claim's): `kubectl get managed -l aiworkspace.io/namespace=team-a`.
+WORKSPACE_LABEL = "aiworkspace.io/workspace"
+NAMESPACE_LABEL = "aiworkspace.io/namespace"
+
+
+def owner_labels(plan: Plan) -> dict[str, str]:
+    return {WORKSPACE_LABEL: k8s.label_value(plan.workspace.name), NAMESPACE_LABEL: plan.workspace.namespace}
 
 
 def managed(

@@ -211,6 +211,9 @@ etcd_bin=$(e2e_bin etcd "$ETCD_VERSION")
 apiserver_bin=$(e2e_bin kube-apiserver "$KUBERNETES_VERSION")
 kcm_bin=$(e2e_bin kube-controller-manager "$KUBERNETES_VERSION")
 kubectl_bin=$(e2e_bin kubectl "$KUBERNETES_VERSION")
+scheduler_bin=$(e2e_bin kube-scheduler "$KUBERNETES_VERSION")
+kubelet_bin=$(e2e_bin kubelet "$KUBERNETES_VERSION")
+chainsaw_bin=$(e2e_bin chainsaw "$CHAINSAW_VERSION")
 registry_bin=$(e2e_bin registry "$GO_CONTAINERREGISTRY_VERSION")
 # provider-kubernetes at the version hack/providers.yaml pins for platform teams (the one place it is written).
 provider_kubernetes_version=$(sed -n 's#^[[:space:]]*package:.*/provider-kubernetes:\(v[0-9][^[:space:]]*\)$#\1#p' \
@@ -218,9 +221,10 @@ provider_kubernetes_version=$(sed -n 's#^[[:space:]]*package:.*/provider-kuberne
 provider_kubernetes_bin=$(e2e_bin provider-kubernetes "$provider_kubernetes_version")
 
 build_kubernetes() {
-  [ -x "$apiserver_bin" ] && [ -x "$kcm_bin" ] && [ -x "$kubectl_bin" ] && return 0
+  [ -x "$apiserver_bin" ] && [ -x "$kcm_bin" ] && [ -x "$kubectl_bin" ] && [ -x "$scheduler_bin" ] &&
+    [ -x "$kubelet_bin" ] && return 0
   need_go
-  log "building kube-apiserver, kube-controller-manager and kubectl $KUBERNETES_VERSION (first run only; about 5 minutes)"
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl $KUBERNETES_VERSION (first run only; about 8 minutes)"
   # k8s.io/kubernetes replaces each k8s.io/<staging> module with ./staging/src/..., which a dependency's
   # go.mod cannot do. Each staging module is published as v0.<minor>.<patch> of the same commit, so the
   # wrapper replaces every one of them (read from upstream's own go.mod) with that version.
@@ -233,13 +237,31 @@ build_kubernetes() {
   done < <(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod")
   [ "${#replaces[@]}" -gt 20 ] || { log "no staging replacements found in $gomod"; exit 1; }
   local pkg
-  for pkg in kube-apiserver kube-controller-manager kubectl; do
+  for pkg in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do
+    [ -x "$(e2e_bin "$pkg" "$KUBERNETES_VERSION")" ] && continue
     build_wrapped "$(e2e_bin "$pkg" "$KUBERNETES_VERSION")" "k8s.io/kubernetes@$KUBERNETES_VERSION" \
       "k8s.io/kubernetes/cmd/$pkg" "${replaces[@]}"
   done
 }
 
+# The node's container runtime, from Debian's packages (installed when missing; needs root, as the node does).
+debian_runtime() {
+  local missing=()
+  command -v containerd >/dev/null 2>&1 || missing+=(containerd)
+  command -v runc >/dev/null 2>&1 || missing+=(runc)
+  [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    log "the e2e node needs ${missing[*]} (Debian packages) and root to install and run them"
+    exit 1
+  fi
+  log "installing ${missing[*]} from Debian (first run only)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+    { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+}
+
 build_e2e() {
+  debian_runtime
   if [ ! -x "$etcd_bin" ]; then
     need_go
     log "building etcd $ETCD_VERSION (first run only)"
@@ -253,6 +275,11 @@ build_e2e() {
     build_wrapped "$provider_kubernetes_bin" \
       "github.com/crossplane-contrib/provider-kubernetes@$provider_kubernetes_version" \
       github.com/crossplane-contrib/provider-kubernetes/cmd/provider
+  fi
+  if [ ! -x "$chainsaw_bin" ]; then
+    need_go
+    log "building chainsaw $CHAINSAW_VERSION (first run only)"
+    build_wrapped "$chainsaw_bin" "github.com/kyverno/chainsaw@$CHAINSAW_VERSION" github.com/kyverno/chainsaw
   fi
   if [ ! -x "$registry_bin" ]; then
     need_go
@@ -306,6 +333,7 @@ if [ "${1:-}" = "--print" ]; then
     printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBE_CONTROLLER_MANAGER=%s\nKUBECTL=%s\nREGISTRY=%s\n' \
       "$etcd_bin" "$apiserver_bin" "$kcm_bin" "$kubectl_bin" "$registry_bin"
     printf 'PROVIDER_KUBERNETES=%s\n' "$provider_kubernetes_bin"
+    printf 'KUBE_SCHEDULER=%s\nKUBELET=%s\nCHAINSAW=%s\n' "$scheduler_bin" "$kubelet_bin" "$chainsaw_bin"
     printf 'CROSSPLANE_ALL_CRDS=%s\n' "$core_all_crds"
   fi
 fi

@@ -190,7 +190,7 @@ def test_observed_summaries_hold_what_the_function_reads(converged: dict[str, fn
 )
 def test_a_resource_kept_as_observed_loses_only_crossplanes_own_fields(metadata: dict[str, Any] | None) -> None:
     """Held back or retained, a resource's desired body is its observed body without status and without the
-    metadata Crossplane and the API server own (or empty fields), plus the resource label."""
+    metadata Crossplane and the API server own (or empty fields), plus the resource and workspace labels."""
     body: dict[str, Any] = {
         "apiVersion": "rds.aws.upbound.io/v1beta1",
         "kind": "Instance",
@@ -200,9 +200,10 @@ def test_a_resource_kept_as_observed_loses_only_crossplanes_own_fields(metadata:
     if metadata is not None:
         body["metadata"] = metadata
     kept = fnv1.Resource()
-    _keep_as_observed(kept, resource.dict_to_struct(body), "database")
+    owner = {"aiworkspace.io/workspace": "chat", "aiworkspace.io/namespace": "team-a"}
+    _keep_as_observed(kept, resource.dict_to_struct(body), "database", owner)
     meta = {k: v for k, v in (metadata or {}).items() if k in KEPT_METADATA and v}
-    labels = {**meta.get("labels", {}), RESOURCE_LABEL: "database"}
+    labels = {**meta.get("labels", {}), **owner, RESOURCE_LABEL: "database"}
     expected = {k: v for k, v in body.items() if k not in ("metadata", "status")} | {
         "metadata": {**meta, "labels": labels}
     }

@@ -1,0 +1,944 @@
+"""The e2e fixture: one real control plane on loopback, started once per run and shared by every scenario.
+
+    from fixture import Fixture
+    with Fixture.up("namespaced", kinds) as fx:    # etcd, kube-apiserver, controller-manager, Crossplane,
+        fx.kubeconfig                               # the registry, the function, provider-kubernetes, a node
+        fx.second_api_server()                      # another API server (a workload cluster), when a case needs one
+
+Every piece is built from the Go module proxy by `hack/tools.sh e2e` (pinned in hack/versions.env) or comes from
+Debian's packages (the node's containerd, runc and CNI plugins), and every process is stopped by PID at the end.
+Where it may (root, `unshare`), the whole run lives in a private network namespace, so nothing listens beyond its
+own loopback and the node's bridge.
+
+The function reaches Crossplane the way a platform installs it: `make package` builds the package, which is
+pushed to a loopback OCI registry and installed as a `Function`; the package manager pulls and unpacks it. The
+External runtime then waits for someone to serve it, which the fixture does: the function runs locally with a
+server certificate signed by Crossplane's own root CA, and the FunctionRevision's status is told its TLS Secret
+and endpoint, as a runtime controller would.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import packages
+import xp
+
+from function import xrds
+
+ROOT = xp.ROOT
+FLAVOURS = ("namespaced", "claims")
+FUNCTION = xrds.FUNCTION_NAME  # the name the Configurations' dependency on it installs it under
+PACKAGE_FILE = packages.FUNCTION_XPKG
+SYSTEM = "crossplane-system"
+XRD_NAMES = {"namespaced": "aiworkspaces.aiworkspace.io", "claims": "compositeaiworkspaces.aiworkspace.io"}
+XR_RESOURCE = {"namespaced": "aiworkspaces.aiworkspace.io", "claims": "compositeaiworkspaces.aiworkspace.io"}
+TIMEOUT = float(os.environ.get("E2E_TIMEOUT", "120"))
+
+
+class E2EError(Exception):
+    """A check or a step failed; the message says which and why."""
+
+
+def log(message: str) -> None:
+    print(f"e2e: {message}", file=sys.stderr, flush=True)
+
+
+def say(line: str) -> None:
+    """One result line on stdout."""
+    print(line, flush=True)
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = TIMEOUT, interval: float = 0.5) -> Any:
+    """Poll `check` until it returns something truthy; fail naming `what` and the last thing seen."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            last = check()
+        except E2EError as error:
+            last = error
+        if last and not isinstance(last, E2EError):
+            return last
+        if time.monotonic() > deadline:
+            raise E2EError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last})")
+        time.sleep(interval)
+
+
+@dataclass(frozen=True)
+class E2ETools:
+    crossplane: str
+    core: str
+    etcd: str
+    apiserver: str
+    controller_manager: str
+    kubectl: str
+    registry: str
+    core_crds: str
+    provider_kubernetes: str
+    scheduler: str
+    kubelet: str
+    chainsaw: str
+
+
+def e2e_tools() -> E2ETools:
+    proc = subprocess.run(
+        ["bash", str(ROOT / "hack" / "tools.sh"), "e2e", "--print"], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise E2EError(f"building the control plane failed (hack/tools.sh e2e):\n{proc.stderr}")
+    paths = dict(line.split("=", 1) for line in proc.stdout.strip().splitlines())
+    return E2ETools(
+        crossplane=paths["CROSSPLANE"],
+        core=paths["CROSSPLANE_CORE"],
+        etcd=paths["ETCD"],
+        apiserver=paths["KUBE_APISERVER"],
+        controller_manager=paths["KUBE_CONTROLLER_MANAGER"],
+        kubectl=paths["KUBECTL"],
+        registry=paths["REGISTRY"],
+        core_crds=paths["CROSSPLANE_ALL_CRDS"],
+        provider_kubernetes=paths["PROVIDER_KUBERNETES"],
+        scheduler=paths["KUBE_SCHEDULER"],
+        kubelet=paths["KUBELET"],
+        chainsaw=paths["CHAINSAW"],
+    )
+
+
+def openssl(*args: str) -> None:
+    proc = subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise E2EError(f"openssl {args[0]} failed: {proc.stderr}")
+
+
+def free_port() -> int:
+    return xp._free_port()
+
+
+@dataclass
+class Process:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+@dataclass
+class ControlPlane:
+    """One control plane in a temporary directory; every process it starts is stopped by PID on exit."""
+
+    tools: E2ETools
+    dir: Path
+    processes: list[Process] = field(default_factory=list)
+    provider_kubernetes: Process | None = None
+    kubeconfig: Path = field(init=False)
+    env: dict[str, str] = field(init=False)
+
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Process:
+        log_path = self.dir / f"{name}.log"
+        with log_path.open("wb") as out:
+            proc = subprocess.Popen(
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.dir,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+            )
+        process = Process(name, proc, log_path)
+        self.processes.append(process)
+        return process
+
+    def alive(self, process: Process) -> None:
+        if process.proc.poll() is not None:
+            raise E2EError(f"{process.name} exited ({process.proc.returncode}):\n{process.tail()}")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.proc.pid, signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.proc.pid, signal.SIGKILL)
+                process.proc.wait(timeout=5)
+        self.processes.clear()
+
+    # kubectl -----------------------------------------------------------------------------------------------
+
+    def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [self.tools.kubectl, "--kubeconfig", str(self.kubeconfig), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise E2EError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+        return proc
+
+    def apply(self, documents: list[dict[str, Any]] | str, *, server_side: bool = False) -> None:
+        text = documents if isinstance(documents, str) else yaml.safe_dump_all(documents, sort_keys=False)
+        args = ["apply", "-f", "-"]
+        if server_side:
+            args += ["--server-side", "--force-conflicts", "--field-manager", "e2e"]
+        self.kubectl(*args, stdin=text)
+
+    def get(self, *args: str) -> Any:
+        proc = self.kubectl("get", *args, "-o", "json", check=False)
+        if proc.returncode != 0:
+            if "NotFound" in proc.stderr or "not found" in proc.stderr:
+                return None
+            raise E2EError(f"kubectl get {' '.join(args)} failed: {proc.stderr.strip()}")
+        return json.loads(proc.stdout)
+
+    # bring-up ----------------------------------------------------------------------------------------------
+
+    def up(self) -> None:
+        self._certificates()
+        self._etcd_and_apiserver()
+        self._controller_manager()
+        self._crossplane()
+
+    def _certificates(self) -> None:
+        pki = self.dir / "pki"
+        pki.mkdir()
+        openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(pki / "apiserver.key"),
+            "-out",
+            str(pki / "apiserver.crt"),
+        )
+        openssl("genrsa", "-out", str(pki / "sa.key"), "2048")
+        openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
+        self.token = base64.b32encode(os.urandom(20)).decode().lower()
+        (pki / "tokens.csv").write_text(f'{self.token},e2e-admin,e2e-admin,"system:masters"\n')
+
+    def _etcd_and_apiserver(self) -> None:
+        client, peer, api = free_port(), free_port(), free_port()
+        etcd = self.start(
+            "etcd",
+            [
+                self.tools.etcd,
+                "--name",
+                "e2e",
+                "--data-dir",
+                str(self.dir / "etcd"),
+                "--listen-client-urls",
+                f"http://127.0.0.1:{client}",
+                "--advertise-client-urls",
+                f"http://127.0.0.1:{client}",
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-cluster",
+                f"e2e=http://127.0.0.1:{peer}",
+                "--unsafe-no-fsync",
+                "--log-level",
+                "warn",
+            ],
+        )
+        pki = self.dir / "pki"
+        apiserver = self.start(
+            "kube-apiserver",
+            [
+                self.tools.apiserver,
+                "--etcd-servers",
+                f"http://127.0.0.1:{client}",
+                "--bind-address",
+                "127.0.0.1",
+                "--advertise-address",
+                "127.0.0.1",
+                "--secure-port",
+                str(api),
+                "--tls-cert-file",
+                str(pki / "apiserver.crt"),
+                "--tls-private-key-file",
+                str(pki / "apiserver.key"),
+                "--token-auth-file",
+                str(pki / "tokens.csv"),
+                "--service-account-key-file",
+                str(pki / "sa.pub"),
+                "--service-account-signing-key-file",
+                str(pki / "sa.key"),
+                "--service-account-issuer",
+                "https://kubernetes.default.svc",
+                "--authorization-mode",
+                "RBAC",
+                "--service-cluster-ip-range",
+                "10.96.0.0/16",
+                "--endpoint-reconciler-type",
+                "none",
+                "--enable-priority-and-fairness=false",
+            ],
+        )
+        self.kubeconfig = self.dir / "kubeconfig"
+        self.kubeconfig.write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [
+                        {
+                            "name": "e2e",
+                            "cluster": {
+                                "server": f"https://127.0.0.1:{api}",
+                                "certificate-authority-data": base64.b64encode(
+                                    (pki / "apiserver.crt").read_bytes()
+                                ).decode(),
+                            },
+                        }
+                    ],
+                    "users": [{"name": "e2e-admin", "user": {"token": self.token}}],
+                    "contexts": [{"name": "e2e", "context": {"cluster": "e2e", "user": "e2e-admin"}}],
+                    "current-context": "e2e",
+                }
+            )
+        )
+
+        def ready() -> bool:
+            self.alive(etcd)
+            self.alive(apiserver)
+            return self.kubectl("get", "--raw", "/readyz", check=False).returncode == 0
+
+        wait_for("kube-apiserver /readyz", ready, timeout=90)
+
+    def _controller_manager(self) -> None:
+        kcm = self.start(
+            "kube-controller-manager",
+            [
+                self.tools.controller_manager,
+                "--kubeconfig",
+                str(self.kubeconfig),
+                "--controllers",
+                "garbagecollector,namespace",
+                "--leader-elect=false",
+                "--secure-port",
+                "0",
+            ],
+        )
+        time.sleep(0.5)
+        self.alive(kcm)
+
+    def _crossplane(self) -> None:
+        env = {"KUBECONFIG": str(self.kubeconfig), "POD_NAMESPACE": SYSTEM}
+        self.kubectl("create", "namespace", SYSTEM)
+        empty = self.dir / "no-webhook-configurations"
+        empty.mkdir()
+        secrets = [
+            "--tls-server-secret-name",
+            "crossplane-tls-server",
+            "--tls-client-secret-name",
+            "crossplane-tls-client",
+        ]
+        # init creates the CRDs and the CA and TLS Secrets; it may exit non-zero later, on the package Lock,
+        # before its CRDs are established, and is done with the part needed here by then.
+        init = self.start(
+            "crossplane-init",
+            [
+                self.tools.core,
+                "core",
+                "init",
+                "--cr-ds-path",
+                self.tools.core_crds,
+                "--webhook-configurations-path",
+                str(empty),
+                # Webhooks stay enabled for init alone: only then does it write the server TLS Secret. It
+                # installs no webhook configuration (the directory is empty), and `start` serves none.
+                "--tlsca-secret-name",
+                "crossplane-root-ca",
+                *secrets,
+            ],
+            env,
+        )
+        try:
+            init.proc.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise E2EError(f"crossplane core init did not finish:\n{init.tail()}") from None
+        dirs = {}
+        for which in ("server", "client"):
+            secret = wait_for(f"Secret crossplane-tls-{which}", lambda w=which: self._tls(f"crossplane-tls-{w}"))
+            certs = self.dir / f"tls-{which}"
+            certs.mkdir()
+            for key, value in secret.items():
+                (certs / key).write_bytes(value)
+            dirs[which] = certs
+        self.xpkg_cache = self.dir / "xpkg-cache"
+        self.xpkg_cache.mkdir()
+        self.crossplane = self.start(
+            "crossplane",
+            [
+                self.tools.core,
+                "core",
+                "start",
+                "--package-runtime=External",
+                "--enable-webhooks=false",
+                "--tls-server-certs-dir",
+                str(dirs["server"]),
+                "--tls-client-certs-dir",
+                str(dirs["client"]),
+                *secrets,
+                "--cache-dir",
+                str(self.xpkg_cache),
+                "--metrics-port",
+                str(free_port()),
+                "--health-probe-port",
+                str(free_port()),
+                "--webhook-port",
+                str(free_port()),
+                "--poll-interval",
+                "10s",
+            ],
+            env,
+        )
+
+        def established() -> bool:
+            self.alive(self.crossplane)
+            crd = self.get("crd", "compositeresourcedefinitions.apiextensions.crossplane.io")
+            return bool(crd) and _condition(crd, "Established") == "True"
+
+        wait_for("Crossplane's CRDs", established)
+
+    def _tls(self, name: str) -> dict[str, bytes] | None:
+        secret = self.get("secret", "-n", SYSTEM, name)
+        data = (secret or {}).get("data") or {}
+        if not {"tls.crt", "tls.key", "ca.crt"} <= set(data):
+            return None
+        return {key: base64.b64decode(data[key]) for key in ("tls.crt", "tls.key", "ca.crt")}
+
+
+def start_provider_kubernetes(cp: ControlPlane, flavour: str) -> None:
+    """provider-kubernetes out of cluster, against this API server, with the config the Objects name."""
+    kubeconfig = base64.b64encode(cp.kubeconfig.read_bytes()).decode()
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "provider-kubernetes-kubeconfig", "namespace": SYSTEM},
+        "data": {"kubeconfig": kubeconfig},
+    }
+    credentials = {
+        "source": "Secret",
+        "secretRef": {"namespace": SYSTEM, "name": "provider-kubernetes-kubeconfig", "key": "kubeconfig"},
+    }
+    config = (
+        {"apiVersion": "kubernetes.crossplane.io/v1alpha1", "kind": "ProviderConfig"}
+        if flavour == "claims"
+        else {"apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "ClusterProviderConfig"}
+    )
+    cp.apply([secret, {**config, "metadata": {"name": "default"}, "spec": {"credentials": credentials}}])
+    provider = cp.start(
+        "provider-kubernetes",
+        [
+            cp.tools.provider_kubernetes,
+            "--poll",
+            "10s",
+            "--health-probe-bind-addr",
+            f"127.0.0.1:{free_port()}",
+        ],
+        {"KUBECONFIG": str(cp.kubeconfig), "TLS_SERVER_CERTS_DIR": str(cp.dir / "tls-server")},
+    )
+    cp.provider_kubernetes = provider
+    time.sleep(1)
+    cp.alive(provider)
+
+
+def _condition(obj: dict[str, Any], kind: str) -> str | None:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return str(condition.get("status"))
+    return None
+
+
+def _condition_message(obj: dict[str, Any], kind: str) -> str:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return f"{condition.get('reason')}: {condition.get('message', '')}".strip()
+    return "no condition"
+
+
+# The function, installed as a package and served locally ---------------------------------------------------------
+
+
+def start_registry(cp: ControlPlane) -> str:
+    """A loopback OCI registry the package manager pulls from; its host:port."""
+    registry_port = free_port()
+    registry = cp.start("registry", [cp.tools.registry, "-port", str(registry_port)])
+    wait_for("the OCI registry", lambda: cp.alive(registry) or "serving on port" in registry.log.read_text())
+    return f"127.0.0.1:{registry_port}"
+
+
+def push(cp: ControlPlane, package: Path, reference: str) -> None:
+    if not package.exists():
+        raise E2EError(f"{package} is missing: run `make package`")
+    pushed = subprocess.run(
+        [cp.tools.crossplane, "xpkg", "push", "-f", str(package), reference],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if pushed.returncode != 0:
+        raise E2EError(f"crossplane xpkg push {reference} failed: {pushed.stderr}{pushed.stdout}")
+
+
+def install_configuration(cp: ControlPlane, registry: str, flavour: str) -> str:
+    """The flavour's Configuration as a platform team installs it, from the registry. Its dependencies are not
+    resolved (the providers' packages are out of reach here); the function is installed separately under the
+    name the dependency would give it, and the providers run out of cluster."""
+    name = f"configuration-ai-workspace-{flavour}"
+    reference = f"{registry}/{name}:{packages.function_version()}"
+    push(cp, packages.configuration_xpkg(flavour), reference)
+    cp.apply(
+        [
+            {
+                "apiVersion": "pkg.crossplane.io/v1",
+                "kind": "Configuration",
+                "metadata": {"name": name},
+                "spec": {"package": reference, "skipDependencyResolution": True},
+            }
+        ]
+    )
+
+    def installed() -> dict[str, Any] | None:
+        cp.alive(cp.crossplane)
+        configuration = cp.get("configuration", name) or {}
+        ok = all(_condition(configuration, c) == "True" for c in ("Installed", "Healthy"))
+        return configuration if ok else None
+
+    try:
+        wait_for(f"Configuration {name} Installed and Healthy", installed)
+    except E2EError as error:
+        configuration = cp.get("configuration", name) or {}
+        raise E2EError(
+            f"{error}: {_condition_message(configuration, 'Installed')} / "
+            f"{_condition_message(configuration, 'Healthy')}"
+        ) from None
+    return name
+
+
+def install_function(cp: ControlPlane, registry: str) -> None:
+    reference = f"{registry}/{FUNCTION}:{packages.function_version()}"
+    push(cp, PACKAGE_FILE, reference)
+    cp.apply(
+        [
+            {
+                "apiVersion": "pkg.crossplane.io/v1",
+                "kind": "Function",
+                "metadata": {"name": FUNCTION},
+                "spec": {"package": reference},
+            }
+        ]
+    )
+
+    def revision() -> dict[str, Any] | None:
+        cp.alive(cp.crossplane)
+        revisions = cp.get("functionrevisions", "-l", f"pkg.crossplane.io/package={FUNCTION}")
+        items = (revisions or {}).get("items") or []
+        return items[0] if items else None
+
+    rev = wait_for("the FunctionRevision the package manager creates", revision)
+    name = rev["metadata"]["name"]
+
+    # Serve the function as the External runtime would: a server certificate for 127.0.0.1, signed by
+    # Crossplane's root CA, in a Secret the revision's status names.
+    ca = wait_for("Secret crossplane-root-ca", lambda: cp.get("secret", "-n", SYSTEM, "crossplane-root-ca"))
+    pki = cp.dir / "function-tls"
+    pki.mkdir()
+    (pki / "ca.crt").write_bytes(base64.b64decode(ca["data"]["tls.crt"]))
+    (pki / "ca.key").write_bytes(base64.b64decode(ca["data"]["tls.key"]))
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        f"/CN={FUNCTION}",
+        "-keyout",
+        str(pki / "tls.key"),
+        "-out",
+        str(pki / "tls.csr"),
+    )
+    (pki / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(pki / "tls.csr"),
+        "-CA",
+        str(pki / "ca.crt"),
+        "-CAkey",
+        str(pki / "ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        str(pki / "ext.cnf"),
+        "-out",
+        str(pki / "tls.crt"),
+    )
+    (pki / "ca.key").unlink()
+    secret_name = f"{FUNCTION}-tls-server"
+    cp.apply(
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "kubernetes.io/tls",
+                "metadata": {"name": secret_name, "namespace": SYSTEM},
+                "data": {
+                    key: base64.b64encode((pki / key).read_bytes()).decode() for key in ("tls.crt", "tls.key", "ca.crt")
+                },
+            }
+        ]
+    )
+    certs = cp.dir / "function-certs"
+    certs.mkdir()
+    for key in ("tls.crt", "tls.key", "ca.crt"):
+        shutil.copy(pki / key, certs / key)
+    port = free_port()
+    served = cp.start(
+        "function",
+        [sys.executable, "-m", "function.main", "--tls-certs-dir", str(certs), "--address", f"127.0.0.1:{port}"],
+        {"PYTHONPATH": str(ROOT)},
+    )
+    endpoint = f"dns:///127.0.0.1:{port}"
+
+    def serving() -> bool:
+        cp.alive(served)
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+        return False
+
+    wait_for("the function to listen", serving)
+
+    def healthy() -> bool:
+        cp.alive(served)
+        current = cp.get("functionrevision", name) or {}
+        status = current.get("status") or {}
+        conditions = [c for c in status.get("conditions") or [] if c.get("type") != "RuntimeHealthy"]
+        if (
+            status.get("endpoint") != endpoint
+            or status.get("tlsServerSecretName") != secret_name
+            or _condition(current, "RuntimeHealthy") != "True"
+        ):
+            # What a runtime controller reports: where the function listens, its TLS Secret, and that it runs.
+            runtime = {
+                "type": "RuntimeHealthy",
+                "status": "True",
+                "reason": "HealthyPackageRevision",
+                "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            patch = {"endpoint": endpoint, "tlsServerSecretName": secret_name, "conditions": [*conditions, runtime]}
+            cp.kubectl(
+                "patch",
+                "functionrevision",
+                name,
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                json.dumps({"status": patch}),
+                check=False,
+            )
+            return False
+        function = cp.get("function", FUNCTION) or {}
+        return _condition(function, "Healthy") == "True" and _condition(function, "Installed") == "True"
+
+    try:
+        wait_for(f"Function {FUNCTION} Installed and Healthy", healthy)
+    except E2EError as error:
+        function = cp.get("function", FUNCTION) or {}
+        current = cp.get("functionrevision", name) or {}
+        raise E2EError(
+            f"{error}; Function: {_condition_message(function, 'Installed')} / "
+            f"{_condition_message(function, 'Healthy')}; revision: {_condition_message(current, 'Healthy')}"
+        ) from None
+
+
+# Provider CRDs, the API and the seed --------------------------------------------------------------------------------
+
+
+PROVIDER_KUBERNETES_GROUPS = ("kubernetes.crossplane.io", "kubernetes.m.crossplane.io")
+
+
+def provider_crds(kinds: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The CRDs of the composed kinds, from the providers' own CRDs, as the package manager installs them;
+    all of provider-kubernetes' CRDs, since it runs here."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    try:
+        source = xp.crd_source()
+    except xp.MissingCRDsError as error:
+        raise E2EError(str(error)) from None
+    for doc in xp.crd_documents(source):
+        key = (doc["spec"]["group"], doc["spec"]["names"]["kind"])
+        if key in kinds or key[0] in PROVIDER_KUBERNETES_GROUPS:
+            found[key] = doc
+    missing = (
+        kinds
+        - set(found)
+        - {
+            ("", "Secret"),
+            ("", "ConfigMap"),
+            ("protection.crossplane.io", "Usage"),
+            ("protection.crossplane.io", "ClusterUsage"),
+        }
+    )
+    if missing:
+        raise E2EError(f"no CRD for {sorted(missing)} in {source.description}")
+    crds = []
+    for doc in found.values():
+        crd = copy.deepcopy(doc)
+        crd.pop("status", None)
+        # The package manager points a webhook conversion at the provider's Service; no provider runs here.
+        if (crd["spec"].get("conversion") or {}).get("strategy") == "Webhook":
+            crd["spec"]["conversion"] = {"strategy": "None"}
+        crds.append(crd)
+    return crds
+
+
+def _group_kind(doc: dict[str, Any]) -> tuple[str, str]:
+    api_version = str(doc["apiVersion"])
+    return (api_version.split("/")[0] if "/" in api_version else "", str(doc["kind"]))
+
+
+# The node -------------------------------------------------------------------------------------------------------------
+
+NODE_NAME = "e2e-node"
+POD_CIDR = "10.244.0.0/24"
+NODE_IP = "10.244.0.1"  # the bridge's address: a node address must not be loopback
+BRIDGE = "cni0"
+PAUSE_IMAGE = "localhost/pause:e2e"
+PAUSE_C = r"""
+#include <signal.h>
+#include <unistd.h>
+static void stop(int sig) { (void)sig; _exit(0); }
+int main(void) { signal(SIGTERM, stop); signal(SIGINT, stop); for (;;) pause(); }
+"""
+
+
+def run_or_fail(*args: str, what: str, cwd: Path | None = None) -> str:
+    proc = subprocess.run(list(args), capture_output=True, text=True, cwd=cwd, check=False)
+    if proc.returncode != 0:
+        raise E2EError(f"{what} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
+
+
+def docker_archive(path: Path, tag: str, files: dict[str, tuple[bytes, int]], entrypoint: list[str]) -> None:
+    """A one-layer image as a docker-archive tarball (manifest.json, config, layer), which `ctr images import`
+    reads: built here, since no registry with images is reachable."""
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, (data, mode) in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), mode, 0
+            tar.addfile(info, io.BytesIO(data))
+    digest = hashlib.sha256(layer.getvalue()).hexdigest()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Entrypoint": entrypoint},
+            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{digest}"]},
+        }
+    ).encode()
+    manifest = json.dumps([{"Config": "config.json", "RepoTags": [tag], "Layers": ["layer.tar"]}]).encode()
+    with tarfile.open(path, mode="w") as out:
+        for name, data in (("layer.tar", layer.getvalue()), ("config.json", config), ("manifest.json", manifest)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            out.addfile(info, io.BytesIO(data))
+
+
+class Node:
+    """A real node in the run's network namespace: containerd and runc (Debian's), a CNI bridge for the pod
+    network, the kubelet and the scheduler. Images cannot be pulled here (no registry is reachable), so the
+    workspaces' pods end in ImagePullBackOff once scheduled; the pause image the kubelet needs for every pod
+    sandbox is built here. Recipe: ../shared/reference/kubelet-on-loopback.md."""
+
+    def __init__(self, cp: ControlPlane) -> None:
+        self.cp = cp
+        self.dir = cp.dir / "node"
+        self.socket = self.dir / "run" / "containerd.sock"
+
+    @staticmethod
+    def possible() -> str | None:
+        """Why no node can run here, or None: it needs root and the run's own network namespace."""
+        if os.geteuid() != 0:
+            return "the node needs root (containerd, the kubelet and the CNI bridge)"
+        if not os.environ.get("E2E_NETNS"):
+            return "the node needs the run's own network namespace (unshare --net), to keep the pod network private"
+        for tool in ("containerd", "runc", "ctr", "gcc", "ip"):
+            if not shutil.which(tool):
+                return f"{tool} is missing (hack/tools.sh e2e installs the node's Debian packages)"
+        return None
+
+    def up(self) -> None:
+        why = self.possible()
+        if why:
+            raise E2EError(why)
+        for sub in ("run", "containerd", "cni/net.d", "kubelet", "manifests", "pod-logs", "pki"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        self._bridge()
+        self._containerd()
+        self._pause_image()
+        self._kubelet()
+        self.cp.start("kube-scheduler", [self.cp.tools.scheduler, "--kubeconfig", str(self.cp.kubeconfig),
+                                           "--leader-elect=false", "--secure-port", "0"])  # fmt: skip
+
+        def ready() -> bool:
+            node = self.cp.get("node", NODE_NAME) or {}
+            return _condition(node, "Ready") == "True"
+
+        wait_for(f"node {NODE_NAME} Ready", ready, timeout=120)
+
+    def _bridge(self) -> None:
+        run_or_fail("ip", "link", "add", BRIDGE, "type", "bridge", what="creating the pod bridge")
+        run_or_fail("ip", "addr", "add", f"{NODE_IP}/24", "dev", BRIDGE, what="addressing the pod bridge")
+        run_or_fail("ip", "link", "set", BRIDGE, "up", what="bringing the pod bridge up")
+        conflist = {
+            "cniVersion": "1.0.0",
+            "name": "e2e",
+            "plugins": [
+                {
+                    "type": "bridge",
+                    "bridge": BRIDGE,
+                    "isGateway": True,
+                    "ipMasq": False,
+                    "ipam": {"type": "host-local", "ranges": [[{"subnet": POD_CIDR, "gateway": NODE_IP}]],
+                             "dataDir": str(self.dir / "cni" / "ipam")},
+                },
+                {"type": "loopback"},
+            ],
+        }  # fmt: skip
+        (self.dir / "cni" / "net.d" / "10-e2e.conflist").write_text(json.dumps(conflist))
+
+    def _containerd(self) -> None:
+        config = self.dir / "containerd.toml"
+        config.write_text(
+            "version = 2\n"
+            f'root = "{self.dir / "containerd" / "root"}"\n'
+            f'state = "{self.dir / "containerd" / "state"}"\n'
+            "[grpc]\n"
+            f'  address = "{self.socket}"\n'
+            '[plugins."io.containerd.grpc.v1.cri"]\n'
+            f'  sandbox_image = "{PAUSE_IMAGE}"\n'
+            # The machine lacks CAP_SYS_RESOURCE: without this every sandbox fails to start.
+            "  restrict_oom_score_adj = true\n"
+            '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n'
+            "    SystemdCgroup = false\n"
+            '  [plugins."io.containerd.grpc.v1.cri".cni]\n'
+            '    bin_dir = "/usr/lib/cni"\n'
+            f'    conf_dir = "{self.dir / "cni" / "net.d"}"\n'
+        )
+        self.containerd = self.cp.start("containerd", ["containerd", "--config", str(config)])
+        wait_for("containerd", lambda: self.cp.alive(self.containerd) or self.socket.exists(), timeout=30)
+
+    def _pause_image(self) -> None:
+        source = self.dir / "pause.c"
+        source.write_text(PAUSE_C)
+        run_or_fail("gcc", "-static", "-O2", "-o", str(self.dir / "pause"), str(source), what="building pause")
+        archive = self.dir / "pause.tar"
+        docker_archive(archive, PAUSE_IMAGE, {"pause": ((self.dir / "pause").read_bytes(), 0o755)}, ["/pause"])
+        run_or_fail("ctr", "--address", str(self.socket), "-n", "k8s.io", "images", "import", "--all-platforms",
+                    str(archive), what="importing the pause image")  # fmt: skip
+
+    def _kubelet(self) -> None:
+        config = {
+            "apiVersion": "kubelet.config.k8s.io/v1beta1",
+            "kind": "KubeletConfiguration",
+            "cgroupDriver": "cgroupfs",
+            "failCgroupV1": False,
+            "failSwapOn": False,
+            "containerRuntimeEndpoint": f"unix://{self.socket}",
+            "staticPodPath": str(self.dir / "manifests"),
+            "podLogsDir": str(self.dir / "pod-logs"),
+            "address": NODE_IP,
+            "port": free_port(),
+            "healthzBindAddress": "127.0.0.1",
+            "healthzPort": free_port(),
+            "readOnlyPort": 0,
+            "resolvConf": "",
+            "authentication": {"anonymous": {"enabled": True}, "webhook": {"enabled": False}},
+            "authorization": {"mode": "AlwaysAllow"},
+            "evictionHard": {"nodefs.available": "2%", "imagefs.available": "2%", "memory.available": "100Mi"},
+            "imageGCHighThresholdPercent": 100,
+            "imageGCLowThresholdPercent": 99,
+            "podCIDR": POD_CIDR,
+        }
+        path = self.dir / "kubelet.yaml"
+        path.write_text(yaml.safe_dump(config))
+        self.kubelet = self.cp.start(
+            "kubelet",
+            [
+                self.cp.tools.kubelet,
+                "--config",
+                str(path),
+                "--kubeconfig",
+                str(self.cp.kubeconfig),
+                "--root-dir",
+                str(self.dir / "kubelet"),
+                "--cert-dir",
+                str(self.dir / "pki"),
+                "--hostname-override",
+                NODE_NAME,
+                "--node-ip",
+                NODE_IP,
+            ],
+        )
+
+    def clean(self) -> None:
+        """What the node leaves outside its directory once its processes are stopped: the pods' mounts under its
+        root, their cgroups, and the kubelet's and CNI's state in fixed places (the bridge goes with the
+        network namespace)."""
+        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines() if str(self.dir) in line]
+        for mount in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
+        for controller in Path("/sys/fs/cgroup").glob("*/kubepods"):
+            for cgroup in sorted(controller.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                if cgroup.is_dir():
+                    with contextlib.suppress(OSError):
+                        cgroup.rmdir()
+            with contextlib.suppress(OSError):
+                controller.rmdir()
+        for leftover in ("/var/lib/kubelet", "/run/containerd/io.containerd.runtime.v2.task/k8s.io", "/var/lib/cni"):
+            shutil.rmtree(leftover, ignore_errors=True)
