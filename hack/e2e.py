@@ -49,6 +49,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import fixture
+import scenarios
 import xp
 from fixture import (
     FLAVOURS,
@@ -544,6 +546,90 @@ def check_lifecycle(run: Run) -> None:
     run.check("deletion with dataDeletionPolicy: Delete", deleted_with_data)
 
 
+def run_scenarios(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
+    """The flavour's scenarios (hack/scenarios.py, e2e/scenarios/) run by Chainsaw against the fixture; one line
+    per scenario, its failures with what Chainsaw said."""
+    why_not = fixture.Node.possible()
+    if why_not and os.environ.get("CI"):
+        return [f"{flavour} node: {why_not}"]
+    if why_not:
+        log(f"no node ({why_not}): pods are not run")
+    failures: list[str] = []
+    try:
+        with (
+            fixture.Fixture.up(flavour, scenarios.kinds(flavour), node=not why_not, tools=tools) as fx,
+            tempfile.TemporaryDirectory(prefix="aiworkspace-scenarios-") as tmp,
+        ):
+            tests = Path(tmp) / "tests"
+            names = scenarios.write(flavour, tests, node=fx.node is not None, only=only)
+            failures = chainsaw(fx, tests, Path(tmp), names)
+            if failures and (os.environ.get("E2E_LOGS") or os.environ.get("CI")):
+                log(fx.logs())
+    except E2EError as error:
+        say(f"FAIL {flavour:<10} {str(error).splitlines()[0]}")
+        failures.append(f"{flavour}: {error}")
+    return failures
+
+
+def chainsaw(fx: fixture.Fixture, tests: Path, tmp: Path, names: list[str]) -> list[str]:
+    """Run the scenarios; say one line per scenario from Chainsaw's report."""
+    flavour = fx.flavour
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            fx.cp.tools.chainsaw,
+            "test",
+            "--test-dir",
+            str(tests),
+            "--config",
+            str(ROOT / "e2e" / "chainsaw.yaml"),
+            "--values",
+            str(tests / "values.yaml"),
+            "--report-format",
+            "JSON",
+            "--report-path",
+            str(tmp),
+            "--report-name",
+            "report",
+            "--no-color",
+        ],
+        env={**os.environ, "KUBECONFIG": str(fx.cp.kubeconfig)},
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    report_file = tmp / "report.json"
+    if not report_file.exists():
+        return [f"{flavour} chainsaw: no report ({proc.returncode}):\n{proc.stdout[-4000:]}{proc.stderr[-2000:]}"]
+    report = json.loads(report_file.read_text())
+    failures = []
+    seen = set()
+    for test in report.get("tests") or []:
+        name = str(test.get("name", "")).rsplit("/", 1)[-1]
+        seen.add(name)
+        failed = [
+            f"{step.get('name')}: {operation.get('failure', {}).get('message') or operation.get('failure')}"
+            for step in test.get("steps") or []
+            for operation in step.get("operations") or []
+            if operation.get("failure")
+        ]
+        duration = test.get("duration") or ""
+        if failed or test.get("failure"):
+            failures.append(f"{flavour} {name}: {'; '.join(failed) or test.get('failure')}")
+            say(f"FAIL {flavour:<10} {name}: {(failed or [str(test.get('failure'))])[0].splitlines()[0][:300]}")
+        else:
+            steps = [str(step.get("name")) for step in test.get("steps") or []]
+            say(f"ok   {flavour:<10} {name} ({len(steps)} steps{', ' + duration if duration else ''})")
+    for name in sorted(set(names) - {n.rsplit("/", 1)[-1] for n in seen}):
+        failures.append(f"{flavour} {name}: not run by chainsaw")
+        say(f"FAIL {flavour:<10} {name}: not run by chainsaw")
+    if proc.returncode != 0 and not failures:
+        failures.append(f"{flavour} chainsaw exited {proc.returncode}:\n{proc.stdout[-3000:]}")
+    log(f"{flavour}: chainsaw ran {len(seen)} scenarios in {time.monotonic() - started:.0f}s")
+    return failures
+
+
 def run_flavour(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
     examples = load_examples(flavour, only)
     kinds = {_group_kind(doc) for example in examples for doc in example.expected}
@@ -656,7 +742,8 @@ def main(argv: list[str]) -> int:
     in_private_network()
     failures: list[str] = []
     for flavour in flavours:
-        failures += run_flavour(tools, flavour, only)
+        # E2E_LEGACY=1 runs the checks written in Python before the scenarios, once, to compare them.
+        failures += (run_flavour if os.environ.get("E2E_LEGACY") else run_scenarios)(tools, flavour, only)
     if failures:
         say(f"e2e: {len(failures)} failure(s)")
         for failure in failures:

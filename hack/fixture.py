@@ -32,8 +32,9 @@ import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -351,8 +352,13 @@ class ControlPlane:
                 self.tools.controller_manager,
                 "--kubeconfig",
                 str(self.kubeconfig),
+                # What turns the workspaces' objects into pods on the node, and deletion into garbage collection.
                 "--controllers",
-                "garbagecollector,namespace",
+                "garbagecollector,namespace,serviceaccount,deployment,replicaset,statefulset,job,cronjob,disruption,"
+                "endpointslice,nodelifecycle,podgc,persistentvolume-binder,pvc-protection,pv-protection",
+                # Volumes for the node's pods: the test-only host-path provisioner of the default StorageClass
+                # the node brings (a PVC nothing binds keeps its pod from ever being scheduled).
+                "--enable-hostpath-provisioner",
                 "--leader-elect=false",
                 "--secure-port",
                 "0",
@@ -748,6 +754,7 @@ POD_CIDR = "10.244.0.0/24"
 NODE_IP = "10.244.0.1"  # the bridge's address: a node address must not be loopback
 BRIDGE = "cni0"
 PAUSE_IMAGE = "localhost/pause:e2e"
+HOSTPATH_VOLUMES = "/tmp/hostpath_pv"
 PAUSE_C = r"""
 #include <signal.h>
 #include <unistd.h>
@@ -830,6 +837,19 @@ class Node:
             return _condition(node, "Ready") == "True"
 
         wait_for(f"node {NODE_NAME} Ready", ready, timeout=120)
+        self.cp.apply(
+            [
+                {
+                    "apiVersion": "storage.k8s.io/v1",
+                    "kind": "StorageClass",
+                    "metadata": {
+                        "name": "e2e-hostpath",
+                        "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                    },
+                    "provisioner": "kubernetes.io/host-path",
+                }
+            ]
+        )
 
     def _bridge(self) -> None:
         run_or_fail("ip", "link", "add", BRIDGE, "type", "bridge", what="creating the pod bridge")
@@ -864,6 +884,10 @@ class Node:
             f'  sandbox_image = "{PAUSE_IMAGE}"\n'
             # The machine lacks CAP_SYS_RESOURCE: without this every sandbox fails to start.
             "  restrict_oom_score_adj = true\n"
+            '  [plugins."io.containerd.grpc.v1.cri".containerd]\n'
+            '    default_runtime_name = "runc"\n'
+            '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n'
+            '    runtime_type = "io.containerd.runc.v2"\n'
             '  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n'
             "    SystemdCgroup = false\n"
             '  [plugins."io.containerd.grpc.v1.cri".cni]\n'
@@ -926,6 +950,22 @@ class Node:
             ],
         )
 
+    def stop(self) -> None:
+        """Kill every pod sandbox and container while containerd still answers; their shims outlive containerd
+        (they are reparented), so any left are found by the socket path on their command line, which is this
+        run's own, and killed by PID."""
+        ctr = ["ctr", "--address", str(self.socket), "-n", "k8s.io"]
+        tasks = subprocess.run([*ctr, "tasks", "ls", "-q"], capture_output=True, text=True, check=False).stdout.split()
+        for task in tasks:
+            subprocess.run([*ctr, "tasks", "kill", "-s", "SIGKILL", task], capture_output=True, check=False)
+        time.sleep(0.5)
+        for task in tasks:
+            subprocess.run([*ctr, "tasks", "delete", "-f", task], capture_output=True, check=False)
+        for proc in Path("/proc").glob("[0-9]*"):
+            with contextlib.suppress(OSError):
+                if str(self.socket).encode() in (proc / "cmdline").read_bytes():
+                    os.kill(int(proc.name), signal.SIGKILL)
+
     def clean(self) -> None:
         """What the node leaves outside its directory once its processes are stopped: the pods' mounts under its
         root, their cgroups, and the kubelet's and CNI's state in fixed places (the bridge goes with the
@@ -940,5 +980,103 @@ class Node:
                         cgroup.rmdir()
             with contextlib.suppress(OSError):
                 controller.rmdir()
-        for leftover in ("/var/lib/kubelet", "/run/containerd/io.containerd.runtime.v2.task/k8s.io", "/var/lib/cni"):
+        leftovers = ("/var/lib/kubelet", "/run/containerd/io.containerd.runtime.v2.task/k8s.io", "/var/lib/cni")
+        # The host-path provisioner's volumes (kube-controller-manager writes them under /tmp/hostpath_pv).
+        for leftover in (*leftovers, HOSTPATH_VOLUMES):
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+# The whole fixture ----------------------------------------------------------------------------------------------------
+
+
+def configuration_ready(cp: ControlPlane, registry: str, flavour: str) -> str:
+    """The flavour's Configuration installed from the registry, its XRD Established (and Offered, for claims)."""
+    configuration = install_configuration(cp, registry, flavour)
+
+    def check() -> dict[str, Any] | None:
+        cp.alive(cp.crossplane)
+        xrd = cp.get("xrd", XRD_NAMES[flavour])
+        wanted = ["Established"] + (["Offered"] if flavour == "claims" else [])
+        return xrd if xrd and all(_condition(xrd, c) == "True" for c in wanted) else None
+
+    try:
+        wait_for(f"XRD {XRD_NAMES[flavour]} Established", check)
+    except E2EError as error:
+        xrd = cp.get("xrd", XRD_NAMES[flavour]) or {}
+        raise E2EError(f"{error}: {_condition_message(xrd, 'Established')}") from None
+    if not cp.get("composition", f"aiworkspace-{flavour}"):
+        raise E2EError(f"Configuration {configuration} installed no Composition aiworkspace-{flavour}")
+    return configuration
+
+
+@dataclass
+class Fixture:
+    """A control plane ready for the workspaces of one API flavour: Crossplane with the function installed from
+    the registry and served, provider-kubernetes against it, the Configuration installed (XRD Established), the
+    seed and RBAC a platform sets up, and a node when the machine allows one."""
+
+    cp: ControlPlane
+    flavour: str
+    registry: str
+    node: Node | None
+    extra: list[ControlPlane] = field(default_factory=list)
+
+    @classmethod
+    @contextlib.contextmanager
+    def up(
+        cls, flavour: str, kinds: set[tuple[str, str]], *, node: bool = True, tools: E2ETools | None = None
+    ) -> Iterator[Fixture]:
+        """Bring the fixture up, say one line per piece, yield it, and stop everything by PID at the end."""
+        with tempfile.TemporaryDirectory(prefix=f"aiworkspace-e2e-{flavour}-") as tmp:
+            cp = ControlPlane(tools or e2e_tools(), Path(tmp))
+            fixture = cls(cp, flavour, "", None)
+            try:
+                started = time.monotonic()
+                cp.up()
+                say(
+                    f"ok   {flavour:<10} control plane up in {time.monotonic() - started:.0f}s "
+                    "(etcd, kube-apiserver, kube-controller-manager, core Crossplane)"
+                )
+                fixture.registry = start_registry(cp)
+                install_function(cp, fixture.registry)
+                say(f"ok   {flavour:<10} Function {FUNCTION} installed from the loopback registry, Healthy")
+                objects = (
+                    "kubernetes.crossplane.io" if flavour == "claims" else "kubernetes.m.crossplane.io",
+                    "Object",
+                )
+                cp.apply(provider_crds(kinds | {objects}), server_side=True)
+                start_provider_kubernetes(cp, flavour)
+                say(f"ok   {flavour:<10} provider-kubernetes running against this API server")
+                cp.apply((ROOT / "apis" / "rbac" / "composed-kinds.yaml").read_text())
+                cp.apply((xp.EXAMPLES / "function-credentials.yaml").read_text())
+                if node:
+                    fixture.node = Node(cp)
+                    fixture.node.up()
+                    say(f"ok   {flavour:<10} node {NODE_NAME} Ready (containerd, kubelet, scheduler)")
+                configuration = configuration_ready(cp, fixture.registry, flavour)
+                say(
+                    f"ok   {flavour:<10} XRD {XRD_NAMES[flavour]}: installed by Configuration {configuration}, "
+                    "Established" + (" and Offered" if flavour == "claims" else "")
+                )
+                yield fixture
+            finally:
+                if fixture.node:
+                    fixture.node.stop()
+                for other in fixture.extra:
+                    other.stop()
+                cp.stop()
+                if fixture.node:
+                    fixture.node.clean()
+
+    def second_api_server(self) -> Path:
+        """Another etcd and kube-apiserver on loopback (a workload cluster, say), stopped with the fixture; its
+        kubeconfig."""
+        other = ControlPlane(self.cp.tools, self.cp.dir / f"api-server-{len(self.extra) + 2}")
+        other.dir.mkdir()
+        self.extra.append(other)
+        other._certificates()
+        other._etcd_and_apiserver()
+        return other.kubeconfig
+
+    def logs(self, lines: int = 15) -> str:
+        return "\n".join(f"--- {p.name} ---\n{p.tail(lines)}" for p in [*self.cp.processes])

@@ -1,0 +1,305 @@
+"""The e2e scenarios of one API flavour, written as Chainsaw tests into a directory for `make e2e` to run.
+
+Hand-written scenarios live in e2e/scenarios/ (invalid specs, the lifecycle cases, the node). Two kinds are
+generated here, from data that already exists, so they never drift from it:
+
+- one per example (examples/<name>/): its team's Secrets and its workspace applied in a namespace of its own;
+  the workspace Synced, with exactly the composed resources of its golden render (tests/golden/<name>.yaml, the
+  converged render) and its status; every Object applied by provider-kubernetes; every Deployment's pods
+  created, admitted under the Pod Security level the README promises (restricted, or baseline where a named
+  root exception runs) and seen by the scheduler. Adding an example adds its scenario.
+- one for a sample of the hostile corpus (tests/hostile.py): one case of each class of harm admission can
+  refuse, refused by the API server naming its field.
+
+Chainsaw bindings the scenarios read: `$namespace` (the test's), and `$values` (values.yaml, written here):
+the flavour and the API version of provider-kubernetes' Object in it.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import xp
+import yaml
+
+from function.k8s import RUNS_AS_ROOT
+from function.resources import NAMESPACE_LABEL, RESOURCE_LABEL
+from tests import hostile
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+GOLDEN = ROOT / "tests" / "golden"
+SCENARIOS = ROOT / "e2e" / "scenarios"
+COMPOSITION_RESOURCE_NAME = "crossplane.io/composition-resource-name"
+OBJECT_API_VERSION = {
+    "namespaced": "kubernetes.m.crossplane.io/v1alpha1",
+    "claims": "kubernetes.crossplane.io/v1alpha2",
+}
+HARMS = (
+    "helm template injection",
+    "shell injection",
+    "kubelet expansion",
+    "argv option",
+    "librechat placeholder",
+    "ssrf",
+    "tenancy",
+    "exhaustion",
+    "collision",
+    "invalid object",
+)
+
+
+def _docs(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc] if path.exists() else []
+
+
+def _dump(path: Path, docs: list[dict[str, Any]]) -> None:
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False, width=1_000_000))
+
+
+def flavour_of(example: Path) -> str:
+    kind = yaml.safe_load((example / "xr.yaml").read_text())["kind"]
+    return "claims" if kind == "CompositeAIWorkspace" else "namespaced"
+
+
+def renamespaced(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """`doc` with every string of its spec that is exactly the namespace `old`, or names a Service of it
+    (<service>.<old>.svc), moved to `new`: what a team names after its namespace follows it."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if node == old:
+            return new
+        return node.replace(f".{old}.svc", f".{new}.svc") if isinstance(node, str) else node
+
+    return {**doc, "spec": walk(doc.get("spec", {}))}
+
+
+def _test(name: str, description: str, steps: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "chainsaw.kyverno.io/v1alpha1",
+        "kind": "Test",
+        "metadata": {"name": name},
+        "spec": {"description": description, **spec, "steps": steps},
+    }
+
+
+def _step(name: str, *operations: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "try": list(operations)}
+
+
+def _synced() -> dict[str, Any]:
+    return {"(conditions[?type == 'Synced'])": [{"status": "True"}]}
+
+
+def _team_secrets(example: Path, composed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The team's own Secrets among the example's: those providers would publish (connection details) are not."""
+    published = {ref["name"] for doc in composed if (ref := (doc.get("spec") or {}).get("writeConnectionSecretToRef"))}
+    return [
+        doc
+        for doc in _docs(example / "required-resources.yaml")
+        if doc.get("kind") == "Secret" and doc["metadata"]["name"] not in published
+    ]
+
+
+def expected(example: Path, address: str, tool: Any) -> list[dict[str, Any]]:
+    """What a control plane without providers composes for the example: its golden render, unless the golden
+    holds what providers report (the example's observed resources and connection details); then the converged
+    render without them, through the real crossplane CLI, as the golden is made."""
+    golden = _docs(GOLDEN / f"{example.name}.yaml")
+    if not (example / "observed-resources.yaml").exists():
+        return golden
+    team = _team_secrets(example, golden[1:])
+    with tempfile.TemporaryDirectory() as tmp:
+        given = Path(tmp) / "team.yaml"
+        given.write_text(yaml.safe_dump_all(team))
+        stream = xp.converge(example, address, tool=tool, observed=None, required=given if team else None)
+    return [doc for doc in yaml.safe_load_all(stream) if doc]
+
+
+def example_scenario(example: Path, out: Path, node: bool, rendered: list[dict[str, Any]]) -> None:
+    """The example's scenario, in out/<example>/, expecting `rendered` (expected())."""
+    flavour = flavour_of(example)
+    xr, composed = rendered[0], rendered[1:]
+    created = _docs(example / ("claim.yaml" if flavour == "claims" else "xr.yaml"))[0]
+    own = created["metadata"].get("namespace", "team-a")
+    namespace = f"e2e-{example.name}"[:63]
+    created = renamespaced(copy.deepcopy(created), own, namespace)
+    created["metadata"]["namespace"] = namespace
+    name = created["metadata"]["name"]
+    # The team's own Secrets: those providers would publish (connection details) are not the team's.
+    team = [
+        {**doc, "metadata": {**doc["metadata"], "namespace": namespace}} for doc in _team_secrets(example, composed)
+    ]
+    manifests = [
+        doc["spec"]["forProvider"]["manifest"] for doc in composed if doc["kind"] == "Object"
+    ]  # what provider-kubernetes applies
+    deployments = [m for m in manifests if m["kind"] == "Deployment"]
+    root = any(
+        m["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] in RUNS_AS_ROOT for m in deployments
+    )
+    level = "baseline" if root else "restricted"
+
+    where = out / example.name
+    where.mkdir(parents=True)
+    _dump(where / "workspace.yaml", [created])
+    if team:
+        _dump(where / "team.yaml", team)
+
+    # The workspace and, in the claims flavour, its composite: Synced, with as many resources as the render.
+    composite: dict[str, Any] = {"apiVersion": xr["apiVersion"], "kind": xr["kind"]}
+    if flavour == "namespaced":
+        composite |= {"metadata": {"name": name}, "spec": {"(length(crossplane.resourceRefs || `[]`))": len(composed)}}
+    else:
+        labels = {"crossplane.io/claim-name": name, "crossplane.io/claim-namespace": namespace}
+        composite |= {"metadata": {"labels": labels}, "spec": {"(length(resourceRefs || `[]`))": len(composed)}}
+    composite["status"] = _synced()
+    synced = [composite]
+    if flavour == "claims":
+        synced.insert(0, {"apiVersion": created["apiVersion"], "kind": created["kind"], "metadata": {"name": name},
+                          "status": _synced()})  # fmt: skip
+    _dump(where / "synced.yaml", synced)
+
+    # Each composed resource of the render, found by the labels the function gives it in both flavours; an Object
+    # also applied by provider-kubernetes.
+    expected = []
+    for doc in composed:
+        key = doc["metadata"]["annotations"][COMPOSITION_RESOURCE_NAME]
+        found: dict[str, Any] = {
+            "apiVersion": doc["apiVersion"],
+            "kind": doc["kind"],
+            "metadata": {"labels": {NAMESPACE_LABEL: namespace, RESOURCE_LABEL: key}},
+        }
+        if doc["kind"] == "Object":
+            found["status"] = _synced()
+        expected.append(found)
+    _dump(where / "composed.yaml", expected)
+
+    status = {"chatUrl": xr["status"]["chatUrl"], "(length(components || `[]`) > `0`)": True}
+    said = [{**{k: v for k, v in composite.items() if k != "spec"}, "status": status}]
+    if flavour == "claims":
+        said.append({"apiVersion": created["apiVersion"], "kind": created["kind"], "metadata": {"name": name},
+                     "status": {"chatUrl": xr["status"]["chatUrl"]}})  # fmt: skip
+    _dump(where / "status.yaml", said)
+
+    applied = [
+        {"apiVersion": m["apiVersion"], "kind": m["kind"], "metadata": {"name": m["metadata"]["name"]}}
+        for m in manifests
+    ]
+    _dump(where / "applied.yaml", applied)
+
+    steps = [
+        _step(
+            "the team's Secrets and its workspace are admitted",
+            *([{"apply": {"file": "team.yaml"}}] if team else []),
+            {"apply": {"file": "workspace.yaml"}},
+        ),
+        _step(
+            "Synced, with the composed resources of the converged render",
+            {"assert": {"file": "synced.yaml"}},
+            {"assert": {"file": "composed.yaml"}},
+        ),
+        _step("its status carries the chat URL and the components", {"assert": {"file": "status.yaml"}}),
+        _step("provider-kubernetes applied every Object to the API server", {"assert": {"file": "applied.yaml"}}),
+    ]
+    if node and deployments:
+        # Created by its ReplicaSet (so admitted under the namespace's Pod Security level) and seen by the scheduler
+        # (placed, or waiting for room on a two-CPU node).
+        pods = [
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"labels": m["spec"]["selector"]["matchLabels"]},
+                "status": {"(length(conditions[?type == 'PodScheduled'] || `[]`) > `0`)": True},
+            }
+            for m in deployments
+        ]
+        _dump(where / "pods.yaml", pods)
+        steps.append(
+            _step(
+                f"every Deployment's pods created under Pod Security '{level}' and scheduled",
+                {"assert": {"file": "pods.yaml"}},
+            )
+        )
+    labels = {"pod-security.kubernetes.io/enforce": level, "pod-security.kubernetes.io/warn": level}
+    test = _test(
+        f"example-{example.name}",
+        f"The {example.name} example, as a team applies it, composed as rendered.",
+        steps,
+        namespace=namespace,
+        namespaceTemplate={"metadata": {"labels": labels}},
+    )
+    _dump(where / "chainsaw-test.yaml", [test])
+
+
+def hostile_scenario(out: Path) -> int:
+    """One hostile case of each class admission can refuse, refused by the API server naming its field."""
+    steps = []
+    for harm in HARMS:
+        case = next(c for c in hostile.CORPUS if c.harm == harm and c.admission)
+        manifest = {
+            "apiVersion": "aiworkspace.io/v1alpha1",
+            "kind": "AIWorkspace",
+            "metadata": {"name": case.name},
+            "spec": case.full_spec(),
+        }
+        check = {"($error != null)": True, f"(contains($error, '{case.field}'))": True}
+        steps.append(_step(f"{harm}: {case.reason}", {"apply": {"dryRun": True, "resource": manifest,
+                                                                  "expect": [{"check": check}]}}))  # fmt: skip
+    (out / "hostile-specs").mkdir(parents=True)
+    test = _test(
+        "hostile-specs", "A hostile spec of each class of harm is refused at admission, naming its field.", steps
+    )
+    _dump(out / "hostile-specs" / "chainsaw-test.yaml", [test])
+    return len(steps)
+
+
+def kinds(flavour: str) -> set[tuple[str, str]]:
+    """(group, kind) of everything the flavour's examples compose, and of what their Objects hold that only a CRD
+    defines (ServiceMonitor, PrometheusRule): the CRDs the fixture installs."""
+    out: set[tuple[str, str]] = set()
+    for example in EXAMPLES.iterdir():
+        if not (example / "xr.yaml").exists() or flavour_of(example) != flavour:
+            continue
+        for doc in _docs(GOLDEN / f"{example.name}.yaml")[1:]:
+            out.add(_group_kind(doc))
+            if doc["kind"] == "Object":
+                group, kind = _group_kind(doc["spec"]["forProvider"]["manifest"])
+                if "." in group and not group.endswith(".k8s.io"):
+                    out.add((group, kind))
+    return out
+
+
+def _group_kind(doc: dict[str, Any]) -> tuple[str, str]:
+    api_version = str(doc["apiVersion"])
+    return (api_version.split("/")[0] if "/" in api_version else "", str(doc["kind"]))
+
+
+def write(flavour: str, out: Path, *, node: bool, only: list[str] | None = None) -> list[str]:
+    """Every scenario of the flavour in `out` (and values.yaml beside them); the names of the tests."""
+    names = []
+    tool = xp.tools()
+    with xp.function_server() as address:
+        for example in sorted(p for p in EXAMPLES.iterdir() if (p / "xr.yaml").exists()):
+            if flavour_of(example) == flavour and (not only or example.name in only):
+                example_scenario(example, out, node, expected(example, address, tool))
+                names.append(f"example-{example.name}")
+    if not only:
+        hostile_scenario(out)
+        names.append("hostile-specs")
+        for scenario in sorted(SCENARIOS.iterdir()):
+            if scenario.name == "node-runs-pods" and not node:
+                continue
+            shutil.copytree(scenario, out / scenario.name)
+            names.append(scenario.name)
+    (out / "values.yaml").write_text(
+        yaml.safe_dump({"flavour": flavour, "objectApiVersion": OBJECT_API_VERSION[flavour]})
+    )
+    return names
