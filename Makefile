@@ -1,7 +1,7 @@
 # function-ai-workspace: the commands a developer needs.
 #   make render [EXAMPLE=examples/<dir>]   the rendered YAML stream of an example (stdout only)
 #   make test                              every check CI runs but the control plane
-#   make e2e [FLAVOURS=claims]             both API flavours on a real control plane, on loopback
+#   make e2e [FLAVOURS=claims]             both API flavours' scenarios on a real control plane and node
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -51,7 +51,7 @@ test: setup crds ## Run every test (unit, golden renders, schema validation, sec
 	@$(MAKE) --no-print-directory lint
 
 .PHONY: e2e
-e2e: setup package ## Both flavours on a real control plane (etcd, kube-apiserver, core Crossplane), on loopback.
+e2e: setup package ## Both flavours' Chainsaw scenarios (e2e/) on a real control plane and node, on loopback (hack/fixture.py).
 	@bash hack/tools.sh e2e >&2
 	@$(PY) hack/e2e.py $(FLAVOURS)
 

@@ -55,7 +55,6 @@ FUNCTION = xrds.FUNCTION_NAME  # the name the Configurations' dependency on it i
 PACKAGE_FILE = packages.FUNCTION_XPKG
 SYSTEM = "crossplane-system"
 XRD_NAMES = {"namespaced": "aiworkspaces.aiworkspace.io", "claims": "compositeaiworkspaces.aiworkspace.io"}
-XR_RESOURCE = {"namespaced": "aiworkspaces.aiworkspace.io", "claims": "compositeaiworkspaces.aiworkspace.io"}
 TIMEOUT = float(os.environ.get("E2E_TIMEOUT", "120"))
 
 
@@ -742,11 +741,6 @@ def provider_crds(kinds: set[tuple[str, str]]) -> list[dict[str, Any]]:
     return crds
 
 
-def _group_kind(doc: dict[str, Any]) -> tuple[str, str]:
-    api_version = str(doc["apiVersion"])
-    return (api_version.split("/")[0] if "/" in api_version else "", str(doc["kind"]))
-
-
 # The node -------------------------------------------------------------------------------------------------------------
 
 NODE_NAME = "e2e-node"
@@ -852,6 +846,8 @@ class Node:
         )
 
     def _bridge(self) -> None:
+        # A bridge left by an earlier fixture of this run (the flavours share the network namespace) goes first.
+        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
         run_or_fail("ip", "link", "add", BRIDGE, "type", "bridge", what="creating the pod bridge")
         run_or_fail("ip", "addr", "add", f"{NODE_IP}/24", "dev", BRIDGE, what="addressing the pod bridge")
         run_or_fail("ip", "link", "set", BRIDGE, "up", what="bringing the pod bridge up")
@@ -968,8 +964,7 @@ class Node:
 
     def clean(self) -> None:
         """What the node leaves outside its directory once its processes are stopped: the pods' mounts under its
-        root, their cgroups, and the kubelet's and CNI's state in fixed places (the bridge goes with the
-        network namespace)."""
+        root, their cgroups, the pod bridge, and the kubelet's and CNI's state in fixed places."""
         mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines() if str(self.dir) in line]
         for mount in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
@@ -980,6 +975,7 @@ class Node:
                         cgroup.rmdir()
             with contextlib.suppress(OSError):
                 controller.rmdir()
+        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
         leftovers = ("/var/lib/kubelet", "/run/containerd/io.containerd.runtime.v2.task/k8s.io", "/var/lib/cni")
         # The host-path provisioner's volumes (kube-controller-manager writes them under /tmp/hostpath_pv).
         for leftover in (*leftovers, HOSTPATH_VOLUMES):

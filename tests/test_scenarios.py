@@ -1,0 +1,85 @@
+"""The e2e scenarios hack/scenarios.py writes for Chainsaw: one per example, expecting its render; the hostile
+sample; the hand-written ones. `make e2e` runs them on a real control plane; this checks what they say."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "hack"))
+import scenarios  # noqa: E402
+
+from function.k8s import RUNS_AS_ROOT  # noqa: E402
+
+
+def _docs(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+@pytest.fixture(scope="module", params=["namespaced", "claims"])
+def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, list[str]]:
+    out = tmp_path_factory.mktemp(request.param) / "tests"
+    return request.param, out, scenarios.write(request.param, out, node=True)
+
+
+def test_every_example_has_its_scenario(written: tuple[str, Path, list[str]]) -> None:
+    """Adding an example adds its scenario: every example of the flavour is one, beside the hostile sample and the
+    hand-written scenarios."""
+    flavour, out, names = written
+    examples = sorted(
+        p.name for p in (ROOT / "examples").iterdir() if (p / "xr.yaml").exists() and scenarios.flavour_of(p) == flavour
+    )
+    assert [n for n in names if n.startswith("example-")] == [f"example-{e}" for e in examples]
+    assert {"hostile-specs", "invalid-specs", "keep-data", "orphan-on-delete", "delete-when-asked"} <= set(names)
+    for name in names:
+        [test] = _docs(out / name.removeprefix("example-") / "chainsaw-test.yaml")
+        assert test["kind"] == "Test" and test["spec"]["steps"], name
+
+
+def test_an_example_expects_its_golden_render(written: tuple[str, Path, list[str]]) -> None:
+    """Without observed resources, an example expects exactly its golden render's composed resources, each by
+    the workspace labels, and as many as the render; Objects Synced."""
+    flavour, out, _ = written
+    for example in (ROOT / "examples").iterdir():
+        if not (example / "xr.yaml").exists() or scenarios.flavour_of(example) != flavour:
+            continue
+        if (example / "observed-resources.yaml").exists():
+            continue
+        golden = _docs(ROOT / "tests" / "golden" / f"{example.name}.yaml")[1:]
+        composed = _docs(out / example.name / "composed.yaml")
+        keys = sorted(d["metadata"]["labels"]["aiworkspace.io/resource"] for d in composed)
+        want = sorted(d["metadata"]["annotations"]["crossplane.io/composition-resource-name"] for d in golden)
+        assert keys == want, example.name
+        assert all("status" in d for d in composed if d["kind"] == "Object")
+        synced = _docs(out / example.name / "synced.yaml")[-1]
+        assert len(golden) in synced["spec"].values(), example.name
+
+
+def test_pod_security_is_restricted_unless_a_named_root_exception_runs(written: tuple[str, Path, list[str]]) -> None:
+    flavour, out, names = written
+    for name in (n for n in names if n.startswith("example-")):
+        where = out / name.removeprefix("example-")
+        [test] = _docs(where / "chainsaw-test.yaml")
+        level = test["spec"]["namespaceTemplate"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        applied = _docs(where / "applied.yaml")
+        pods = _docs(where / "pods.yaml") if (where / "pods.yaml").exists() else []
+        apps = {p["metadata"]["labels"]["app.kubernetes.io/name"] for p in pods}
+        assert level == ("baseline" if apps & set(RUNS_AS_ROOT) else "restricted"), name
+        assert len(pods) == sum(1 for a in applied if a["kind"] == "Deployment"), name
+
+
+def test_the_hostile_sample_names_each_field(tmp_path: Path) -> None:
+    """One admission case of each class of harm, each expected to be refused naming its field."""
+    count = scenarios.hostile_scenario(tmp_path)
+    [test] = _docs(tmp_path / "hostile-specs" / "chainsaw-test.yaml")
+    assert count == len(scenarios.HARMS) == len(test["spec"]["steps"])
+    for step in test["spec"]["steps"]:
+        check = step["try"][0]["apply"]["expect"][0]["check"]
+        assert check["($error != null)"] is True and any(
+            k.startswith("(contains($error, 'spec") or k.startswith("(contains($error, 'metadata") for k in check
+        )
