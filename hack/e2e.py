@@ -53,6 +53,12 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
             fixture.Fixture.up(flavour, scenarios.kinds(flavour), node=not why_not, tools=tools) as fx,
             tempfile.TemporaryDirectory(prefix="aiworkspace-scenarios-") as tmp,
         ):
+            if flavour == FLAVOURS[0] and not only:
+                fx.second_api_server()  # what a case with a workload cluster adds to the fixture
+                proc = fx.extra[-1].kubectl("get", "--raw", "/readyz", check=False)
+                if proc.returncode != 0:
+                    raise E2EError(f"a second API server did not come up: {proc.stderr.strip()}")
+                say(f"ok   {flavour:<10} a second API server on loopback (Fixture.second_api_server), ready")
             tests = Path(tmp) / "tests"
             names = scenarios.write(flavour, tests, node=fx.node is not None, only=only)
             failures = chainsaw(fx, tests, Path(tmp), names)
