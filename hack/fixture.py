@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -749,6 +750,15 @@ NODE_IP = "10.244.0.1"  # the bridge's address: a node address must not be loopb
 BRIDGE = "cni0"
 PAUSE_IMAGE = "localhost/pause:e2e"
 HOSTPATH_VOLUMES = "/tmp/hostpath_pv"
+# The node's shape, as its kubelet reports it: a large worker with GPUs, so that every example's pods are placed at
+# once (the plan-mixed example alone requests about 6 CPUs and 12 GiB, gpu-models 29 GiB and 4 GPUs), whatever
+# machine runs the test. The kubelet reads CPUs and memory from a machine description of its own (Node._machine);
+# GPUs are advertised as the NVIDIA device plugin and GPU feature discovery do on a GPU node. The pods never run
+# their images, so nothing is overcommitted for real.
+NODE_CPUS = 48
+NODE_MEMORY_GIB = 192
+NODE_GPUS = 8
+NODE_GPU_LABELS = {"nvidia.com/gpu.present": "true", "nvidia.com/gpu.product": "NVIDIA-L4"}
 PAUSE_C = r"""
 #include <signal.h>
 #include <unistd.h>
@@ -808,7 +818,7 @@ class Node:
             return "the node needs root (containerd, the kubelet and the CNI bridge)"
         if not os.environ.get("E2E_NETNS"):
             return "the node needs the run's own network namespace (unshare --net), to keep the pod network private"
-        for tool in ("containerd", "runc", "ctr", "gcc", "ip"):
+        for tool in ("containerd", "runc", "ctr", "gcc", "ip", "unshare", "mount"):
             if not shutil.which(tool):
                 return f"{tool} is missing (hack/tools.sh e2e installs the node's Debian packages)"
         return None
@@ -831,6 +841,7 @@ class Node:
             return _condition(node, "Ready") == "True"
 
         wait_for(f"node {NODE_NAME} Ready", ready, timeout=120)
+        self._gpus()
         self.cp.apply(
             [
                 {
@@ -902,6 +913,47 @@ class Node:
         run_or_fail("ctr", "--address", str(self.socket), "-n", "k8s.io", "images", "import", "--all-platforms",
                     str(archive), what="importing the pause image")  # fmt: skip
 
+    def _machine(self) -> str:
+        """The machine the kubelet sees: NODE_CPUS CPUs and NODE_MEMORY_GIB of memory. cAdvisor (v0.52, in the
+        kubelet) counts the cpu<N> directories of /sys/devices/system/cpu when /sys/devices/system/node has none,
+        and reads MemTotal from /proc/meminfo; the kubelet runs in a mount namespace of its own where those three
+        are this description (bind mounts, seen by nobody else). Its root directory is a shared mount, so the
+        volumes it mounts for pods (Secrets, projected tokens) reach containerd and runc as they do on a real
+        node. The shell script that does this; the kubelet's argv follows it."""
+        machine = self.dir / "machine"
+        for cpu in range(NODE_CPUS):
+            # No topology files: cAdvisor then reports the count and no CPU ids, so the kubelet (CPU manager
+            # policy none) writes no cpuset of its own and its cgroups keep the machine's real CPUs.
+            (machine / "cpu" / f"cpu{cpu}").mkdir(parents=True)
+        (machine / "cpu" / "online").write_text(f"0-{NODE_CPUS - 1}\n")
+        (machine / "node").mkdir()
+        meminfo = Path("/proc/meminfo").read_text()
+        total = f"MemTotal:       {NODE_MEMORY_GIB * 1024 * 1024} kB"
+        (machine / "meminfo").write_text(re.sub(r"^MemTotal:.*$", total, meminfo, count=1, flags=re.M))
+        root = self.dir / "kubelet"
+        run_or_fail("mount", "--bind", str(root), str(root), what="binding the kubelet's root directory")
+        run_or_fail("mount", "--make-shared", str(root), what="sharing the kubelet's root directory")
+        return (
+            "set -e; mount --make-rslave /sys; mount --make-rslave /proc; "
+            f"mount --bind '{machine}/cpu' /sys/devices/system/cpu; "
+            f"mount --bind '{machine}/node' /sys/devices/system/node; "
+            f"mount --bind '{machine}/meminfo' /proc/meminfo; "
+            'exec "$@"'
+        )
+
+    def _gpus(self) -> None:
+        """Advertise the GPUs and label the node as GPU feature discovery would. The kubelet keeps extended
+        resources set on its Node's status and admits pods requesting them without a device plugin."""
+        self.cp.kubectl("label", "node", NODE_NAME, *(f"{k}={v}" for k, v in NODE_GPU_LABELS.items()))
+        patch = [{"op": "add", "path": "/status/capacity/nvidia.com~1gpu", "value": str(NODE_GPUS)}]
+        self.cp.kubectl("patch", "node", NODE_NAME, "--subresource=status", "--type=json", "-p", json.dumps(patch))
+
+        def advertised() -> bool:
+            node = self.cp.get("node", NODE_NAME) or {}
+            return node.get("status", {}).get("allocatable", {}).get("nvidia.com/gpu") == str(NODE_GPUS)
+
+        wait_for(f"node {NODE_NAME} advertising {NODE_GPUS} GPUs", advertised, timeout=60)
+
     def _kubelet(self) -> None:
         config = {
             "apiVersion": "kubelet.config.k8s.io/v1beta1",
@@ -927,9 +979,18 @@ class Node:
         }
         path = self.dir / "kubelet.yaml"
         path.write_text(yaml.safe_dump(config))
+        machine = self._machine()
         self.kubelet = self.cp.start(
             "kubelet",
             [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "unchanged",
+                "sh",
+                "-c",
+                machine,
+                "kubelet",
                 self.cp.tools.kubelet,
                 "--config",
                 str(path),

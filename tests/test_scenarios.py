@@ -73,6 +73,28 @@ def test_pod_security_is_restricted_unless_a_named_root_exception_runs(written: 
         assert len(pods) == sum(1 for a in applied if a["kind"] == "Deployment"), name
 
 
+def test_every_deployments_pods_must_be_scheduled(written: tuple[str, Path, list[str]]) -> None:
+    """Each Deployment's pods are expected placed on the node (PodScheduled True), not only seen by the scheduler;
+    the node's shape leaves room for every example at once."""
+    flavour, out, names = written
+    sys.path.insert(0, str(ROOT / "hack"))
+    import fixture  # noqa: PLC0415
+
+    cpus = 0.0
+    for name in (n for n in names if n.startswith("example-")):
+        where = out / name.removeprefix("example-")
+        for pod in _docs(where / "pods.yaml") if (where / "pods.yaml").exists() else []:
+            assert pod["status"] == {"(conditions[?type == 'PodScheduled'].status | [0])": "True"}, name
+        for doc in _docs(ROOT / "tests" / "golden" / f"{name.removeprefix('example-')}.yaml"):
+            manifest = doc.get("spec", {}).get("forProvider", {}).get("manifest", {}) if doc["kind"] == "Object" else {}
+            if manifest.get("kind") == "Deployment":
+                for c in manifest["spec"]["template"]["spec"]["containers"]:
+                    cpu = str(c.get("resources", {}).get("requests", {}).get("cpu", "0"))
+                    each = float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
+                    cpus += each * manifest["spec"].get("replicas", 1)
+    assert 1 < cpus < fixture.NODE_CPUS, f"{flavour}: the examples request {cpus} CPUs at once; raise NODE_CPUS"
+
+
 def test_the_hostile_sample_names_each_field(tmp_path: Path) -> None:
     """One admission case of each class of harm, each expected to be refused naming its field."""
     count = scenarios.hostile_scenario(tmp_path)
