@@ -285,14 +285,19 @@ def cron_job(
     component: str,
     schedule: str,
     pod_spec: dict[str, Any],
+    suspend: bool = False,
+    backoff_limit: int = 2,
+    restart_policy: str = "OnFailure",
 ) -> dict[str, Any]:
-    """A batch/v1 CronJob that never overlaps itself, retries a failed run twice and keeps a short history."""
+    """A batch/v1 CronJob that never overlaps itself, retries a failed run (twice by default) and keeps a short
+    history. A suspended one never runs on its schedule: it is a template for `kubectl create job --from`."""
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": {"name": name, "namespace": namespace, "labels": labels(workspace, component)},
         "spec": {
             "schedule": schedule,
+            **({"suspend": True} if suspend else {}),
             "concurrencyPolicy": "Forbid",
             "startingDeadlineSeconds": 3600,
             "successfulJobsHistoryLimit": 3,
@@ -300,10 +305,10 @@ def cron_job(
             "jobTemplate": {
                 "metadata": {"labels": labels(workspace, component)},
                 "spec": {
-                    "backoffLimit": 2,
+                    "backoffLimit": backoff_limit,
                     "template": {
                         "metadata": {"labels": labels(workspace, component)},
-                        "spec": {**pod_spec, "restartPolicy": "OnFailure"},
+                        "spec": {**pod_spec, "restartPolicy": restart_policy},
                     },
                 },
             },

@@ -88,8 +88,9 @@ PARTS = frozenset(
         "rag-database",
         "pgvector",
         "backups",
-        "mongodb-backup",
-        "pgvector-backup",
+        "backup",
+        "mongodb-restore",
+        "pgvector-restore",
         "alerts",
         *(f"{cloud}-database-admin" for cloud in _CLOUDS),
         *(f"{cloud}-database-connection" for cloud in _CLOUDS),
@@ -127,8 +128,10 @@ LIBRECHAT = "librechat"
 # Firecrawl's processes (all run its image): each one reaches its Redis, its Postgres, Playwright and SearXNG.
 # Crossplane fetches each referenced Secret whole on every call: a workspace references at most this many.
 MAX_REFERENCED_SECRETS = 16
-# The backup CronJobs' pods, by app label: <database>-backup.
-BACKUP_JOBS = ("mongodb-backup", "pgvector-backup")
+# The backup CronJob's pods, and the restore CronJobs' (by app label): what reaches the databases and the bucket.
+BACKUP = "backup"
+RESTORES = ("mongodb-restore", "pgvector-restore")
+BACKUP_JOBS = (BACKUP, *RESTORES)
 FIRECRAWL_PROCESSES = ("firecrawl-api", "firecrawl-worker", "firecrawl-nuq-worker", "firecrawl-extract-worker")
 
 
@@ -383,7 +386,7 @@ class Plan:
         if self.backups:
             for database in (self.backups.mongodb, self.backups.pgvector):
                 if database:
-                    out.append((f"{database.app}-backup", database))
+                    out += [(BACKUP, database), (f"{database.app}-restore", database)]
         return out
 
     def object_name(self, component: str, limit: int = NAME_LIMIT) -> str:

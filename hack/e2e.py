@@ -74,6 +74,11 @@ def chainsaw(fx: fixture.Fixture, tests: Path, tmp: Path, names: list[str]) -> l
     """Run the scenarios; say one line per scenario from Chainsaw's report."""
     flavour = fx.flavour
     started = time.monotonic()
+    # Scenarios' scripts run the README's commands as written: `kubectl` is the pinned one.
+    path = tmp / "path"
+    path.mkdir(exist_ok=True)
+    (path / "kubectl").unlink(missing_ok=True)
+    (path / "kubectl").symlink_to(fx.cp.tools.kubectl)
     proc = subprocess.run(
         [
             fx.cp.tools.chainsaw,
@@ -92,7 +97,7 @@ def chainsaw(fx: fixture.Fixture, tests: Path, tmp: Path, names: list[str]) -> l
             "report",
             "--no-color",
         ],
-        env={**os.environ, "KUBECONFIG": str(fx.cp.kubeconfig)},
+        env={**os.environ, "KUBECONFIG": str(fx.cp.kubeconfig), "PATH": f"{path}:{os.environ['PATH']}"},
         capture_output=True,
         text=True,
         timeout=3600,

@@ -262,6 +262,101 @@ def hostile_scenario(out: Path) -> int:
     return len(steps)
 
 
+RESTORE_MARKER = "<!-- e2e: restore"
+
+
+def readme_restore_commands() -> list[str]:
+    """The README's restore procedure (the sh block after its `e2e: restore` marker), one command per entry, the
+    continuation lines joined."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(RESTORE_MARKER) :].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands, current = [], ""
+    for line in block.splitlines():
+        current += line.rstrip("\\").rstrip() + " " if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            commands.append(" ".join(current.split()))
+            current = ""
+    return [c for c in commands if c]
+
+
+def restore_scenario(out: Path) -> None:
+    """The README's restore procedure, run: its `create job` commands (the namespace the test's), on a workspace
+    with backups; the restore Job made, with RESTORE_DUMP in every container and the labels the database's
+    NetworkPolicy admits, and its pod created under Pod Security 'restricted'."""
+    commands = [c.split("#", 1)[0].strip() for c in readme_restore_commands() if " create job " in c]
+    if len(commands) != 2:
+        raise SystemExit(f"README.md's restore procedure has {len(commands)} create job commands, not 2")
+    script = "set -eu\n" + "\n".join(c.replace("-n team-a", '-n "$NAMESPACE"') for c in commands) + "\n"
+    workspace = {
+        "apiVersion": "aiworkspace.io/v1alpha1",
+        "kind": "AIWorkspace",
+        "metadata": {"name": "chat"},
+        "spec": {"librechat": {"domain": "chat.example.com"}, "backups": {"enabled": True}},
+    }
+    restore = {"app.kubernetes.io/name": "mongodb-restore", "app.kubernetes.io/instance": "chat"}
+    dump = next(w.split("=", 1)[1] for c in commands for w in c.split() if w.startswith("RESTORE_DUMP="))
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "chat-restore"},
+        "spec": {"template": {"metadata": {"labels": restore}}},
+    }
+    steps = [
+        _step(
+            "a workspace with backups to its volume",
+            {"apply": {"resource": workspace}},
+            {
+                "assert": {
+                    "resource": {
+                        "apiVersion": "batch/v1",
+                        "kind": "CronJob",
+                        "metadata": {"name": "chat-mongodb-restore"},
+                        "spec": {"suspend": True},
+                    }
+                }
+            },
+        ),
+        _step(
+            "the README's restore commands",
+            {"script": {"content": script, "env": [{"name": "NAMESPACE", "value": "($namespace)"}]}},
+        ),
+        _step(
+            "the restore Job: RESTORE_DUMP set, the restore labels, its pod created",
+            {
+                "assert": {
+                    "resource": {
+                        **job,
+                        "(spec.template.spec.containers[0].env[?name == 'RESTORE_DUMP'].value | [0])": dump,
+                    }
+                }
+            },
+            {
+                "assert": {
+                    "resource": {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "chat-restore-list"}}
+                }
+            },
+            {
+                "assert": {
+                    "resource": {
+                        "apiVersion": "v1",
+                        "kind": "Pod",
+                        "metadata": {"labels": {**restore, "job-name": "chat-restore"}},
+                    }
+                }
+            },
+        ),
+    ]
+    labels = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted"}
+    (out / "restore").mkdir(parents=True)
+    test = _test(
+        "restore",
+        "The README's restore procedure makes a restore Job from the suspended CronJob.",
+        steps,
+        namespaceTemplate={"metadata": {"labels": labels}},
+    )
+    _dump(out / "restore" / "chainsaw-test.yaml", [test])
+
+
 def kinds(flavour: str) -> set[tuple[str, str]]:
     """(group, kind) of everything the flavour's examples compose, and of what their Objects hold that only a CRD
     defines (ServiceMonitor, PrometheusRule): the CRDs the fixture installs."""
@@ -295,6 +390,8 @@ def write(flavour: str, out: Path, *, node: bool, only: list[str] | None = None)
     if not only:
         hostile_scenario(out)
         names.append("hostile-specs")
+        restore_scenario(out)
+        names.append("restore")
         for scenario in sorted(SCENARIOS.iterdir()):
             if scenario.name == "node-runs-pods" and not node:
                 continue

@@ -260,6 +260,23 @@ debian_runtime() {
     { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
 }
 
+# The real tools the backup round trip runs as the backup pods' users (tests/test_backup_restore.py), from
+# Debian's packages: PostgreSQL (server, pg_dump, pg_restore) and rclone. Installed when missing and root can;
+# otherwise that test says what is missing (and fails with CI=true).
+debian_day2() {
+  local missing=()
+  compgen -G '/usr/lib/postgresql/*/bin/pg_restore' >/dev/null || missing+=(postgresql)
+  command -v rclone >/dev/null 2>&1 || missing+=(rclone)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    log "the backup round trip needs ${missing[*]} (Debian packages): not installed (needs root and apt-get)"
+    return 0
+  fi
+  log "installing ${missing[*]} from Debian (first run only)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+    { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+}
+
 build_e2e() {
   debian_runtime
   if [ ! -x "$etcd_bin" ]; then
@@ -325,6 +342,8 @@ fetch_all_core_crds() {
   rm -rf "$core_all_crds" && mv "$core_all_crds.tmp" "$core_all_crds"
 }
 if $e2e; then fetch_all_core_crds; fi
+
+debian_day2
 
 if [ "${1:-}" = "--print" ]; then
   printf 'CROSSPLANE=%s\nCROSSPLANE_CORE=%s\nCROSSPLANE_CORE_CRDS=%s\nHELM=%s\n' "$cli_bin" "$core_bin" "$core_crds" \

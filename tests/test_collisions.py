@@ -30,8 +30,9 @@ import bench  # noqa: E402
 EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if (p / "xr.yaml").exists())
 LIMITS = {
     "librechat": RELEASE_NAME_LIMIT,
-    "mongodb-backup": CRON_JOB_NAME_LIMIT,
-    "pgvector-backup": CRON_JOB_NAME_LIMIT,
+    "backup": CRON_JOB_NAME_LIMIT,
+    "mongodb-restore": CRON_JOB_NAME_LIMIT,
+    "pgvector-restore": CRON_JOB_NAME_LIMIT,
 }
 
 

@@ -5,7 +5,10 @@ What a workload is wired to is read independently of the policies: the in-cluste
 workload is given (its env, args and mounted config, the Secrets it reads, LibreChat's chart values), resolved to
 the Services they name and the pods those select. The policies are then evaluated with NetworkPolicy semantics
 (a pod selected by a policy of a type is isolated for it; a connection needs the source's egress and the
-destination's ingress), with ipBlock rules matching only addresses outside the cluster, as Cilium does.
+destination's ingress), in both of the CNIs' readings of ipBlock: matching only addresses outside the cluster
+(Cilium, GKE Dataplane V2), or any address, pods' included (Calico). In-cluster calls must work on the first
+(so they are allowed by selector) and nothing else may on the second (so the internet rule excepts the
+cluster's networks, which the platform names: CLUSTER_NETWORKS here).
 """
 
 from __future__ import annotations
@@ -34,8 +37,12 @@ class Pod:
     name: str
     namespace: str
     labels: tuple[tuple[str, str], ...] = ()
-    outside: bool = False  # an address ipBlock rules match: the internet, or (on Calico) a pod's or node's IP
-    address: str = "203.0.113.10"  # its IP when outside
+    outside: bool = False  # outside the cluster (the internet, a cloud database): no policy of ours selects it
+    address: str = ""  # its IP: a public one outside, one of the cluster's pod network inside
+
+    @property
+    def ip(self) -> str:
+        return self.address or ("203.0.113.10" if self.outside else "10.244.7.7")
 
     def label_map(self) -> dict[str, str]:
         return dict(self.labels)
@@ -46,17 +53,18 @@ class Cluster:
     pods: dict[str, Pod] = field(default_factory=dict)  # app -> pod
     policies: list[dict[str, Any]] = field(default_factory=list)
     service_ports: dict[str, list[int]] = field(default_factory=dict)  # app -> ports its Service exposes
+    ipblock_matches_pods: bool = False  # Calico: an ipBlock matches a pod by its IP; Cilium: never a pod
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
 
 
-def _peer_matches(peer: dict[str, Any], policy_namespace: str, pod: Pod) -> bool:
-    if "ipBlock" in peer:  # never a pod (Cilium); an address outside the cluster, but the excepted ranges
-        if not pod.outside:
+def _peer_matches(peer: dict[str, Any], policy_namespace: str, pod: Pod, ipblock_matches_pods: bool) -> bool:
+    if "ipBlock" in peer:  # an address in the block but its excepted ranges; a pod only on Calico
+        if not pod.outside and not ipblock_matches_pods:
             return False
-        address = ipaddress.ip_address(pod.address)
+        address = ipaddress.ip_address(pod.ip)
         block = peer["ipBlock"]
         return address in ipaddress.ip_network(block["cidr"]) and not any(
             address in ipaddress.ip_network(e) for e in block.get("except", [])
@@ -92,7 +100,13 @@ def _allowed_one_way(cluster: Cluster, pod: Pod, peer: Pod, port: int, protocol:
         return True
     return any(
         _port_matches(rule, port, protocol)
-        and (peers not in rule or any(_peer_matches(x, policy["metadata"]["namespace"], peer) for x in rule[peers]))
+        and (
+            peers not in rule
+            or any(
+                _peer_matches(x, policy["metadata"]["namespace"], peer, cluster.ipblock_matches_pods)
+                for x in rule[peers]
+            )
+        )
         for policy in selecting
         for rule in policy["spec"].get(direction, [])
     )
@@ -186,26 +200,35 @@ def wired(state: dict[str, dict[str, Any]]) -> tuple[Cluster, set[tuple[str, str
     return cluster, edges
 
 
-def _example_state(example: str) -> dict[str, dict[str, Any]]:
+# The cluster's pod and Service networks, as a platform names them in the Composition's input (clusterNetworks).
+CLUSTER_NETWORKS = ["10.244.0.0/16", "10.96.0.0/12"]
+CNIS = {"cilium": False, "calico": True}  # does an ipBlock match pods?
+
+
+def _example_state(example: str, function_input: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     xr = yaml.safe_load((ROOT / "examples" / example / "xr.yaml").read_text())
     secrets = [d for d in yaml_docs(ROOT / "examples" / example / "required-resources.yaml") if d["kind"] == "Secret"]
-    return full_state(xr, secrets)
+    return full_state(xr, secrets, function_input=function_input)
 
 
 OFFLINE = {"mongodb", "meilisearch", "redis", "pgvector", "firecrawl-postgres", "firecrawl-redis"} | {
-    "mongodb-backup",
-    "pgvector-backup",
+    "backup",
+    "mongodb-restore",
+    "pgvector-restore",
 }  # (the examples' backups go to a volume)
 EXAMPLES = ["basic-namespaced", "plan-mixed-namespaced", "gpu-models-namespaced", "operations-namespaced"]
 
 
+@pytest.mark.parametrize("cni", sorted(CNIS))
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_every_wired_connection_is_allowed_and_no_other(example: str) -> None:
+def test_every_wired_connection_is_allowed_and_no_other(example: str, cni: str) -> None:
     """Inside the workspace a connection is allowed exactly when the caller is wired to the callee's Service
     on that port; callers outside it (another team, a stranger pod in the namespace) reach nothing; the
-    ingress controller reaches LibreChat only; the internet is reachable only by the parts that need it."""
-    state = _example_state(example)
+    ingress controller reaches LibreChat only; the internet is reachable only by the parts that need it. On
+    both readings of ipBlock (the platform naming its cluster networks)."""
+    state = _example_state(example, {**INPUT, "clusterNetworks": CLUSTER_NETWORKS})
     cluster, edges = wired(state)
+    cluster.ipblock_matches_pods = CNIS[cni]
     assert edges, "the scan must find the wiring"
     apps = sorted(cluster.pods)
     for source in apps:
@@ -231,12 +254,16 @@ def test_every_wired_connection_is_allowed_and_no_other(example: str) -> None:
 
 
 def test_backups_reach_their_database_and_the_bucket_only_when_uploading() -> None:
-    """A backup job reaches its database; it reaches the internet only when it uploads to a bucket."""
+    """The backup job reaches every database, a restore job its own; they reach the internet only when the dumps
+    are in a bucket."""
     state = _example_state("operations-namespaced")
     cluster, edges = wired(state)
-    assert ("mongodb-backup", "mongodb", 27017) in edges and ("pgvector-backup", "pgvector", 5432) in edges
+    assert {("backup", "mongodb", 27017), ("backup", "pgvector", 5432)} <= edges
+    assert {("mongodb-restore", "mongodb", 27017), ("pgvector-restore", "pgvector", 5432)} <= edges
+    assert not allowed(cluster, cluster.pods["mongodb-restore"], cluster.pods["pgvector"], 5432)
     internet = Pod("internet", "", outside=True)
-    assert not allowed(cluster, cluster.pods["mongodb-backup"], internet, 443)
+    for job in ("backup", "mongodb-restore", "pgvector-restore"):
+        assert not allowed(cluster, cluster.pods[job], internet, 443)
     xr = yaml.safe_load((ROOT / "examples" / "operations-namespaced" / "xr.yaml").read_text())
     xr["spec"]["objectStorage"] = {
         "provider": "s3",
@@ -252,7 +279,8 @@ def test_backups_reach_their_database_and_the_bucket_only_when_uploading() -> No
           "data": {"id": base64.b64encode(b"AKIAEXAMPLE000000000").decode(),
                    "secret": base64.b64encode(b"s3-secret-0123456789abcdef").decode()}}  # fmt: skip
     uploading, _ = wired(full_state(xr, [*secrets, s3]))
-    assert allowed(uploading, uploading.pods["mongodb-backup"], internet, 443)
+    for job in ("backup", "mongodb-restore", "pgvector-restore"):
+        assert allowed(uploading, uploading.pods[job], internet, 443)
 
 
 def test_opting_out_composes_no_policy() -> None:
@@ -304,15 +332,19 @@ def test_the_internet_never_means_the_metadata_service_or_the_cluster() -> None:
     assert allowed(cluster, librechat, Pod("rds", "", outside=True, address="10.20.3.4"), 443)
 
 
-def test_services_a_team_names_are_reached_by_namespace_never_others() -> None:
+@pytest.mark.parametrize("cni", sorted(CNIS))
+def test_services_a_team_names_are_reached_by_namespace_never_others(cni: str) -> None:
     """An MCP server in the workspace's namespace, and one in a namespace the platform allows, are reached on
-    their port by selector (Cilium never matches pods with CIDR rules); a third namespace is not."""
+    their port by selector (Cilium never matches pods with CIDR rules); a third namespace is not (Calico's
+    ipBlock matching pods does not open it: the cluster's networks are excepted)."""
     spec = basic_spec()
     spec["librechat"]["mcpServers"] = [
         {"name": "own", "url": "http://tools.team-a.svc:8080/mcp"},
         {"name": "shared", "url": "http://search.mcp-shared.svc.cluster.local:9000/mcp"},
     ]
-    cluster, librechat = _policies_of(namespaced_xr(spec), {**INPUT, "tenancy": {"serviceNamespaces": ["mcp-shared"]}})
+    function_input = {**INPUT, "tenancy": {"serviceNamespaces": ["mcp-shared"]}, "clusterNetworks": CLUSTER_NETWORKS}
+    cluster, librechat = _policies_of(namespaced_xr(spec), function_input)
+    cluster.ipblock_matches_pods = CNIS[cni]
     own = Pod("tools", NAMESPACE, (("app", "tools"),))
     shared = Pod("search", "mcp-shared", (("app", "search"),))
     other = Pod("db", "team-b", (("app", "db"),))

@@ -135,7 +135,7 @@ def test_alerts_watch_exactly_the_workspaces_deployments_and_volumes() -> None:
     assert set(full.split('persistentvolumeclaim=~"', 1)[1].split('"', 1)[0].split("|")) == _names(
         state, "PersistentVolumeClaim"
     )
-    assert "chat-mongodb-backup" in exprs["AIWorkspaceBackupFailed"]
+    assert "chat-backup" in exprs["AIWorkspaceBackupFailed"] and "restore" not in exprs["AIWorkspaceBackupFailed"]
 
 
 def test_meilisearch_is_scraped_with_its_key_by_reference() -> None:
@@ -203,18 +203,29 @@ def _secret_values(state: dict[str, dict[str, Any]]) -> set[str]:
 
 
 def test_without_a_bucket_dumps_go_to_a_protected_volume() -> None:
-    """No bucket: a backup volume (protected as data) and a CronJob per in-cluster database that dumps onto it,
-    with every credential by reference."""
+    """No bucket: a backup volume (protected as data), a CronJob that dumps every in-cluster database onto it in
+    one pod (never two pods on the ReadWriteOnce volume at once), and a suspended restore CronJob per database
+    reading it, with every credential by reference."""
     state = _state(_spec(backups={"enabled": True, "storage": {"size": "50Gi"}}))
     volume = state["backups-pvc"]
     assert volume["metadata"]["annotations"]["aiworkspace.io/holds-data"] == "true"
     assert volume["spec"]["managementPolicies"] == ["Observe", "Create", "Update", "LateInitialize"]
     assert _manifest(state, "backups-pvc")["spec"]["resources"]["requests"]["storage"] == "50Gi"
-    for key in ("mongodb-backup-cronjob", "pgvector-backup-cronjob"):
-        cron = _manifest(state, key)
-        assert cron["spec"]["schedule"] == "0 3 * * *" and cron["spec"]["concurrencyPolicy"] == "Forbid"
-        pod = _cron_pod(state, key)
-        assert pod["volumes"][0] == {"name": "backups", "persistentVolumeClaim": {"claimName": "chat-backups"}}
+    cron = _manifest(state, "backup-cronjob")
+    assert cron["spec"]["schedule"] == "0 3 * * *" and cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert "suspend" not in cron["spec"]
+    pod = _cron_pod(state, "backup-cronjob")
+    assert pod["volumes"][0] == {"name": "backups", "persistentVolumeClaim": {"claimName": "chat-backups"}}
+    assert [c["name"] for c in _containers(pod)] == ["mongodb-dump", "pgvector-dump"]
+    _assert_credentials_by_reference(pod, _secret_values(state))
+    for database in ("mongodb", "pgvector"):
+        restore = _manifest(state, f"{database}-restore-cronjob")
+        assert restore["spec"]["suspend"] is True and restore["metadata"]["name"] == f"chat-{database}-restore"
+        pod = _cron_pod(state, f"{database}-restore-cronjob")
+        assert pod["volumes"][0] == {
+            "name": "backups",
+            "persistentVolumeClaim": {"claimName": "chat-backups", "readOnly": True},
+        }
         _assert_credentials_by_reference(pod, _secret_values(state))
 
 
@@ -239,7 +250,7 @@ def test_with_a_bucket_dumps_are_uploaded_with_its_keys_by_reference(
     workspace's prefix with the keys LibreChat uses, read from LibreChat's env Secret, and no volume is made."""
     state = _state(_spec(objectStorage=storage, backups={"enabled": True}), [OPENAI, *secrets])
     assert "backups-pvc" not in state
-    pod = _cron_pod(state, "mongodb-backup-cronjob")
+    pod = _cron_pod(state, "backup-cronjob")
     upload = pod["containers"][0]
     env = {e["name"].removeprefix("RCLONE_CONFIG_BACKUP_"): e for e in upload["env"]}
     for option, value in remote.items():
@@ -249,8 +260,8 @@ def test_with_a_bucket_dumps_are_uploaded_with_its_keys_by_reference(
         "key": "AWS_ACCESS_KEY_ID",
     }
     # The bucket is the team's value: the script reads it from env, never from its own text.
-    assert env["BACKUP_TARGET"]["value"] == "backup:team-a-files/aiworkspace-backups/team-a/chat/mongodb"
-    assert "team-a-files" not in upload["args"][0] and '"$BACKUP_TARGET"' in upload["args"][0]
+    assert env["BACKUP_TARGET"]["value"] == "backup:team-a-files/aiworkspace-backups/team-a/chat"
+    assert "team-a-files" not in upload["args"][0] and '"$BACKUP_TARGET/mongodb"' in upload["args"][0]
     _assert_credentials_by_reference(pod, _secret_values(state) | {"s3-secret-0123456789abcdef"})
 
 
@@ -266,8 +277,7 @@ def test_cloud_examples_upload_to_their_bucket() -> None:
         cron = next(
             d["spec"]["forProvider"]["manifest"]
             for d in docs
-            if d["metadata"].get("annotations", {}).get("crossplane.io/composition-resource-name")
-            == "mongodb-backup-cronjob"
+            if d["metadata"].get("annotations", {}).get("crossplane.io/composition-resource-name") == "backup-cronjob"
         )
         upload = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
         env = {e["name"].removeprefix("RCLONE_CONFIG_BACKUP_"): e for e in upload["env"]}
@@ -290,13 +300,14 @@ def test_an_iam_role_sends_dumps_to_the_volume() -> None:
     )
     state = _state(spec)
     assert "backups-pvc" in state
-    assert "initContainers" not in _cron_pod(state, "mongodb-backup-cronjob")
+    assert all(c["name"].endswith("-dump") for c in _containers(_cron_pod(state, "backup-cronjob")))
 
 
 def test_backups_in_the_claims_flavour() -> None:
     """The claims flavour composes the same CronJobs, as cluster-scoped Objects."""
     state = full_state(claims_xr(_spec(backups={"enabled": True})), [OPENAI])
-    assert state["mongodb-backup-cronjob"]["apiVersion"] == "kubernetes.crossplane.io/v1alpha2"
+    assert state["backup-cronjob"]["apiVersion"] == "kubernetes.crossplane.io/v1alpha2"
+    assert state["mongodb-restore-cronjob"]["apiVersion"] == "kubernetes.crossplane.io/v1alpha2"
     assert state["backups-pvc"]["spec"]["deletionPolicy"] == "Orphan"
 
 
@@ -316,8 +327,8 @@ echo "$@" > "$WORKDIR/argv"
 for arg in "$@"; do
   case "$arg" in
     --config=*) cp "${arg#--config=}" "$WORKDIR/config"; stat -c %a "${arg#--config=}" > "$WORKDIR/mode" ;;
-    --archive=*) [ -n "${FAIL:-}" ] && exit 3; printf 'dump' > "${arg#--archive=}" ;;
-    --file=*) [ -n "${FAIL:-}" ] && exit 3; printf 'dump' > "${arg#--file=}" ;;
+    --archive=*) printf 'du' > "${arg#--archive=}"; [ -n "${FAIL:-}" ] && exit 3; printf 'dump' > "${arg#--archive=}" ;;
+    --file=*) printf 'du' > "${arg#--file=}"; [ -n "${FAIL:-}" ] && exit 3; printf 'dump' > "${arg#--file=}" ;;
   esac
 done
 """
@@ -351,7 +362,7 @@ def test_dump_script_writes_whole_dumps_and_prunes_only_after_success(tmp_path: 
 
     failed = _run_dump(tmp_path, script, {**env, "FAIL": "1"})
     assert failed.returncode != 0
-    assert sorted(p.name for p in directory.iterdir()) == sorted([old.name, recent.name]), "nothing written or pruned"
+    assert sorted(p.name for p in directory.iterdir()) == sorted([old.name, recent.name]), "nothing left or pruned"
 
     done = _run_dump(tmp_path, script, env)
     assert done.returncode == 0, done.stderr
@@ -360,7 +371,8 @@ def test_dump_script_writes_whole_dumps_and_prunes_only_after_success(tmp_path: 
     written = [n for n in names if n not in (recent.name,)]
     assert len(written) == 1 and written[0].endswith(".archive.gz") and not written[0].endswith(".partial")
     assert "pw-0123456789abcdef" not in (tmp_path / "argv").read_text()
-    assert (tmp_path / "config").read_text() == "password: pw-0123456789abcdef\n"
+    assert (tmp_path / "config").read_text() == 'password: "pw-0123456789abcdef"\n'
+    assert not (tmp_path / "mongodb-tools.yaml").exists(), "the password file is removed on exit"
     assert (tmp_path / "mode").read_text().strip() == "600"
 
 

@@ -105,3 +105,17 @@ def test_the_hostile_sample_names_each_field(tmp_path: Path) -> None:
         assert check["($error != null)"] is True and any(
             k.startswith("(contains($error, 'spec") or k.startswith("(contains($error, 'metadata") for k in check
         )
+
+
+def test_the_restore_scenario_runs_the_readmes_commands(written: tuple[str, Path, list[str]]) -> None:
+    """The restore scenario's script is the README's restore procedure's `create job` commands, word for word
+    but the namespace; the Job it expects is the one those commands name, from the CronJob the function composes
+    (tests/test_backup_restore.py runs that CronJob's pods)."""
+    _, out, names = written
+    assert "restore" in names
+    [test] = _docs(out / "restore" / "chainsaw-test.yaml")
+    script = next(op["script"]["content"] for step in test["spec"]["steps"] for op in step["try"] if "script" in op)
+    readme = [c.split("#", 1)[0].strip() for c in scenarios.readme_restore_commands() if " create job " in c]
+    assert script.splitlines()[1:] == [c.replace("-n team-a", '-n "$NAMESPACE"') for c in readme]
+    assert any("--from=cronjob/chat-mongodb-restore" in c and "RESTORE_DUMP=" in c for c in readme)
+    assert all(c.startswith("kubectl ") for c in scenarios.readme_restore_commands())

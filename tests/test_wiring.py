@@ -33,12 +33,22 @@ def run_observing(
     secrets: list[dict[str, Any]],
     observed_state: dict[str, dict[str, Any]],
     connections: dict[str, dict[str, str]] | None = None,
+    function_input: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Desired state when the cluster already holds observed_state (named as Crossplane would name it)."""
     observed = {
         k: {**v, "metadata": {**v["metadata"], "name": v["metadata"].get("name", k)}} for k, v in observed_state.items()
     }
-    rsp = run(request(xr, observed=observed, required=required_for(xr, secrets), seed=SEED, connections=connections))
+    rsp = run(
+        request(
+            xr,
+            observed=observed,
+            required=required_for(xr, secrets),
+            seed=SEED,
+            connections=connections,
+            function_input=function_input,
+        )
+    )
     assert fatal(rsp) is None, results(rsp)
     return desired(rsp)
 
@@ -48,12 +58,13 @@ def full_state(
     secrets: list[dict[str, Any]],
     observed: dict[str, dict[str, Any]] | None = None,
     connections: dict[str, dict[str, str]] | None = None,
+    function_input: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Desired state once every round of resources exists (what waits for another is composed too)."""
     base = dict(observed or {})
-    state = run_observing(xr, secrets, base, connections)
+    state = run_observing(xr, secrets, base, connections, function_input)
     for _ in range(4):
-        grown = run_observing(xr, secrets, {**state, **base}, connections)
+        grown = run_observing(xr, secrets, {**state, **base}, connections, function_input)
         if grown.keys() == state.keys():
             return grown
         state = grown

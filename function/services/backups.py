@@ -1,13 +1,23 @@
-"""Backups of the in-cluster databases: a CronJob per database (mongodump for MongoDB, pg_dump for the RAG
-API's Postgres), on the schedule the spec sets.
+"""Backups of the in-cluster databases, and the restore of a chosen dump.
 
-Each run dumps with the database's own image and client. With a volume (no bucket, or a bucket LibreChat reaches
-through an IAM role) the dump is written to the protected backup volume and older dumps are pruned there. With
-the workspace's bucket an init container dumps to a scratch volume and rclone uploads the dump under the plan's
-prefix, then deletes the dumps older than the retention. Credentials only ever enter by reference: the
-database passwords from the Secrets the databases read, the bucket's keys from LibreChat's env Secret.
-A dump is written as <name>.partial and renamed when complete, so a failed run never leaves a truncated dump
-that looks whole; pruning runs only after a successful dump, so the newest good dump is always kept.
+One CronJob per workspace (`<name>-backup`) dumps every in-cluster database in one pod, one after the other
+(mongodump for MongoDB, pg_dump for the RAG API's Postgres), so two dumps never contend for the ReadWriteOnce
+backup volume. Each dump runs with its database's own image and client. With a volume (no bucket, or a bucket
+LibreChat reaches through an IAM role) the dumps are written to the protected backup volume and older ones are
+pruned there. With the workspace's bucket the dumps go to a scratch volume and rclone uploads them under the
+plan's prefix, then deletes the dumps older than the retention.
+
+A suspended CronJob per database (`<name>-<database>-restore`) is the restore: never run on a schedule, it is the
+template of `kubectl create job --from=cronjob/...` with RESTORE_DUMP naming the dump (without it, the Job lists
+the dumps and fails). Its pods carry the labels the database's NetworkPolicy admits.
+
+Files: every script sets umask 027 (a dump is 0640, readable by the pod's fsGroup, which the rclone container
+runs with as a supplementary group); the password file alone is written under umask 077, in a subshell. A dump
+is written as <name>.partial, renamed when complete and removed by a trap when not, so a failed run never
+leaves a truncated dump that looks whole or is uploaded; pruning runs only after a successful dump, so the newest
+good dump is always kept. Credentials only ever enter by reference: the database passwords from the Secrets the
+databases read, the bucket's keys from LibreChat's env Secret. The team's values (bucket, prefix) reach the
+scripts as env, never as their text.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 from function import k8s
-from function.plan import CRON_JOB_NAME_LIMIT, Backups, Endpoint, Plan
+from function.plan import BACKUP, CRON_JOB_NAME_LIMIT, Backups, Endpoint, Plan
 from function.resources import Composed, kubernetes_object
 from function.services import Context, files
 from function.services.datastores import MONGODB_USER
@@ -29,35 +39,82 @@ DUMP_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"me
 UPLOAD_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
 REMOTE = "backup"  # rclone remote configured from RCLONE_CONFIG_BACKUP_* env vars (fs/config.go, ConfigToEnv)
 S3_PROVIDERS = {ObjectStorageProvider.AWS: "AWS", ObjectStorageProvider.GCP: "GCS", ObjectStorageProvider.S3: "Other"}
-
-# mongodump reads the password from a --config file, never from its command line (visible in the process list).
-MONGODUMP = (
-    'umask 077; config="${TMPDIR:-/tmp}/mongodump.yaml"; printf "password: %s\\n" "$MONGODB_PASSWORD" > "$config"; '
-    'mongodump --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --authenticationDatabase=admin '
-    '--config="$config" --gzip --archive="$file.partial"'
-)
-PG_DUMP = (
-    'pg_dump --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --dbname="$DB_NAME" '
-    '--format=custom --file="$file.partial"'
-)
 EXTENSIONS = {"mongodb": "archive.gz", "pgvector": "dump"}
+IMAGES = {"mongodb": MONGODB_IMAGE, "pgvector": PGVECTOR_IMAGE}
+# Where the dumps are in a pod: the backup volume, or the scratch volume rclone uploads from and downloads to.
+VOLUME, SCRATCH = "/backups", "/work"
+
+# The MongoDB tools read the password from a --config file, never from their command line (visible in the
+# process list): written 0600 in a subshell, removed on exit with whatever else the script's trap removes.
+MONGODB_CONFIG = 'config="${TMPDIR:-/tmp}/mongodb-tools.yaml"'
+MONGODB_PASSWORD_FILE = '(umask 077; printf \'password: "%s"\\n\' "$MONGODB_PASSWORD" > "$config")'
+MONGODB_CONNECTION = (
+    '--host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --authenticationDatabase=admin --config="$config"'
+)
+PG_CONNECTION = '--host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --dbname="$DB_NAME"'
+DUMP = {
+    "mongodb": f'{MONGODB_PASSWORD_FILE}; mongodump {MONGODB_CONNECTION} --gzip --archive="$file.partial"',
+    "pgvector": f'pg_dump {PG_CONNECTION} --format=custom --file="$file.partial"',
+}
+# A restore replaces what the dump holds, all or nothing where the tool allows (Postgres: one transaction).
+RESTORE = {
+    "mongodb": f'{MONGODB_PASSWORD_FILE}; mongorestore {MONGODB_CONNECTION} --gzip --archive="$file" --drop',
+    "pgvector": f"pg_restore {PG_CONNECTION} --clean --if-exists --no-owner --single-transaction --exit-on-error "
+    '"$file"',
+}
+
+
+def _cleanup(datastore: str, *files: str) -> str:
+    """The script's one EXIT trap: the files it leaves behind on any exit (and the password file)."""
+    if datastore == "mongodb":
+        files = (*files, '"$config"')
+        return f"{MONGODB_CONFIG}; trap 'rm -f {' '.join(files)}' EXIT"
+    return f"trap 'rm -f {' '.join(files)}' EXIT" if files else "true"
+
+
+def _pattern(datastore: str) -> str:
+    return f"{datastore}-*.{EXTENSIONS[datastore]}"
 
 
 def _dump_script(datastore: str, directory: str) -> str:
-    dump = MONGODUMP if datastore == "mongodb" else PG_DUMP
-    extension = EXTENSIONS[datastore]
+    partial = '"$file.partial"'
     return (
-        f'set -eu; dir="{directory}"; mkdir -p "$dir"; '
-        f'file="$dir/{datastore}-$(date -u +%Y%m%dT%H%M%SZ).{extension}"; '
-        f'{dump}; mv "$file.partial" "$file"; echo "wrote $file"'
+        f'set -eu; umask 027; dir="{directory}"; mkdir -p "$dir"; '
+        f'file="$dir/{datastore}-$(date -u +%Y%m%dT%H%M%SZ).{EXTENSIONS[datastore]}"; '
+        f"{_cleanup(datastore, partial)}; "
+        f'{DUMP[datastore]}; mv "$file.partial" "$file"; echo "wrote $file"'
     )
 
 
 def _prune_script(datastore: str, directory: str, retention_days: int) -> str:
+    """Dumps older than the retention, and partial ones a killed run left behind."""
+    age = retention_days * 24 * 60
     return (
-        f'find "{directory}" -maxdepth 1 -name "{datastore}-*.{EXTENSIONS[datastore]}" '
-        f"-mmin +{retention_days * 24 * 60} -print -delete"
+        f'find "{directory}" -maxdepth 1 \\( -name "{_pattern(datastore)}" -o -name "{_pattern(datastore)}.partial" '
+        f"\\) -mmin +{age} -print -delete"
     )
+
+
+def _chosen_dump(datastore: str, listing: str) -> str:
+    """Check RESTORE_DUMP names one of the database's dumps (a file name: letters, digits, '.', '-'); without it,
+    list the dumps and fail."""
+    return (
+        f'case "${{RESTORE_DUMP:-}}" in {_pattern(datastore)}) ;; *) '
+        f'echo "set RESTORE_DUMP to the {datastore} dump to restore, one of:"; {listing}; exit 2;; esac; '
+        'case "$RESTORE_DUMP" in *[!A-Za-z0-9.-]*) '
+        "echo \"RESTORE_DUMP must be a dump's file name (letters, digits, '.', '-')\"; exit 2;; esac"
+    )
+
+
+def _upload_script(datastores: list[str], retention_days: int) -> str:
+    steps = ["set -eu"]
+    for datastore in datastores:
+        include = f'--include "{_pattern(datastore)}"'
+        steps += [
+            f'rclone copy --no-traverse {include} "{SCRATCH}/{datastore}" "$BACKUP_TARGET/{datastore}"',
+            f'rclone delete --min-age {retention_days}d {include} "$BACKUP_TARGET/{datastore}"',
+        ]
+    return "; ".join(steps)
 
 
 def _database_env(plan: Plan, datastore: str, endpoint: Endpoint) -> list[dict[str, Any]]:
@@ -111,57 +168,111 @@ def _rclone_env(plan: Plan) -> list[dict[str, Any]]:
     return env
 
 
-def _cron_job(plan: Plan, backups: Backups, datastore: str, endpoint: Endpoint) -> dict[str, Any]:
-    ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.backups
-    image = MONGODB_IMAGE if datastore == "mongodb" else PGVECTOR_IMAGE
-    dump = {
-        "name": "dump",
-        "image": image.reference,
+def _rclone(plan: Plan, backups: Backups, name: str, script: str, mount: dict[str, Any]) -> dict[str, Any]:
+    """A container of the rclone image, as its own user, in the pod's fsGroup (so it reads and writes dumps)."""
+    assert plan.files is not None
+    target = f"{REMOTE}:{plan.files.bucket}/{backups.prefix}"
+    return {
+        "name": name,
+        "image": RCLONE_IMAGE.reference,
         "command": ["/bin/sh", "-c"],
+        "args": [script],
+        "env": [*_rclone_env(plan), {"name": "BACKUP_TARGET", "value": target}, {"name": "HOME", "value": "/tmp"}],
+        "resources": UPLOAD_RESOURCES,
+        "volumeMounts": [mount, {"name": "tmp", "mountPath": "/tmp"}],
+        "securityContext": {"runAsUser": RCLONE_UID, "runAsGroup": RCLONE_UID},
+    }
+
+
+def _database_container(plan: Plan, name: str, datastore: str, endpoint: Endpoint, script: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": IMAGES[datastore].reference,
+        "command": ["/bin/sh", "-c"],
+        "args": [script],
         "env": _database_env(plan, datastore, endpoint),
         "resources": DUMP_RESOURCES,
     }
-    scratch = [{"name": "tmp", "emptyDir": {}}]
+
+
+def _volumes(backups: Backups, read_only: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The mount the dumps are in, and the pod's volumes (with a scratch /tmp)."""
+    tmp = {"name": "tmp", "emptyDir": {}}
     if backups.volume is not None:
-        directory = f"/backups/{datastore}"
-        dump["args"] = [
-            f"{_dump_script(datastore, directory)}; {_prune_script(datastore, directory, spec.retention_days)}"
-        ]
-        dump["volumeMounts"] = [{"name": "backups", "mountPath": "/backups"}, {"name": "tmp", "mountPath": "/tmp"}]
-        volumes = [{"name": "backups", "persistentVolumeClaim": {"claimName": backups.volume}}, *scratch]
-        pod = k8s.restricted_pod(dump, DUMP_UID, volumes)
+        claim: dict[str, Any] = {"claimName": backups.volume, **({"readOnly": True} if read_only else {})}
+        mount: dict[str, Any] = {"name": "backups", "mountPath": VOLUME, **({"readOnly": True} if read_only else {})}
+        return mount, [{"name": "backups", "persistentVolumeClaim": claim}, tmp]
+    return {"name": "work", "mountPath": SCRATCH}, [{"name": "work", "emptyDir": {}}, tmp]
+
+
+def _backup_job(plan: Plan, backups: Backups, databases: list[tuple[str, Endpoint]]) -> dict[str, Any]:
+    spec = plan.spec.backups
+    mount, volumes = _volumes(backups)
+    tmp = {"name": "tmp", "mountPath": "/tmp"}
+    root = VOLUME if backups.volume is not None else SCRATCH
+    dumps = []
+    for datastore, endpoint in databases:
+        script = _dump_script(datastore, f"{root}/{datastore}")
+        if backups.volume is not None:
+            script += f"; {_prune_script(datastore, f'{root}/{datastore}', spec.retention_days)}"
+        container = _database_container(plan, f"{datastore}-dump", datastore, endpoint, script)
+        dumps.append({**container, "volumeMounts": [mount, tmp]})
+    if backups.volume is not None:  # the dumps run in turn; the last one is the pod's container
+        pod = k8s.restricted_pod(dumps[-1], DUMP_UID, volumes, init_containers=dumps[:-1])
     else:
-        assert plan.files is not None
-        dump["args"] = [_dump_script(datastore, "/work")]
-        dump["volumeMounts"] = [{"name": "work", "mountPath": "/work"}, {"name": "tmp", "mountPath": "/tmp"}]
-        # The bucket and prefix are the team's values: the script reads them from env, never from its text.
-        target = f"{REMOTE}:{plan.files.bucket}/{backups.prefix}/{datastore}"
-        upload = {
-            "name": "upload",
-            "image": RCLONE_IMAGE.reference,
-            "command": ["/bin/sh", "-c"],
-            "args": [
-                'set -eu; rclone copy --no-traverse /work "$BACKUP_TARGET"; '
-                f'rclone delete --min-age {spec.retention_days}d --include "{datastore}-*.{EXTENSIONS[datastore]}" '
-                '"$BACKUP_TARGET"'
-            ],
-            "env": [*_rclone_env(plan), {"name": "BACKUP_TARGET", "value": target}, {"name": "HOME", "value": "/tmp"}],
-            "resources": UPLOAD_RESOURCES,
-            "volumeMounts": [
-                {"name": "work", "mountPath": "/work", "readOnly": True},
-                {"name": "tmp", "mountPath": "/tmp"},
-            ],
-            "securityContext": {"runAsUser": RCLONE_UID, "runAsGroup": RCLONE_UID},
-        }
-        volumes = [{"name": "work", "emptyDir": {}}, *scratch]
-        pod = k8s.restricted_pod(upload, DUMP_UID, volumes, init_containers=[dump])
+        script = _upload_script([d for d, _ in databases], spec.retention_days)
+        upload = _rclone(plan, backups, "upload", script, {**mount, "readOnly": True})
+        pod = k8s.restricted_pod(upload, DUMP_UID, volumes, init_containers=dumps)
     return k8s.cron_job(
-        name=plan.object_name(f"{datastore}-backup", CRON_JOB_NAME_LIMIT),
-        namespace=ns,
-        workspace=ws,
-        component=f"{datastore}-backup",
+        name=plan.object_name(BACKUP, CRON_JOB_NAME_LIMIT),
+        namespace=plan.workspace.namespace,
+        workspace=plan.workspace.name,
+        component=BACKUP,
         schedule=spec.schedule,
         pod_spec=pod,
+    )
+
+
+def _restore_job(plan: Plan, backups: Backups, datastore: str, endpoint: Endpoint) -> dict[str, Any]:
+    tmp = {"name": "tmp", "mountPath": "/tmp"}
+    component = f"{datastore}-restore"
+    restore = RESTORE[datastore]
+    if backups.volume is not None:
+        mount, volumes = _volumes(backups, read_only=True)
+        directory = f"{VOLUME}/{datastore}"
+        listing = f'ls -1t "{directory}" | grep -x "{datastore}-.*\\.{EXTENSIONS[datastore]}" || true'
+        script = f'set -eu; {_chosen_dump(datastore, listing)}; file="{directory}/$RESTORE_DUMP"; '
+        script += f'test -f "$file" || {{ echo "no dump $file"; exit 2; }}; {_cleanup(datastore)}; {restore}; '
+        script += 'echo "restored $file"'
+        container = {**_database_container(plan, "restore", datastore, endpoint, script), "volumeMounts": [mount, tmp]}
+        pod = k8s.restricted_pod(container, DUMP_UID, volumes)
+    else:
+        mount, volumes = _volumes(backups)
+        remote = f'"$BACKUP_TARGET/{datastore}"'
+        listing = f'rclone lsf --include "{_pattern(datastore)}" {remote}'
+        fetch = (
+            f"set -eu; umask 027; {_chosen_dump(datastore, listing)}; "
+            f'rclone copyto {remote}/"$RESTORE_DUMP" "{SCRATCH}/$RESTORE_DUMP"'
+        )
+        download = _rclone(plan, backups, "download", fetch, mount)
+        script = f'set -eu; {_chosen_dump(datastore, "true")}; file="{SCRATCH}/$RESTORE_DUMP"; '
+        script += f"{_cleanup(datastore)}; {restore}; "
+        script += 'echo "restored $file"'
+        container = {
+            **_database_container(plan, "restore", datastore, endpoint, script),
+            "volumeMounts": [{**mount, "readOnly": True}, tmp],
+        }
+        pod = k8s.restricted_pod(container, DUMP_UID, volumes, init_containers=[download])
+    return k8s.cron_job(
+        name=plan.object_name(component, CRON_JOB_NAME_LIMIT),
+        namespace=plan.workspace.namespace,
+        workspace=plan.workspace.name,
+        component=component,
+        schedule=plan.spec.backups.schedule,
+        pod_spec=pod,
+        suspend=True,
+        backoff_limit=0,
+        restart_policy="Never",
     )
 
 
@@ -181,14 +292,12 @@ def compose(ctx: Context) -> list[Composed]:
             "20Gi",
         )
         out.append(kubernetes_object(plan, "backups-pvc", COMPONENT, volume, holds_data=True))
-    # Uploads wait, like LibreChat, until the bucket's keys are in LibreChat's env Secret.
+    # Uploads and downloads wait, like LibreChat, until the bucket's keys are in LibreChat's env Secret.
     storage = files.storage(ctx) if backups.volume is None else None
     hold = storage.waiting_for if storage and storage.access is None else None
-    for datastore, endpoint in (("mongodb", backups.mongodb), ("pgvector", backups.pgvector)):
-        if endpoint is None:
-            continue
-        job = kubernetes_object(
-            plan, f"{datastore}-backup-cronjob", COMPONENT, _cron_job(plan, backups, datastore, endpoint)
-        )
-        out.append(replace(job, hold=hold))
+    databases = [(d, e) for d, e in (("mongodb", backups.mongodb), ("pgvector", backups.pgvector)) if e is not None]
+    jobs = [("backup-cronjob", _backup_job(plan, backups, databases))]
+    jobs += [(f"{d}-restore-cronjob", _restore_job(plan, backups, d, e)) for d, e in databases]
+    for key, manifest in jobs:
+        out.append(replace(kubernetes_object(plan, key, COMPONENT, manifest), hold=hold))
     return out

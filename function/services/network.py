@@ -18,7 +18,7 @@ from collections import defaultdict
 from typing import Any
 
 from function import k8s, tenancy
-from function.plan import FIRECRAWL_PROCESSES, LIBRECHAT, ClusterService, Endpoint, Plan
+from function.plan import BACKUP, FIRECRAWL_PROCESSES, LIBRECHAT, ClusterService, Endpoint, Plan
 from function.resources import Composed, kubernetes_object
 from function.services import Context
 
@@ -81,9 +81,11 @@ def workloads(plan: Plan) -> dict[str, bool]:
         apps |= set(FIRECRAWL_PROCESSES)
     out = {app: app in INTERNET for app in sorted(apps)}
     if plan.backups:
+        uploads = plan.backups.volume is None  # the backup and restore jobs reach the bucket
+        out[BACKUP] = uploads
         for database in (plan.backups.mongodb, plan.backups.pgvector):
             if database:
-                out[f"{database.app}-backup"] = plan.backups.volume is None  # uploads to the bucket
+                out[f"{database.app}-restore"] = uploads
     return out
 
 
