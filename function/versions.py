@@ -1,9 +1,13 @@
 """Every image and chart the function composes, pinned in one place.
 
-Sources are in ../shared/reference/services-integration.md. LibreChat v0.8.8 is the release whose config
-version (1.3.16) matches librechat-data-provider 0.8.523, the schema the tests validate librechat.yaml with
-(pinned in hack/versions.env). Chart 2.0.6 is the newest chart release whose version could be confirmed
-(its default appVersion is v0.8.7); the image tag is set explicitly, so the chart default never applies.
+Where each image tag is published upstream (repository, ref, file) is recorded in hack/image-evidence.yaml;
+tests/test_image_evidence.py fails when a composed image has no evidence for its exact tag. LibreChat v0.8.8
+is the release whose config version (1.3.16) matches librechat-data-provider 0.8.523, the schema the tests
+validate librechat.yaml with (hack/librechat-schema/package.json); its git tag is not in any source seen yet
+(the newest is v0.8.8-rc1, config 1.3.14, whose schema drops webSearch.searxngSearchOptions), so the
+evidence file lists it as a gap. Chart 2.0.6 is the newest chart release whose version could be confirmed
+(its default appVersion is v0.8.7-rc1, ../shared/charts/librechat-2.0.6); the image tag is set explicitly,
+so the chart default never applies.
 """
 
 from __future__ import annotations
@@ -34,18 +38,20 @@ LIBRECHAT_IMAGE = Image("registry.librechat.ai", "danny-avila/librechat", "v0.8.
 # The librechat.yaml schema version the pinned image understands (Constants.CONFIG_VERSION).
 LIBRECHAT_CONFIG_VERSION = "1.3.16"
 
-# LibreChat's own datastores, as its upstream deploy-compose.yml pins them.
+# LibreChat's own datastores, as its upstream deploy-compose.yml pins them (at v0.8.7 and v0.8.8-rc1).
 MONGODB_IMAGE = Image("docker.io", "library/mongo", "8.0.20")
 MEILISEARCH_IMAGE = Image("docker.io", "getmeili/meilisearch", "v1.35.1")
-# Valkey as SearXNG's upstream compose runs it (the only tag upstream names).
+# Valkey as SearXNG's upstream compose runs it (container/docker-compose.yml; the only tag upstream names).
 VALKEY_IMAGE = Image("docker.io", "valkey/valkey", "9-alpine")
 
-# SearXNG publishes CalVer tags (services-integration.md section 5).
+# SearXNG publishes one tag per master commit, <commit date, no leading zeros>-<short hash> (searx/version.py,
+# .github/workflows/container.yml): this is commit 541c6c3cb of 2026-03-25.
 SEARXNG_IMAGE = Image("docker.io", "searxng/searxng", "2026.3.25-541c6c3cb")
-# Firecrawl publishes no versioned image: its workflows push only `latest` on every commit to main
-# (.github/workflows/deploy-image.yml and deploy-playwright.yml at 61e38dc8, 2025-08-25), and its compose file
-# builds from source. These references therefore drift; a platform that needs reproducible workspaces mirrors
-# the images and sets them, pinned by digest, in the Composition's input (`images`, see OVERRIDABLE_IMAGES).
+# Firecrawl's image workflows push only `latest`: on every commit to main at 61e38dc8 (2025-08-25,
+# deploy-image.yml and deploy-playwright.yml), on the `release` branch at 81015eb1 (those two and
+# deploy-nuq-postgres.yml); its compose file builds from source. These references therefore drift; a platform
+# that needs reproducible workspaces mirrors the images and sets them, pinned by digest, in the Composition's
+# input (`images`, see OVERRIDABLE_IMAGES).
 FIRECRAWL_IMAGE = Image("ghcr.io", "firecrawl/firecrawl", "latest")
 FIRECRAWL_PLAYWRIGHT_IMAGE = Image("ghcr.io", "firecrawl/playwright-service", "latest")
 FIRECRAWL_POSTGRES_IMAGE = Image("ghcr.io", "firecrawl/nuq-postgres", "latest")
@@ -56,19 +62,21 @@ SPEACHES_CPU_IMAGE = Image("ghcr.io", "speaches-ai/speaches", "0.8.3-cpu")
 SPEACHES_CUDA_IMAGE = Image("ghcr.io", "speaches-ai/speaches", "0.8.3-cuda")
 # Ollama at the app version of otwld/ollama-helm 1.77.0.
 OLLAMA_IMAGE = Image("docker.io", "ollama/ollama", "0.32.15")
-# vLLM's OpenAI-compatible server, matching PyPI vllm 0.33.0.
+# vLLM's OpenAI-compatible server, matching PyPI vllm 0.33.0 (its release pipeline pushes v<version>; the
+# git tag itself is not in any source seen, see hack/image-evidence.yaml).
 VLLM_IMAGE = Image("docker.io", "vllm/vllm-openai", "v0.33.0")
 # LibreChat's RAG API (danny-avila/rag_api), the lite image upstream's deploy-compose.yml runs, at its v0.9.0
 # release tag; and pgvector 0.8.1 on PostgreSQL 17 for the in-cluster database.
 RAG_API_IMAGE = Image("registry.librechat.ai", "danny-avila/librechat-rag-api-dev-lite", "v0.9.0")
 PGVECTOR_IMAGE = Image("docker.io", "pgvector/pgvector", "0.8.1-pg17-trixie")
 
-# rclone uploads backups to the workspace's bucket: its release workflow (.github/workflows/
-# build_publish_docker_image.yml at v1.76.0) publishes ghcr.io/rclone/rclone with the bare semver tag; the
-# remote is configured from RCLONE_CONFIG_<REMOTE>_<OPTION> env vars (fs/config/config.go), and azureblob
-# takes a connection_string (backend/azureblob/auth/auth.go).
-RCLONE_IMAGE = Image("ghcr.io", "rclone/rclone", "1.76.0")
-RCLONE_UID = 1009  # the rclone user of the image (Dockerfile, RCLONE_UID)
+# rclone uploads backups to the workspace's bucket. v1.75.0 is its newest release tag (master's VERSION file
+# already says v1.76.0, but no such tag exists); at that tag .github/workflows/build_publish_docker_image.yml
+# publishes ghcr.io/rclone/rclone with type=semver,pattern={{version}}, the tag without its `v`. The remote is
+# configured from RCLONE_CONFIG_<REMOTE>_<OPTION> env vars (fs/config/config.go), and azureblob takes a
+# connection_string (backend/azureblob/auth/auth.go).
+RCLONE_IMAGE = Image("ghcr.io", "rclone/rclone", "1.75.0")
+RCLONE_UID = 1009  # the rclone user of the image (Dockerfile at v1.75.0: adduser -u 1009)
 
 # Images the platform team may replace in the Composition's input (`images: {<name>: <reference>}`): those
 # upstream publishes only as moving tags, so a platform can pin them by digest in its own mirror.
