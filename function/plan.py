@@ -70,6 +70,7 @@ PARTS = frozenset(
         "datastores",
         "mongodb",
         "meilisearch",
+        "meilisearch-metrics",
         "redis",
         "searxng",
         "searxng-settings",

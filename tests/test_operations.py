@@ -7,9 +7,14 @@ that renders fine but loses the newest dump is the failure that matters.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import http.server
+import json
 import os
 import stat
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -139,8 +144,9 @@ def test_alerts_watch_exactly_the_workspaces_deployments_and_volumes() -> None:
 
 
 def test_meilisearch_is_scraped_with_its_key_by_reference() -> None:
-    """Meilisearch exposes /metrics only with the experimental flag and behind its key: the flag is set and the
-    ServiceMonitor reads the key from the Secret, never as a value."""
+    """Meilisearch exposes /metrics only with the experimental flag and behind a key: the flag is set, and the
+    ServiceMonitor reads, from a Secret of its own, the key Meilisearch derives for the metrics-only key the
+    container creates (HMAC-SHA256 of its uid with the master key), never the master key."""
     state = _state(_spec(monitoring={"enabled": True}))
     container = _manifest(state, "meilisearch-deployment")["spec"]["template"]["spec"]["containers"][0]
     assert {"name": "MEILI_EXPERIMENTAL_ENABLE_METRICS", "value": "true"} in container["env"]
@@ -148,8 +154,15 @@ def test_meilisearch_is_scraped_with_its_key_by_reference() -> None:
     endpoint = monitor["spec"]["endpoints"][0]
     assert endpoint["authorization"] == {
         "type": "Bearer",
-        "credentials": {"name": "chat-librechat-env", "key": "MEILI_MASTER_KEY"},
+        "credentials": {"name": "chat-meilisearch-metrics", "key": "key"},
     }
+    hook = container["lifecycle"]["postStart"]["exec"]["command"][2]
+    body = json.loads(hook.split("--data '", 1)[1].split("'", 1)[0])
+    assert body["actions"] == ["metrics.get"] and body["indexes"] == ["*"] and body["expiresAt"] is None
+    secrets = {b["metadata"]["name"]: b["data"] for b in state.values() if b["kind"] == "Secret"}
+    master = base64.b64decode(secrets["chat-librechat-env"]["MEILI_MASTER_KEY"])
+    key = base64.b64decode(secrets["chat-meilisearch-metrics"]["key"]).decode()
+    assert key == hmac.new(master, body["uid"].encode(), hashlib.sha256).hexdigest() and key != master.decode()
     assert endpoint["port"] == _manifest(state, "meilisearch-service")["spec"]["ports"][0]["name"]
     assert "vllm-servicemonitor" not in state
     off = _state(basic_spec())
@@ -387,3 +400,50 @@ def test_pg_dump_script_takes_its_password_from_the_environment(tmp_path: Path) 
     assert written.name.startswith("pgvector-") and written.name.endswith(".dump")
     argv = (tmp_path / "argv").read_text()
     assert "--format=custom" in argv and "pw-0123456789abcdef" not in argv
+
+
+def test_the_metrics_key_hook_creates_the_key_once(tmp_path: Path) -> None:
+    """The postStart hook, run by sh with the real curl against a stand-in of Meilisearch's POST /keys (master key
+    as Bearer, JSON body; 201 when created, 409 when the uid exists): it succeeds both times, sends the master
+    key only in its header, and fails when Meilisearch refuses it."""
+    state = _state(_spec(monitoring={"enabled": True}))
+    container = _manifest(state, "meilisearch-deployment")["spec"]["template"]["spec"]["containers"][0]
+    command = container["lifecycle"]["postStart"]["exec"]["command"]
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    class Keys(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append((self.headers["Authorization"], body))
+            known = [b["uid"] for _, b in seen[:-1]]
+            status = (
+                403
+                if self.headers["Authorization"] != "Bearer master-0123456789abcdef"
+                else 409
+                if body["uid"] in known
+                else 201
+            )
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = str(server.server_address[1])
+        script = command[2].replace("127.0.0.1:7700", f"127.0.0.1:{port}")
+        assert "127.0.0.1:7700" in command[2] and "$(" not in command[2]
+
+        def hook(master: str) -> int:
+            env = {"PATH": os.environ["PATH"], "MEILI_MASTER_KEY": master}
+            return subprocess.run(
+                command[:2] + [script], env=env, capture_output=True, check=False, timeout=60
+            ).returncode
+
+        assert hook("master-0123456789abcdef") == 0 and hook("master-0123456789abcdef") == 0
+        assert [b["actions"] for _, b in seen] == [["metrics.get"], ["metrics.get"]]
+        assert hook("wrong") != 0
+    finally:
+        server.shutdown()

@@ -6,6 +6,8 @@ workspace's datastore Secret, which the Deployments reference by key.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from function import k8s
@@ -90,6 +92,33 @@ def _mongodb(ctx: Context) -> list[Composed]:
     )
 
 
+# Prometheus scrapes Meilisearch with a key that may only read metrics, never the master key. At v1.35.1 a key's
+# value is HMAC-SHA256 of its uid (lowercase, hyphenated) keyed with the master key, in hex
+# (crates/meilisearch-auth/src/store.rs, generate_key_as_hexa), so the function derives it from the master key
+# it generated; the container creates the key at start (POST /keys: 201, or 409 api_key_already_exists when it
+# exists). /metrics needs the action metrics.get on every index, "*" (crates/meilisearch/src/routes/metrics.rs).
+METRICS_KEY_UID = "2f1c7a4e-8b3d-4c59-9e60-5a7d1b2c3e4f"
+METRICS_KEY_BODY = (
+    f'{{"uid":"{METRICS_KEY_UID}","name":"aiworkspace-metrics","description":"Prometheus scrapes /metrics",'
+    '"actions":["metrics.get"],"indexes":["*"],"expiresAt":null}'
+)
+
+
+def meilisearch_metrics_key(master_key: str) -> str:
+    return hmac.new(master_key.encode(), METRICS_KEY_UID.encode(), hashlib.sha256).hexdigest()
+
+
+def _metrics_key_hook(port: int) -> dict[str, Any]:
+    """A postStart hook creating the metrics key once Meilisearch answers (the Alpine image has sh and curl:
+    Dockerfile at v1.35.1); no `$(`, which the kubelet would read as a reference."""
+    script = (
+        f"curl -sS -o /dev/null -w '%{{http_code}}' --retry 30 --retry-delay 2 --retry-connrefused "
+        f"-X POST http://127.0.0.1:{port}/keys -H \"Authorization: Bearer $MEILI_MASTER_KEY\" "
+        f"-H 'Content-Type: application/json' --data '{METRICS_KEY_BODY}' | grep -qxE '201|409'"
+    )
+    return {"postStart": {"exec": {"command": ["/bin/sh", "-c", script]}}}
+
+
 def _meilisearch(ctx: Context) -> list[Composed]:
     plan = ctx.plan
     ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.librechat.meilisearch
@@ -118,8 +147,9 @@ def _meilisearch(ctx: Context) -> list[Composed]:
         },
     }
     if plan.spec.monitoring.enabled:
-        # /metrics (behind the master key) exists only with this experimental flag (option.rs at v1.35.1).
+        # /metrics exists only with this experimental flag (option.rs at v1.35.1), behind a key with metrics.get.
         env.append({"name": "MEILI_EXPERIMENTAL_ENABLE_METRICS", "value": "true"})
+        container["lifecycle"] = _metrics_key_hook(plan.meilisearch.port)
     return workload(
         plan,
         "meilisearch",

@@ -2,7 +2,8 @@
 
 Scraped, where the upstream exposes Prometheus metrics without a secret in the scrape config:
 - Meilisearch v1.35.1 serves /metrics when MEILI_EXPERIMENTAL_ENABLE_METRICS is set, behind a key with
-  metrics.get (crates/meilisearch/src/routes/metrics.rs); the ServiceMonitor reads the master key by reference.
+  metrics.get (crates/meilisearch/src/routes/metrics.rs); the ServiceMonitor reads, by reference, a key allowed
+  only that (datastores.METRICS_KEY_UID), never the master key.
 - vLLM serves /metrics on its API port; its API key guards /v1 paths only.
 Not scraped: Ollama v0.32.15 has no metrics route; SearXNG (541c6c3cb) takes its /metrics password only in
 settings.yml (general.open_metrics, no env var), which would put it in a ConfigMap; Firecrawl's metrics route
@@ -18,8 +19,9 @@ from typing import Any
 
 from function import k8s
 from function.plan import Plan
-from function.resources import Composed, kubernetes_object
+from function.resources import Composed, kubernetes_object, secret
 from function.services import Context
+from function.services.datastores import meilisearch_metrics_key
 
 COMPONENT = "monitoring"
 API_VERSION = "monitoring.coreos.com/v1"
@@ -153,19 +155,24 @@ def compose(ctx: Context, composed: list[Composed]) -> list[Composed]:
     plan = ctx.plan
     if not plan.spec.monitoring.enabled:
         return []
+    # Prometheus reads a key that may only read metrics (datastores.METRICS_KEY_UID), in a Secret of its own.
+    metrics_secret = plan.object_name("meilisearch-metrics")
+    master_key = ctx.secrets.get(plan.librechat_env_secret, "MEILI_MASTER_KEY")
     out = [
+        secret(
+            plan,
+            "meilisearch-metrics-secret",
+            COMPONENT,
+            name=metrics_secret,
+            values={"key": meilisearch_metrics_key(master_key)},
+        ),
         _service_monitor(
             plan,
             "meilisearch-servicemonitor",
             plan.meilisearch.service,
             "meilisearch",
-            {
-                "authorization": {
-                    "type": "Bearer",
-                    "credentials": k8s.secret_key(plan.librechat_env_secret, "MEILI_MASTER_KEY"),
-                }
-            },
-        )
+            {"authorization": {"type": "Bearer", "credentials": k8s.secret_key(metrics_secret, "key")}},
+        ),
     ]
     if plan.vllm is not None:
         out.append(_service_monitor(plan, "vllm-servicemonitor", plan.vllm.endpoint.service, "vllm", {}))
