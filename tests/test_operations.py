@@ -412,7 +412,7 @@ def test_the_metrics_key_hook_creates_the_key_once(tmp_path: Path) -> None:
     seen: list[tuple[str, dict[str, Any]]] = []
 
     class Keys(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             seen.append((self.headers["Authorization"], body))
             known = [b["uid"] for _, b in seen[:-1]]
