@@ -439,7 +439,7 @@ def test_the_metrics_key_hook_creates_the_key_once(tmp_path: Path) -> None:
         def hook(master: str) -> int:
             env = {"PATH": os.environ["PATH"], "MEILI_MASTER_KEY": master}
             return subprocess.run(
-                command[:2] + [script], env=env, capture_output=True, check=False, timeout=60
+                [*command[:2], script], env=env, capture_output=True, check=False, timeout=60
             ).returncode
 
         assert hook("master-0123456789abcdef") == 0 and hook("master-0123456789abcdef") == 0
