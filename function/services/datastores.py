@@ -113,7 +113,7 @@ def _metrics_key_hook(port: int) -> dict[str, Any]:
     Dockerfile at v1.35.1); no `$(`, which the kubelet would read as a reference."""
     script = (
         f"curl -sS -o /dev/null -w '%{{http_code}}' --retry 30 --retry-delay 2 --retry-connrefused "
-        f"-X POST http://127.0.0.1:{port}/keys -H \"Authorization: Bearer $MEILI_MASTER_KEY\" "
+        f'-X POST http://127.0.0.1:{port}/keys -H "Authorization: Bearer $MEILI_MASTER_KEY" '
         f"-H 'Content-Type: application/json' --data '{METRICS_KEY_BODY}' | grep -qxE '201|409'"
     )
     return {"postStart": {"exec": {"command": ["/bin/sh", "-c", script]}}}
