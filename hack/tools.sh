@@ -220,11 +220,17 @@ provider_kubernetes_version=$(sed -n 's#^[[:space:]]*package:.*/provider-kuberne
   "$here/providers.yaml")
 provider_kubernetes_bin=$(e2e_bin provider-kubernetes "$provider_kubernetes_version")
 
+# build_kubernetes [COMMAND...]: the named commands of k8s.io/kubernetes (default: the control plane's and the
+# node's, and kubectl), those not cached yet.
 build_kubernetes() {
-  [ -x "$apiserver_bin" ] && [ -x "$kcm_bin" ] && [ -x "$kubectl_bin" ] && [ -x "$scheduler_bin" ] &&
-    [ -x "$kubelet_bin" ] && return 0
+  local pkg wanted=("$@") missing=()
+  [ "${#wanted[@]}" -gt 0 ] || wanted=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+  for pkg in "${wanted[@]}"; do
+    [ -x "$(e2e_bin "$pkg" "$KUBERNETES_VERSION")" ] || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
   need_go
-  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl $KUBERNETES_VERSION (first run only; about 8 minutes)"
+  log "building ${missing[*]} $KUBERNETES_VERSION (first run only; about 8 minutes for all five)"
   # k8s.io/kubernetes replaces each k8s.io/<staging> module with ./staging/src/..., which a dependency's
   # go.mod cannot do. Each staging module is published as v0.<minor>.<patch> of the same commit, so the
   # wrapper replaces every one of them (read from upstream's own go.mod) with that version.
@@ -236,9 +242,7 @@ build_kubernetes() {
     replaces+=("-replace=$m=$m@$staging")
   done < <(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod")
   [ "${#replaces[@]}" -gt 20 ] || { log "no staging replacements found in $gomod"; exit 1; }
-  local pkg
-  for pkg in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do
-    [ -x "$(e2e_bin "$pkg" "$KUBERNETES_VERSION")" ] && continue
+  for pkg in "${missing[@]}"; do
     build_wrapped "$(e2e_bin "$pkg" "$KUBERNETES_VERSION")" "k8s.io/kubernetes@$KUBERNETES_VERSION" \
       "k8s.io/kubernetes/cmd/$pkg" "${replaces[@]}"
   done
@@ -344,13 +348,16 @@ fetch_all_core_crds() {
 if $e2e; then fetch_all_core_crds; fi
 
 debian_day2
+# kubectl, whose commands and flags the README's are checked against (tests/test_readme.py).
+build_kubernetes kubectl
 
 if [ "${1:-}" = "--print" ]; then
   printf 'CROSSPLANE=%s\nCROSSPLANE_CORE=%s\nCROSSPLANE_CORE_CRDS=%s\nHELM=%s\n' "$cli_bin" "$core_bin" "$core_crds" \
     "$helm_bin"
+  printf 'KUBECTL=%s\n' "$kubectl_bin"
   if $e2e; then
-    printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBE_CONTROLLER_MANAGER=%s\nKUBECTL=%s\nREGISTRY=%s\n' \
-      "$etcd_bin" "$apiserver_bin" "$kcm_bin" "$kubectl_bin" "$registry_bin"
+    printf 'ETCD=%s\nKUBE_APISERVER=%s\nKUBE_CONTROLLER_MANAGER=%s\nREGISTRY=%s\n' \
+      "$etcd_bin" "$apiserver_bin" "$kcm_bin" "$registry_bin"
     printf 'PROVIDER_KUBERNETES=%s\n' "$provider_kubernetes_bin"
     printf 'KUBE_SCHEDULER=%s\nKUBELET=%s\nCHAINSAW=%s\n' "$scheduler_bin" "$kubelet_bin" "$chainsaw_bin"
     printf 'CROSSPLANE_ALL_CRDS=%s\n' "$core_all_crds"
