@@ -36,8 +36,8 @@ def commands(text: str) -> list[str]:
     for block in re.findall(r"```(?:sh|bash)\n(.*?)```", text, re.S):
         joined = re.sub(r"\\\n\s*", " ", block)
         for line in joined.splitlines():
-            line = line.split(" #", 1)[0].strip()
-            found += [part.strip() for part in re.split(r"\|\||&&|\||;", line)]
+            code = line.split(" #", 1)[0].strip()
+            found += [part.strip() for part in re.split(r"\|\||&&|\||;", code)]
     for span in re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S)):
         found.append(" ".join(span.split()))
     return [c for c in found if c.split(" ", 1)[0] in TOOLS and len(c.split()) > 1]
