@@ -121,10 +121,20 @@ def check_paths(text: str) -> list[str]:
     return problems
 
 
+def check_tests(text: str) -> list[str]:
+    """Every test the README names (`tests/<file>.py::<test>`) is a test of that file."""
+    problems = []
+    for file, name in sorted(set(re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", text))):
+        path = ROOT / file
+        if not path.exists() or not re.search(rf"^def {name}\(", path.read_text(), re.M):
+            problems.append(f"{file}::{name}: no such test")
+    return problems
+
+
 def check(text: str) -> list[str]:
     tools = xp.tools()
     binaries = {"crossplane": tools.crossplane, "kubectl": tools.kubectl, "helm": tools.helm}
-    problems = check_paths(text)
+    problems = check_paths(text) + check_tests(text)
     for command in commands(text):
         tool = command.split()[0]
         problems += check_make(command) if tool == "make" else check_cli(binaries[tool], command)
@@ -135,6 +145,7 @@ def test_the_readmes_commands_targets_and_files_exist() -> None:
     text = README.read_text()
     assert len(commands(text)) >= 20, "the README's commands must be found"
     assert check(text) == []
+    assert len(re.findall(r"`tests/[\w/]+\.py::\w+`", text)) > 30
 
 
 @pytest.mark.parametrize(
@@ -146,6 +157,7 @@ def test_the_readmes_commands_targets_and_files_exist() -> None:
         ("```sh\nmake render \\\n  NOPE=1\n```", "reads no NOPE"),
         ("`make deploy`", "no make target deploy"),
         ("`tests/test_memo.py`", "no such file"),
+        ("`tests/test_fn.py::test_that_was_renamed`", "no such test"),
         ("`helm templat x`", "is not a command of helm"),
     ],
 )
