@@ -5,7 +5,9 @@ from __future__ import annotations
 import marshal
 import math
 import re
+import time
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 import grpc
@@ -49,6 +51,7 @@ from function.services import (
     speaches,
 )
 from function.spec import SecretKeySelector, SpecError, parse_spec
+from function.telemetry import Metrics
 from function.xrds import CREDENTIALS_NAME
 
 SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models, database, rag, files, backups, network)
@@ -62,6 +65,30 @@ class MissingSecretError(SpecError):
 def requirement_name(ref: SecretKeySelector) -> str:
     """The requirement under which Crossplane fetches the Secret a reference names (one per Secret)."""
     return f"secret-{ref.name}"
+
+
+# Conditions of the XR (and its claim) a tool can wait on, e.g. `kubectl wait --for=condition=WorkspaceAvailable`;
+# Crossplane's own Ready and Synced stay as they are.
+AVAILABLE = "WorkspaceAvailable"  # every part ready, or what waits for what
+DATA_RETAINED = "DataRetained"  # a resource holding data kept after the spec stopped wanting it
+CONDITION_MESSAGE_LIMIT = 4096
+# How long Crossplane may reuse a response instead of calling again (its alpha response cache); the SDK's default,
+# stated here: a workspace's readiness is read from observed state on every call.
+RESPONSE_TTL = timedelta(seconds=60)
+
+
+def _condition(rsp: fnv1.RunFunctionResponse, kind: str, status: bool, reason: str, message: str) -> None:
+    if len(message) > CONDITION_MESSAGE_LIMIT:
+        message = message[: CONDITION_MESSAGE_LIMIT - 3] + "..."
+    rsp.conditions.append(
+        fnv1.Condition(
+            type=kind,
+            status=fnv1.STATUS_CONDITION_TRUE if status else fnv1.STATUS_CONDITION_FALSE,
+            reason=reason,
+            message=message,
+            target=fnv1.TARGET_COMPOSITE_AND_CLAIM,
+        )
+    )
 
 
 def _result(rsp: fnv1.RunFunctionResponse, severity: fnv1.Severity, reason: str, message: str) -> None:
@@ -389,14 +416,18 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
 
     waiting = [s for s in statuses if not s["ready"]]
     if waiting:
-        _result(
-            rsp,
-            fnv1.SEVERITY_NORMAL,
-            "Waiting",
-            "Waiting for " + "; ".join(f"{s['name']} ({s['message']})" for s in waiting),
-        )
+        message = "Waiting for " + "; ".join(f"{s['name']} ({s['message']})" for s in waiting)
+        _result(rsp, fnv1.SEVERITY_NORMAL, "Waiting", message)
+        _condition(rsp, AVAILABLE, False, "Waiting", message)
     else:
         _result(rsp, fnv1.SEVERITY_NORMAL, "Available", f"Workspace is ready at {plan.chat_url}")
+        _condition(rsp, AVAILABLE, True, "Available", f"Workspace is ready at {plan.chat_url}")
+    if retained:
+        keys = ", ".join(item.key for item in retained)
+        message = f"{keys}: no longer part of the workspace but holding data, so kept; delete explicitly when done"
+        _condition(rsp, DATA_RETAINED, True, "DataRetained", message)
+    else:
+        _condition(rsp, DATA_RETAINED, False, "NothingRetained", "Every resource holding data is in the workspace")
     if rsp.ByteSize() > MAX_RESPONSE_BYTES:
         raise SpecError(
             f"spec: the workspace composes {rsp.ByteSize() // 1024} KiB of resources, more than the "
@@ -407,28 +438,40 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
 class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
     """Serves RunFunction for the AIWorkspace composition."""
 
-    def __init__(self, memo_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, memo_bytes: int = MAX_BYTES, metrics: Metrics | None = None) -> None:
         self.log = logging.get_logger()
         self.memo = ResponseMemo(memo_bytes)
+        self.metrics = metrics
 
     async def RunFunction(
         self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None
     ) -> fnv1.RunFunctionResponse:
+        started = time.perf_counter()
+        rsp, from_memo = self._run(req)
+        if self.metrics is not None:
+            self.metrics.observe(rsp, time.perf_counter() - started, memo=from_memo)
+            self.metrics.memo_size(self.memo.size, len(self.memo))
+        return rsp
+
+    def _run(self, req: fnv1.RunFunctionRequest) -> tuple[fnv1.RunFunctionResponse, bool]:
+        """The response, and whether it came from the memo."""
         key = self.memo.key(req)
         answered = self.memo.get(key)
         if answered is not None:
-            return answered
+            return answered, True
         log = self.log.bind(tag=req.meta.tag)
-        rsp = response.to(req)
+        rsp = response.to(req, ttl=RESPONSE_TTL)
         try:
             compose(req, rsp)
         except (SpecError, SeedError) as err:
             # Nothing is applied on a fatal result, so existing resources stay exactly as they are.
             del rsp.results[:]
+            del rsp.conditions[:]
             _result(rsp, fnv1.SEVERITY_FATAL, "InvalidWorkspace", str(err))
             log.info("cannot compose workspace", error=str(err))
         except Exception as err:
             del rsp.results[:]
+            del rsp.conditions[:]
             _result(
                 rsp,
                 fnv1.SEVERITY_FATAL,
@@ -438,4 +481,4 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             )
             log.exception("unexpected error")
         self.memo.put(key, rsp)
-        return rsp
+        return rsp, False

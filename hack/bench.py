@@ -62,7 +62,8 @@ from function.spec import parse_spec  # noqa: E402
 STREAMS = 100
 PASSES = 5  # renders fed back as observed, at most (as `make render`)
 SERVERS = {
-    "function": [sys.executable, "-m", "function.main"],
+    # metrics served as in a cluster, on a port of its own
+    "function": [sys.executable, "-m", "function.main", "--metrics-address", "127.0.0.1:0"],
     "noop": [sys.executable, str(ROOT / "hack" / "noop_function.py")],
 }
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,6 +38,7 @@ from fixture import (
     log,
     say,
 )
+from prometheus_client.parser import text_string_to_metric_families
 
 
 def run_scenarios(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
@@ -62,12 +64,38 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
             tests = Path(tmp) / "tests"
             names = scenarios.write(flavour, tests, node=fx.node is not None, only=only)
             failures = chainsaw(fx, tests, Path(tmp), names)
+            failures += function_metrics(fx)
             if failures and (os.environ.get("E2E_LOGS") or os.environ.get("CI")):
                 log(fx.logs())
     except E2EError as error:
         say(f"FAIL {flavour:<10} {str(error).splitlines()[0]}")
         failures.append(f"{flavour}: {error}")
     return failures
+
+
+def function_metrics(fx: fixture.Fixture) -> list[str]:
+    """What the function's metrics say after the scenarios: Crossplane's calls, composed and answered from the
+    memo, counted; the memo holding responses."""
+    with urllib.request.urlopen(fx.function_metrics, timeout=10) as response:
+        text = response.read().decode()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    calls = "function_ai_workspace_run_function_seconds_count"
+    composed = samples.get((calls, (("outcome", "composed"),)), 0)
+    memo = samples.get((calls, (("outcome", "memo"),)), 0)
+    fatal = samples.get((calls, (("outcome", "fatal"),)), 0)
+    held = samples.get(("function_ai_workspace_memo_bytes", ()), 0)
+    if composed < 1 or held <= 0:
+        say(f"FAIL {fx.flavour:<10} the function's metrics: {composed:.0f} composed calls, memo {held:.0f} bytes")
+        return [f"{fx.flavour}: the function's metrics do not show Crossplane's calls:\n{text[-3000:]}"]
+    say(
+        f"ok   {fx.flavour:<10} the function's metrics: {composed:.0f} calls composed, {memo:.0f} from the memo, "
+        f"{fatal:.0f} refused; memo {held / 1024:.0f} KiB"
+    )
+    return []
 
 
 def chainsaw(fx: fixture.Fixture, tests: Path, tmp: Path, names: list[str]) -> list[str]:

@@ -563,7 +563,8 @@ def install_configuration(cp: ControlPlane, registry: str, flavour: str) -> str:
     return name
 
 
-def install_function(cp: ControlPlane, registry: str) -> None:
+def install_function(cp: ControlPlane, registry: str) -> str:
+    """Install the Function package and serve the function; the URL of its Prometheus metrics."""
     reference = f"{registry}/{FUNCTION}:{packages.function_version()}"
     push(cp, PACKAGE_FILE, reference)
     cp.apply(
@@ -642,10 +643,20 @@ def install_function(cp: ControlPlane, registry: str) -> None:
     certs.mkdir()
     for key in ("tls.crt", "tls.key", "ca.crt"):
         shutil.copy(pki / key, certs / key)
-    port = free_port()
+    port, metrics = free_port(), free_port()
     served = cp.start(
         "function",
-        [sys.executable, "-m", "function.main", "--tls-certs-dir", str(certs), "--address", f"127.0.0.1:{port}"],
+        [
+            sys.executable,
+            "-m",
+            "function.main",
+            "--tls-certs-dir",
+            str(certs),
+            "--address",
+            f"127.0.0.1:{port}",
+            "--metrics-address",
+            f"127.0.0.1:{metrics}",
+        ],
         {"PYTHONPATH": str(ROOT)},
     )
     endpoint = f"dns:///127.0.0.1:{port}"
@@ -699,6 +710,7 @@ def install_function(cp: ControlPlane, registry: str) -> None:
             f"{error}; Function: {_condition_message(function, 'Installed')} / "
             f"{_condition_message(function, 'Healthy')}; revision: {_condition_message(current, 'Healthy')}"
         ) from None
+    return f"http://127.0.0.1:{metrics}/metrics"
 
 
 # Provider CRDs, the API and the seed --------------------------------------------------------------------------------
@@ -1077,6 +1089,7 @@ class Fixture:
     registry: str
     node: Node | None
     extra: list[ControlPlane] = field(default_factory=list)
+    function_metrics: str = ""  # the URL of the function's Prometheus metrics
 
     @classmethod
     @contextlib.contextmanager
@@ -1095,7 +1108,7 @@ class Fixture:
                     "(etcd, kube-apiserver, kube-controller-manager, core Crossplane)"
                 )
                 fixture.registry = start_registry(cp)
-                install_function(cp, fixture.registry)
+                fixture.function_metrics = install_function(cp, fixture.registry)
                 say(f"ok   {flavour:<10} Function {FUNCTION} installed from the loopback registry, Healthy")
                 objects = (
                     "kubernetes.crossplane.io" if flavour == "claims" else "kubernetes.m.crossplane.io",

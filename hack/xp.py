@@ -94,7 +94,7 @@ def function_server() -> Iterator[str]:
     address = f"127.0.0.1:{port}"
     log = tempfile.TemporaryFile()  # noqa: SIM115 - outlives this statement; closed in finally
     proc = subprocess.Popen(
-        [sys.executable, "-m", "function.main", "--insecure", "--address", address],
+        [sys.executable, "-m", "function.main", "--insecure", "--address", address, "--metrics-address", ""],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

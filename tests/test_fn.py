@@ -195,6 +195,27 @@ def test_data_resources_are_kept_when_the_spec_stops_wanting_them() -> None:
     assert "mongodb-deployment" not in resources, "the MongoDB server itself is no longer wanted"
     warnings = [m for severity, reason, m in results(rsp) if severity == "Warning" and reason == "DataRetained"]
     assert any("mongodb-pvc" in m for m in warnings)
+    # A condition a tool can wait on says the same, on the XR and its claim.
+    [retained] = [c for c in rsp.conditions if c.type == "DataRetained"]
+    assert retained.status == fnv1.STATUS_CONDITION_TRUE and "mongodb-pvc" in retained.message
+    assert retained.target == fnv1.TARGET_COMPOSITE_AND_CLAIM
+    [kept] = [c for c in first.conditions if c.type == "DataRetained"]
+    assert kept.status == fnv1.STATUS_CONDITION_FALSE
+
+
+def test_the_workspace_available_condition_says_what_waits() -> None:
+    """WorkspaceAvailable is False with what waits for what until every part is ready (True with the URL:
+    tests/test_render.py, the ready example); the response's TTL is stated; a Fatal answer carries no
+    condition."""
+    rsp = run(full_request(namespaced_xr()))
+    [available] = [c for c in rsp.conditions if c.type == "WorkspaceAvailable"]
+    assert available.status == fnv1.STATUS_CONDITION_FALSE and available.reason == "Waiting"
+    assert "librechat" in available.message and len(available.message) <= 4096
+    assert rsp.meta.ttl.seconds == 60
+    bad = basic_spec()
+    bad["librechat"]["domain"] = "-bad-"
+    refused = run(full_request(namespaced_xr(bad)))
+    assert fatal(refused) and not list(refused.conditions)
 
 
 @dataclass
