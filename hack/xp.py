@@ -39,6 +39,7 @@ class Tools:
     core: str
     core_crds: str  # core Crossplane's Usage and ClusterUsage CRDs
     helm: str  # helm, to render the pinned LibreChat chart with composed values
+    promtool: str  # Prometheus's promtool, to check and unit-test the composed alerting rules
 
 
 def tools() -> Tools:
@@ -52,6 +53,7 @@ def tools() -> Tools:
         core=paths["CROSSPLANE_CORE"],
         core_crds=paths["CROSSPLANE_CORE_CRDS"],
         helm=paths["HELM"],
+        promtool=paths["PROMTOOL"],
     )
 
 
