@@ -30,7 +30,7 @@ $(SCHEMA_CHECK)/node_modules/.installed: $(SCHEMA_CHECK)/package-lock.json
 setup: $(VENV)/.installed $(SCHEMA_CHECK)/node_modules/.installed tools ## Install everything the tests need.
 
 .PHONY: tools
-tools: ## Build (once) and cache the crossplane CLI and core binary outside the clone.
+tools: ## Build (once) and cache the crossplane CLI and core binary, helm and promtool outside the clone.
 	@bash hack/tools.sh >&2
 
 .PHONY: generate

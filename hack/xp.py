@@ -40,6 +40,7 @@ class Tools:
     core_crds: str  # core Crossplane's Usage and ClusterUsage CRDs
     helm: str  # helm, to render the pinned LibreChat chart with composed values
     kubectl: str  # the README's kubectl commands are checked against it
+    promtool: str  # Prometheus's promtool, to check and unit-test the composed alerting rules
 
 
 def tools() -> Tools:
@@ -54,6 +55,7 @@ def tools() -> Tools:
         core_crds=paths["CROSSPLANE_CORE_CRDS"],
         helm=paths["HELM"],
         kubectl=paths["KUBECTL"],
+        promtool=paths["PROMTOOL"],
     )
 
 

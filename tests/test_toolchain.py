@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_second_run_builds_nothing(tools: xp.Tools) -> None:
-    """Once built, hack/tools.sh finds both binaries in the cache and builds nothing."""
+    """Once built, hack/tools.sh finds every binary (promtool included) in the cache and builds nothing."""
     proc = subprocess.run(["bash", str(ROOT / "hack" / "tools.sh")], capture_output=True, text=True, check=True)
     assert "building" not in proc.stderr, proc.stderr
 
@@ -38,6 +38,11 @@ def test_binaries_are_the_pinned_versions(tools: xp.Tools) -> None:
     assert pins["CROSSPLANE_CLI_VERSION"] in cli.stdout + cli.stderr
     core = subprocess.run([tools.core, "--version"], capture_output=True, text=True, check=False)
     assert pins["CROSSPLANE_CORE_VERSION"] in core.stdout + core.stderr
+    # promtool prints no version when built from the module proxy; its build info names the module it came from.
+    info = subprocess.run(["go", "version", "-m", tools.promtool], capture_output=True, text=True, check=True).stdout
+    assert "\tpath\tgithub.com/prometheus/prometheus/cmd/promtool\n" in info, info
+    assert f"\tmod\tgithub.com/prometheus/prometheus\t{pins['PROMETHEUS_VERSION']}\t" in info, info
+    assert "\tbuild\t-tags=remove_all_sd\n" in info, info
 
 
 def test_readme_installs_the_pinned_providers() -> None:
@@ -118,12 +123,20 @@ def _tools(env: dict[str, str], cache: Path) -> subprocess.CompletedProcess[str]
 def test_release_binaries_are_used_when_their_published_checksum_matches(tools: xp.Tools, tmp_path: Path) -> None:
     """With the release hosts reachable, both binaries are the published ones, checked against the SHA-256
     published beside them, cached, and not fetched again. (`tools` first: the module cache then holds core
-    Crossplane's module, which the script reads its CRDs from.)"""
+    Crossplane's module, which the script reads its CRDs from.) promtool has no release binary to download:
+    download mode never builds it, and uses it once the cache holds it."""
     with _release_hosts(tmp_path / "www", lambda b: hashlib.sha256(b).hexdigest()) as hosts:
+        unbuilt = _tools(hosts, tmp_path / "cache")
+        assert unbuilt.returncode != 0 and "building" not in unbuilt.stderr, unbuilt.stderr
+        assert unbuilt.stderr.count("downloaded") == 3, unbuilt.stderr
+        assert "promtool" in unbuilt.stderr and "is only ever built" in unbuilt.stderr, unbuilt.stderr
+        promtool = tmp_path / "cache" / "bin" / Path(tools.promtool).name
+        promtool.symlink_to(tools.promtool)
         first = _tools(hosts, tmp_path / "cache")
         assert first.returncode == 0, first.stderr
-        assert first.stderr.count("downloaded") == 3 and "building" not in first.stderr, first.stderr
+        assert "downloaded" not in first.stderr and "building" not in first.stderr, first.stderr
         paths = dict(line.split("=", 1) for line in first.stdout.splitlines())
+        assert paths["PROMTOOL"] == str(promtool)
         pins = _pins()
         for key, expected in (
             ("CROSSPLANE", f"cli {pins['CROSSPLANE_CLI_VERSION']}"),

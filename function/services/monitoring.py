@@ -46,19 +46,66 @@ def _service_monitor(plan: Plan, key: str, service: str, component: str, endpoin
     return kubernetes_object(plan, key, COMPONENT, manifest)
 
 
-def _manifests(composed: list[Composed], kind: str) -> list[str]:
-    """Names of the manifests of `kind` the services composed (inside Objects)."""
-    names = []
+def _composed_manifests(composed: list[Composed], kind: str) -> list[dict[str, Any]]:
+    """The manifests of `kind` the services composed (inside Objects)."""
+    manifests = []
     for item in composed:
         manifest = item.body.get("spec", {}).get("forProvider", {}).get("manifest", {})
         if manifest.get("kind") == kind:
-            names.append(manifest["metadata"]["name"])
-    return sorted(set(names))
+            manifests.append(manifest)
+    return manifests
+
+
+def _manifests(composed: list[Composed], kind: str) -> list[str]:
+    """Names of the manifests of `kind` the services composed (inside Objects)."""
+    return sorted({manifest["metadata"]["name"] for manifest in _composed_manifests(composed, kind)})
+
+
+def _backup_cron_jobs(composed: list[Composed]) -> list[str]:
+    """Names of the CronJobs that take backups: app.kubernetes.io/name `backup` or `<datastore>-backup`, or a name
+    ending in -backup. Never CronJobs in general: a restore CronJob's Jobs are made by hand and are no backup."""
+    names = set()
+    for manifest in _composed_manifests(composed, "CronJob"):
+        app = manifest["metadata"].get("labels", {}).get("app.kubernetes.io/name", "")
+        name = manifest["metadata"]["name"]
+        if app == "backup" or app.endswith("-backup") or name.endswith("-backup"):
+            names.add(name)
+    return sorted(names)
 
 
 def _alternatives(names: list[str]) -> str:
     # Kubernetes names are DNS labels or subdomains: only '.' is special in a regular expression.
     return "|".join(name.replace(".", "\\\\.") for name in names)
+
+
+def _backup_failed(where: str, cron_jobs: str) -> str:
+    """Each failed Job of the backup CronJobs that started after the newest successful Job of its CronJob
+    completed, or whose CronJob has no successful Job in its history: a later success resolves the alert.
+
+    From kube-state-metrics v2.20.0, internal/store/job.go, every series labelled namespace and job_name:
+    kube_job_owner{owner_kind, owner_name, owner_is_controller} (1 per owner reference); kube_job_failed{condition}
+    (one series per condition status, 1 on the status of the Job's Failed condition: a Job that failed a pod and
+    succeeded on a retry has no Failed condition, unlike kube_job_status_failed, which counts failed pods);
+    kube_job_status_start_time and kube_job_status_completion_time (status.completionTime, which batch/v1 sets
+    "when the job finishes successfully, and only then": k8s.io/api v0.34.1 batch/v1/types.go). Jobs are tied to
+    their CronJob by the controller owner reference that both the CronJob controller (kubernetes v1.34.1
+    pkg/controller/cronjob/utils.go, getJobFromTemplate2) and `kubectl create job --from=cronjob/...` (kubectl
+    v0.34.1 pkg/cmd/create/create_job.go) set, so a Job made by hand from another CronJob is never counted.
+    """
+    owner = f'kube_job_owner{{{where},owner_kind="CronJob",owner_name=~"{cron_jobs}"}}'
+    failed_jobs = f'kube_job_failed{{{where},condition="true"}} == 1'
+    failed = (
+        f"(kube_job_status_start_time{{{where}}} and on (namespace, job_name) {failed_jobs}) "
+        f"* on (namespace, job_name) group_left (owner_name) {owner}"
+    )
+    succeeded = (
+        f"max by (namespace, owner_name) (kube_job_status_completion_time{{{where}}} "
+        f"* on (namespace, job_name) group_left (owner_name) {owner})"
+    )
+    return (
+        f"({failed} > on (namespace, owner_name) group_left () {succeeded}) "
+        f"or ({failed} unless on (namespace, owner_name) {succeeded})"
+    )
 
 
 def _rules(plan: Plan, composed: list[Composed]) -> list[dict[str, Any]]:
@@ -117,18 +164,19 @@ def _rules(plan: Plan, composed: list[Composed]) -> list[dict[str, Any]]:
                     },
                 }
             )
-    jobs = _alternatives(_manifests(composed, "CronJob"))
-    if jobs:
+    cron_jobs = _alternatives(_backup_cron_jobs(composed))
+    if cron_jobs:
         rules.append(
             {
                 "alert": "AIWorkspaceBackupFailed",
-                "expr": f'kube_job_status_failed{{{where},job_name=~"({jobs})-[0-9]+"}} > 0',
+                "expr": _backup_failed(where, cron_jobs),
                 "for": "5m",
                 "labels": {"severity": "warning"},
                 "annotations": {
                     "summary": f"A backup of AI workspace {workspace} failed.",
-                    "description": "Job {{ $labels.job_name }} failed: see "
-                    f"`kubectl -n {ns} logs job/{{{{ $labels.job_name }}}} --all-containers`.",
+                    "description": "Job {{ $labels.job_name }} of CronJob {{ $labels.owner_name }} failed, and no "
+                    f"run of it has succeeded since: see `kubectl -n {ns} logs job/{{{{ $labels.job_name }}}} "
+                    "--all-containers`.",
                 },
             }
         )
