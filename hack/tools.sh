@@ -372,7 +372,13 @@ fetch_all_core_crds() {
 if $e2e; then fetch_all_core_crds; fi
 
 debian_day2
-# kubectl, whose commands and flags the README's are checked against (tests/test_readme.py).
+# kubectl, whose commands and flags the README's are checked against (tests/test_readme.py); like promtool,
+# only ever built from the module proxy.
+if [ ! -x "$kubectl_bin" ] && [ "$tools_mode" = download ]; then
+  log "FUNCTION_AI_WORKSPACE_TOOLS=download: kubectl $KUBERNETES_VERSION is only ever built from the Go module" \
+    "proxy; build it once with FUNCTION_AI_WORKSPACE_TOOLS=auto"
+  exit 1
+fi
 build_kubernetes kubectl
 
 if [ "${1:-}" = "--print" ]; then

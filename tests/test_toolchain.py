@@ -123,8 +123,8 @@ def _tools(env: dict[str, str], cache: Path) -> subprocess.CompletedProcess[str]
 def test_release_binaries_are_used_when_their_published_checksum_matches(tools: xp.Tools, tmp_path: Path) -> None:
     """With the release hosts reachable, both binaries are the published ones, checked against the SHA-256
     published beside them, cached, and not fetched again. (`tools` first: the module cache then holds core
-    Crossplane's module, which the script reads its CRDs from.) promtool has no release binary to download:
-    download mode never builds it, and uses it once the cache holds it."""
+    Crossplane's module, which the script reads its CRDs from.) promtool and kubectl have no release binary
+    to download: download mode never builds them, and uses them once the cache holds them."""
     with _release_hosts(tmp_path / "www", lambda b: hashlib.sha256(b).hexdigest()) as hosts:
         unbuilt = _tools(hosts, tmp_path / "cache")
         assert unbuilt.returncode != 0 and "building" not in unbuilt.stderr, unbuilt.stderr
@@ -132,6 +132,10 @@ def test_release_binaries_are_used_when_their_published_checksum_matches(tools: 
         assert "promtool" in unbuilt.stderr and "is only ever built" in unbuilt.stderr, unbuilt.stderr
         promtool = tmp_path / "cache" / "bin" / Path(tools.promtool).name
         promtool.symlink_to(tools.promtool)
+        unbuilt = _tools(hosts, tmp_path / "cache")
+        assert unbuilt.returncode != 0 and "kubectl" in unbuilt.stderr and "is only ever built" in unbuilt.stderr
+        kubectl = tmp_path / "cache" / "bin" / Path(tools.kubectl).name
+        kubectl.symlink_to(tools.kubectl)
         first = _tools(hosts, tmp_path / "cache")
         assert first.returncode == 0, first.stderr
         assert "downloaded" not in first.stderr and "building" not in first.stderr, first.stderr
