@@ -175,7 +175,8 @@ def render(
 RESOURCE_NAME = "crossplane.io/composition-resource-name"
 
 
-def _key(doc: dict[str, Any]) -> str:
+def resource_key(doc: dict[str, Any]) -> str:
+    """A composed resource's key (its composition-resource-name annotation); '' when it has none."""
     return str(doc.get("metadata", {}).get("annotations", {}).get(RESOURCE_NAME, ""))
 
 
@@ -197,7 +198,7 @@ def converge(
     """
     tool = tool or tools()
     observed = _own(example, "observed-resources.yaml", observed)
-    given = {_key(doc): doc for doc in yaml.safe_load_all(observed.read_text()) if doc} if observed else {}
+    given = {resource_key(doc): doc for doc in yaml.safe_load_all(observed.read_text()) if doc} if observed else {}
     stream = render(example, address, tool=tool, observed=observed, required=required)
     previous: list[dict[str, Any]] | None = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -207,7 +208,7 @@ def converge(
                 break
             previous = composed
             fed = Path(tmp) / "observed.yaml"
-            fed.write_text(yaml.safe_dump_all([given.get(_key(doc), doc) for doc in composed], sort_keys=True))
+            fed.write_text(yaml.safe_dump_all([given.get(resource_key(doc), doc) for doc in composed], sort_keys=True))
             stream = render(example, address, tool=tool, observed=fed, required=required)
     return stream
 
