@@ -5,9 +5,9 @@
 Serves two functions on the same runtime (`crossplane.function.cli`, insecure, loopback): this one
 (`function.main`) and a no-op (`hack/noop_function.py`, an empty RunFunction). Both get the same request per
 example: what Crossplane sends once the workspace exists (the XR, the resolved Secrets, the seed credentials,
-and every composed resource observed: the example's observed resources as written there, with their status,
-and the rest as composed, fed back until the desired set stops changing, as `make render` converges). For
-each example:
+and every composed resource observed: the example's observed resources as written there, with their status and
+the connection details their providers publish, and the rest as composed, fed back until the desired set stops
+changing, as `make render` converges; tests/test_bench.py holds it to the converged render). For each example:
 
 - latency: one stream, `--calls` sequential calls after a warm-up; p50 and p99;
 - throughput: 100 concurrent streams for `--seconds`, completed calls per second;
@@ -73,32 +73,45 @@ def _docs(path: Path) -> list[dict[str, Any]]:
 
 
 def build_request(example: Path) -> fnv1.RunFunctionRequest:
+    """What Crossplane sends once the example's workspace exists: the XR, the Secrets it references, the seed
+    render uses (examples/function-credentials.yaml), the example's observed resources as written there with the
+    connection details their providers publish (the example's connection Secrets, as `make render` feeds them),
+    and every other composed resource as composed, fed back until the desired set stops changing."""
     xr = yaml.safe_load((example / "xr.yaml").read_text())
     req = fnv1.RunFunctionRequest(
         observed=fnv1.State(composite=fnv1.Resource(resource=resource.dict_to_struct(xr))),
         input=resource.dict_to_struct({"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}),
     )
-    for body in _docs(example / "observed-resources.yaml"):
-        key = body["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
+    observed, connections = xp.example_state(example)
+    for key, body in observed.items():
         req.observed.resources[key].resource.CopyFrom(resource.dict_to_struct(body))
+    for key, details in connections.items():
+        for name, value in sorted(details.items()):
+            req.observed.resources[key].connection_details[name] = value.encode()
     secrets = {d["metadata"]["name"]: d for d in _docs(example / "required-resources.yaml")}
     plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform_settings({}))
     for ref in plan.referenced_secrets():
         bucket = req.required_resources[requirement_name(ref)]
         if ref.name in secrets:
             bucket.items.append(fnv1.Resource(resource=resource.dict_to_struct(secrets[ref.name])))
-    req.credentials["workspace-seed"].credential_data.data["seed"] = b"bench-seed-0123456789abcdef0123456789"
-    given = {key: fnv1.Resource(resource=r.resource) for key, r in req.observed.resources.items()}
+    req.credentials["workspace-seed"].credential_data.data["seed"] = xp.render_seed()
+    given = {
+        key: fnv1.Resource(resource=r.resource, connection_details=r.connection_details)
+        for key, r in req.observed.resources.items()
+    }
     for _ in range(PASSES):
         rsp = asyncio.run(FunctionRunner(memo_bytes=0).RunFunction(req, None))
-        fed = {key: given.get(key, r) for key, r in rsp.desired.resources.items()}
+        fed = {
+            key: given[key] if key in given else fnv1.Resource(resource=r.resource)
+            for key, r in rsp.desired.resources.items()
+        }
         if fed.keys() == req.observed.resources.keys() and all(
-            req.observed.resources[key].resource == r.resource for key, r in fed.items()
+            req.observed.resources[key] == r for key, r in fed.items()
         ):
             break
         req.observed.ClearField("resources")
         for key, r in sorted(fed.items()):
-            req.observed.resources[key].resource.CopyFrom(r.resource)
+            req.observed.resources[key].CopyFrom(r)
     return req
 
 

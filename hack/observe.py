@@ -1,12 +1,15 @@
-"""Write a cloud example's observed state: what the cluster reports once the cloud resources are up.
+"""Write an example's observed state: what the cluster reports once its cloud resources, or all of it, are up.
 
     python hack/observe.py examples/aws-namespaced
+    python hack/observe.py --ready examples/ready-namespaced
 
 Renders the example through the real CLI, then records every composed cloud managed resource as Ready
 (with the status fields the function reads), the connection Secrets their providers publish (as required
 resources, where render's connection-details fetcher finds them), and the Secrets and ConfigMap that exist
-once the function has written them. The values are placeholders, never real credentials. The files it
-writes are committed and reviewed like any other example.
+once the function has written them. With --ready it records every composed resource, each Ready, as the
+function composes it once everything it waits for exists: the whole workspace up, so the XR is Ready. The
+values are placeholders, never real credentials. The files it writes are committed and reviewed like any
+other example.
 """
 
 from __future__ import annotations
@@ -109,6 +112,59 @@ def _documents(text: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(text) if d]
 
 
+def observed_body(doc: dict[str, Any], workspace: str, namespace: str | None) -> dict[str, Any]:
+    """A rendered resource as the cluster reports it: Crossplane's name for it (`<workspace>-<key>`) and, but
+    for a Secret or ConfigMap (which carry no status), Ready; a cloud managed resource in the XR's namespace."""
+    key = doc["metadata"]["annotations"][KEY]
+    cloud = "upbound.io/" in doc["apiVersion"]
+    body = {k: v for k, v in doc.items() if k != "status"}
+    body["metadata"] = dict(doc["metadata"])
+    body["metadata"].pop("ownerReferences", None)
+    if body["kind"] != "Secret" and body["kind"] != "ConfigMap":
+        body["metadata"]["name"] = f"{workspace}-{key}"
+        body["status"] = _status(key, doc)
+    if cloud and namespace:
+        body["metadata"]["namespace"] = namespace
+    return body
+
+
+READY_PASSES = 10
+
+
+def ready(example: Path) -> None:
+    """Every composed resource observed Ready, each as the function composes it once all the others exist.
+
+    Each pass records what the render composed, as the cluster would report it, and feeds it back; it ends when
+    a pass composes exactly what is recorded (no new resource, no changed body)."""
+    xr = yaml.safe_load((example / "xr.yaml").read_text())
+    namespace = xr["metadata"].get("namespace")
+    observed_file = example / "observed-resources.yaml"
+    required_file = example / "required-resources.yaml"
+    observed_file.unlink(missing_ok=True)
+    required_file.write_text(
+        "# What render's store holds besides the XR: the team's OpenAI key Secret (a placeholder value, written\n"
+        "# by hack/observe.py --ready).\n" + yaml.safe_dump(OPENAI, sort_keys=False)
+    )
+    observed: dict[str, dict[str, Any]] = {}
+    with xp.function_server() as address:
+        for _ in range(READY_PASSES):
+            composed = {}
+            for doc in _documents(xp.render(example, address))[1:]:
+                composed[doc["metadata"]["annotations"][KEY]] = observed_body(doc, xr["metadata"]["name"], namespace)
+            if composed == observed:
+                break
+            observed = composed
+            observed_file.write_text(yaml.safe_dump_all([observed[k] for k in sorted(observed)], sort_keys=False))
+        else:
+            raise SystemExit(f"{example.name}: the render still changed after {READY_PASSES} passes")
+    header = (
+        f"# What the cluster reports once {example.name}'s workspace is up (written by hack/observe.py --ready,\n"
+        "# placeholder values): every composed resource Ready, as the function composes it, the Secrets and\n"
+        "# ConfigMap it has written included.\n"
+    )
+    observed_file.write_text(header + yaml.safe_dump_all([observed[k] for k in sorted(observed)], sort_keys=False))
+
+
 def main(example: Path) -> None:
     xr = yaml.safe_load((example / "xr.yaml").read_text())
     namespace = xr["metadata"].get("namespace")
@@ -135,15 +191,7 @@ def main(example: Path) -> None:
                 new = True
                 if key == "gcp-database-admin-secret":
                     generated_password = base64.b64decode(doc["data"]["password"]).decode()
-                body = {k: v for k, v in doc.items() if k != "status"}
-                body["metadata"] = dict(doc["metadata"])
-                body["metadata"].pop("ownerReferences", None)
-                if body["kind"] != "Secret" and body["kind"] != "ConfigMap":
-                    body["metadata"]["name"] = f"{xr['metadata']['name']}-{key}"
-                    body["status"] = _status(key, doc)
-                if cloud and namespace:
-                    body["metadata"]["namespace"] = namespace
-                observed.append(body)
+                observed.append(observed_body(doc, xr["metadata"]["name"], namespace))
                 ref = doc["spec"].get("writeConnectionSecretToRef") if cloud else None
                 if ref:
                     external = doc["metadata"].get("annotations", {}).get("crossplane.io/external-name", "")
@@ -168,4 +216,9 @@ def main(example: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]).resolve())
+    if len(sys.argv) == 3 and sys.argv[1] == "--ready":
+        ready(Path(sys.argv[2]).resolve())
+    elif len(sys.argv) == 2 and not sys.argv[1].startswith("-"):
+        main(Path(sys.argv[1]).resolve())
+    else:
+        raise SystemExit(__doc__)

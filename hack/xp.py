@@ -9,6 +9,7 @@ Used by the Makefile and the tests alike, so what a developer runs is what CI ch
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -113,6 +114,12 @@ def function_server() -> Iterator[str]:
         log.close()
 
 
+def render_seed() -> bytes:
+    """The seed render gives the function (examples/function-credentials.yaml)."""
+    doc = yaml.safe_load((EXAMPLES / "function-credentials.yaml").read_text())
+    return base64.b64decode(doc["data"]["seed"])
+
+
 def flavour_of(example: Path) -> str:
     xr = yaml.safe_load((example / "xr.yaml").read_text())
     return FLAVOURS[xr["kind"]]
@@ -179,8 +186,32 @@ def render(
 RESOURCE_NAME = "crossplane.io/composition-resource-name"
 
 
-def _key(doc: dict[str, Any]) -> str:
+def resource_key(doc: dict[str, Any]) -> str:
+    """A composed resource's key (its composition-resource-name annotation); '' when it has none."""
     return str(doc.get("metadata", {}).get("annotations", {}).get(RESOURCE_NAME, ""))
+
+
+def _yaml_docs(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc] if path.exists() else []
+
+
+def example_state(example: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
+    """An example's observed resources by key, and the connection details Crossplane reads for them: the data of
+    the connection Secret each names (spec.writeConnectionSecretToRef) among the example's required resources,
+    where render's connection-details fetcher finds it."""
+    stored = _yaml_docs(example / "required-resources.yaml")
+    secrets = {(d["metadata"].get("namespace"), d["metadata"]["name"]): d for d in stored if d["kind"] == "Secret"}
+    observed: dict[str, dict[str, Any]] = {}
+    connections: dict[str, dict[str, str]] = {}
+    for doc in _yaml_docs(example / "observed-resources.yaml"):
+        key = resource_key(doc)
+        observed[key] = doc
+        ref = (doc.get("spec") or {}).get("writeConnectionSecretToRef")
+        if ref:
+            found = secrets.get((ref.get("namespace", doc["metadata"].get("namespace")), ref["name"]))
+            if found:
+                connections[key] = {k: base64.b64decode(v).decode() for k, v in found.get("data", {}).items()}
+    return observed, connections
 
 
 def converge(
@@ -201,7 +232,7 @@ def converge(
     """
     tool = tool or tools()
     observed = _own(example, "observed-resources.yaml", observed)
-    given = {_key(doc): doc for doc in yaml.safe_load_all(observed.read_text()) if doc} if observed else {}
+    given = {resource_key(doc): doc for doc in yaml.safe_load_all(observed.read_text()) if doc} if observed else {}
     stream = render(example, address, tool=tool, observed=observed, required=required)
     previous: list[dict[str, Any]] | None = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,7 +242,7 @@ def converge(
                 break
             previous = composed
             fed = Path(tmp) / "observed.yaml"
-            fed.write_text(yaml.safe_dump_all([given.get(_key(doc), doc) for doc in composed], sort_keys=True))
+            fed.write_text(yaml.safe_dump_all([given.get(resource_key(doc), doc) for doc in composed], sort_keys=True))
             stream = render(example, address, tool=tool, observed=fed, required=required)
     return stream
 

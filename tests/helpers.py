@@ -7,6 +7,7 @@ import base64
 import copy
 from typing import Any
 
+import xp
 import yaml
 from crossplane.function import resource
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
@@ -113,21 +114,9 @@ def yaml_docs(path: Any) -> list[dict[str, Any]]:
 
 def example_observed(example: Any) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
     """An example's observed resources by key, and the connection details Crossplane would read for them
-    (from the connection Secrets among its required resources)."""
-    docs = yaml_docs(example / "observed-resources.yaml")
-    stored = yaml_docs(example / "required-resources.yaml")
-    secrets = {(d["metadata"].get("namespace"), d["metadata"]["name"]): d for d in stored if d["kind"] == "Secret"}
-    observed: dict[str, dict[str, Any]] = {}
-    connections: dict[str, dict[str, str]] = {}
-    for doc in docs:
-        key = doc["metadata"]["annotations"]["crossplane.io/composition-resource-name"]
-        observed[key] = doc
-        ref = doc.get("spec", {}).get("writeConnectionSecretToRef")
-        if ref:
-            found = secrets.get((ref.get("namespace", doc["metadata"].get("namespace")), ref["name"]))
-            if found:
-                connections[key] = {k: base64.b64decode(v).decode() for k, v in found.get("data", {}).items()}
-    return observed, connections
+    (from the connection Secrets among its required resources): hack/xp.py's example_state, as `make bench`
+    reads them."""
+    return xp.example_state(example)
 
 
 def required_for(xr: dict[str, Any], secrets: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

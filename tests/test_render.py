@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
+import observe
 import pytest
 import xp
 import yaml
@@ -27,6 +28,8 @@ from tests.test_wiring import full_state
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EXAMPLES = sorted(path.parent for path in (ROOT / "examples").glob("*/xr.yaml"))
+READY = ROOT / "examples" / "ready-namespaced"
+REGENERATE_READY = "python hack/observe.py --ready examples/ready-namespaced, then make golden and review both diffs"
 KUBERNETES_VERSION = "1.33.0"
 SCHEMA_CHECK = ROOT / "hack" / "librechat-schema" / "check.js"
 
@@ -61,6 +64,63 @@ def test_golden(rendered: tuple[Path, str]) -> None:
         golden.write_text(text)
     assert golden.exists(), f"no golden file for {example.name}; run `make golden` and review it"
     assert text == golden.read_text(), f"render of {example.name} differs from {golden}; if intended: make golden"
+
+
+def _not_ready(xr: dict[str, Any]) -> list[str]:
+    """What keeps a rendered XR from being Ready: its Ready condition, components and integrations not ready."""
+    status = xr["status"]
+    ready = [c for c in status.get("conditions", []) if c["type"] == "Ready"]
+    problems = [f"condition Ready {c['status']} ({c['reason']})" for c in ready if c["status"] != "True"]
+    problems += [] if ready else ["no Ready condition"]
+    problems += [f"component {c['name']}: {c.get('message')}" for c in status["components"] if not c["ready"]]
+    problems += [f"integration {i['name']}" for i in status["integrations"] if not i["ready"]]
+    total = len(status["components"])
+    if not total or status["readyComponents"] != f"{total}/{total}":
+        problems.append(f"readyComponents {status['readyComponents']}")
+    return problems
+
+
+def test_ready_example_is_ready(function_address: str, tools: xp.Tools) -> None:
+    """ready-namespaced shows a workspace that is up: its rendered XR is Ready (condition Ready True), and every
+    entry of status.components and status.integrations is ready. A component the example does not observe, e.g.
+    one a future change adds, fails this."""
+    xr = _documents(_render(READY, function_address))[0]
+    assert xr["status"]["components"], "the XR reports no components"
+    assert not _not_ready(xr), f"ready-namespaced is not Ready: {_not_ready(xr)}; run {REGENERATE_READY}"
+    assert xr["status"]["chatUrl"] == "https://chat.team-a.example.com"
+
+
+def test_ready_example_observes_what_the_function_composes(function_address: str, tools: xp.Tools) -> None:
+    """ready-namespaced's observed resources are what `hack/observe.py --ready` writes: every resource the render
+    composes, each observed exactly as composed (Ready, under Crossplane's name), nothing else; so the example
+    cannot drift from the workspace the function composes."""
+    xr, *composed = _documents(_render(READY, function_address))
+    name, namespace = xr["metadata"]["name"], xr["metadata"].get("namespace")
+    expected = {xp.resource_key(doc): observe.observed_body(doc, name, namespace) for doc in composed}
+    stored = {xp.resource_key(doc): doc for doc in _documents((READY / "observed-resources.yaml").read_text())}
+    assert sorted(stored) == sorted(expected), f"observed resources differ from those composed; run {REGENERATE_READY}"
+    changed = sorted(key for key in expected if stored[key] != expected[key])
+    assert not changed, f"observed as composed before a change: {changed}; run {REGENERATE_READY}"
+
+
+@pytest.mark.parametrize("missing", ["rag-api-", "-networkpolicy", "librechat-release"])
+def test_ready_check_catches_a_part_not_observed(
+    missing: str, function_address: str, tools: xp.Tools, tmp_path: Path
+) -> None:
+    """The readiness check fails when part of the workspace is not observed: the ready example rendered with
+    some of its observed resources left out (a whole component, one resource per component, the Release) is not
+    Ready, and the components they belong to say so."""
+    docs = _documents((READY / "observed-resources.yaml").read_text())
+    kept = [doc for doc in docs if missing not in xp.resource_key(doc)]
+    assert len(kept) < len(docs)
+    observed = tmp_path / "observed-resources.yaml"
+    observed.write_text(yaml.safe_dump_all(kept, sort_keys=False))
+    xr = _documents(xp.render(READY, function_address, tool=tools, observed=observed))[0]
+    problems = _not_ready(xr)
+    assert any(p.startswith("condition Ready False") for p in problems), problems
+    left_out = {xp.resource_key(doc) for doc in docs} - {xp.resource_key(doc) for doc in kept}
+    waiting = " ".join(c.get("message", "") for c in xr["status"]["components"] if not c["ready"])
+    assert all(key in waiting for key in left_out), (left_out, waiting)
 
 
 def test_xr_first_then_composed(rendered: tuple[Path, str]) -> None:
