@@ -88,6 +88,11 @@ def test_ready_example_is_ready(function_address: str, tools: xp.Tools) -> None:
     assert xr["status"]["components"], "the XR reports no components"
     assert not _not_ready(xr), f"ready-namespaced is not Ready: {_not_ready(xr)}; run {REGENERATE_READY}"
     assert xr["status"]["chatUrl"] == "https://chat.team-a.example.com"
+    # The condition a tool waits on says so, through the real Crossplane render.
+    conditions = {c["type"]: c for c in xr["status"]["conditions"]}
+    assert conditions["WorkspaceAvailable"]["status"] == "True"
+    assert conditions["WorkspaceAvailable"]["message"] == "Workspace is ready at https://chat.team-a.example.com"
+    assert conditions["DataRetained"]["status"] == "False"
 
 
 def test_ready_example_observes_what_the_function_composes(function_address: str, tools: xp.Tools) -> None:
