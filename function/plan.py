@@ -207,15 +207,32 @@ class GeneratedSecret:
 
 @dataclass(frozen=True)
 class Speech:
-    """One direction of speech as LibreChat calls it: the full endpoint URL, model and voices."""
+    """One direction of speech as LibreChat calls it: the provider section of librechat.yaml it fills (openai for
+    OpenAI and Speaches, azureOpenAI, elevenlabs), the full endpoint URL, model and voices."""
 
     implementation: SpeechImplementation
     key_env: str  # the env var holding the key LibreChat sends
-    url: str | None  # None: LibreChat's default (api.openai.com)
+    url: str | None  # None: the provider's default (api.openai.com, api.elevenlabs.io)
     allowed_address: str | None  # host:port to exempt from LibreChat's SSRF guard
     model: str
     voices: tuple[str, ...] = ()
     language: str | None = None
+    azure: AzureSpeech | None = None  # Azure OpenAI: the resource, deployment and API version
+    voice_settings: tuple[tuple[str, float | bool], ...] = ()  # ElevenLabs' voice_settings, as set
+
+    @property
+    def provider(self) -> str:
+        """The key of librechat.yaml's speech.stt/tts section LibreChat reads this provider from."""
+        return {SpeechImplementation.AZURE_OPENAI: "azureOpenAI", SpeechImplementation.ELEVENLABS: "elevenlabs"}.get(
+            self.implementation, "openai"
+        )
+
+
+@dataclass(frozen=True)
+class AzureSpeech:
+    instance_name: str
+    deployment_name: str
+    api_version: str
 
 
 @dataclass(frozen=True)
@@ -509,6 +526,71 @@ def mcp_secret_env(ref: SecretKeySelector) -> str:
     return f"MCP_{clean}_{digest}"
 
 
+AZURE_SPEECH_KEY = "AZURE_OPENAI_SPEECH_API_KEY"  # LibreChat's env names for the speech keys it copies
+ELEVENLABS_KEY = "ELEVENLABS_API_KEY"
+
+
+def _stt(spec: AIWorkspaceSpec, speaches: Endpoint | None) -> Speech | None:
+    """Speech-to-text as the spec selects it (None while the selected provider is not set up: admission and
+    the spec's rules refuse that)."""
+    assert spec.librechat.stt is not None
+    implementation = SpeechImplementation(spec.librechat.stt.implementation.value)
+    if implementation is SpeechImplementation.SPEACHES and speaches:
+        return Speech(
+            implementation,
+            "STT_API_KEY",
+            f"{speaches.url}/v1/audio/transcriptions",
+            speaches.host_port,
+            speaches_stt_model(spec.speaches.stt.model),
+            language=spec.speaches.stt.language,
+        )
+    if implementation is SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
+        # LibreChat reads the workspace's OpenAI key for it: the key is copied once, as OPENAI_API_KEY.
+        return Speech(implementation, "OPENAI_API_KEY", None, None, spec.openai.stt.model)
+    azure = spec.azure_openai
+    if implementation is SpeechImplementation.AZURE_OPENAI and azure.instance_name and azure.api_key_secret_ref:
+        deployment = AzureSpeech(azure.instance_name, azure.stt.deployment_name, azure.api_version)
+        return Speech(implementation, AZURE_SPEECH_KEY, None, None, "", azure=deployment)
+    return None
+
+
+def _tts(spec: AIWorkspaceSpec, speaches: Endpoint | None) -> Speech | None:
+    """Text-to-speech as the spec selects it."""
+    assert spec.librechat.tts is not None
+    implementation = SpeechImplementation(spec.librechat.tts.implementation.value)
+    if implementation is SpeechImplementation.SPEACHES and speaches:
+        return Speech(
+            implementation,
+            "TTS_API_KEY",
+            f"{speaches.url}/v1/audio/speech",
+            speaches.host_port,
+            KOKORO_MODEL,
+            tuple(v.value for v in spec.speaches.tts.voices),
+            language=spec.speaches.tts.language,
+        )
+    if implementation is SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
+        return Speech(
+            implementation, "OPENAI_API_KEY", None, None, spec.openai.tts.model, (spec.openai.tts.voice.value,)
+        )
+    azure, eleven = spec.azure_openai, spec.eleven_labs
+    if implementation is SpeechImplementation.AZURE_OPENAI and azure.instance_name and azure.api_key_secret_ref:
+        deployment = AzureSpeech(azure.instance_name, azure.tts.deployment_name, azure.api_version)
+        voices = (azure.tts.voice.value,)
+        return Speech(implementation, AZURE_SPEECH_KEY, None, None, azure.tts.model, voices, azure=deployment)
+    if implementation is SpeechImplementation.ELEVENLABS and eleven.api_key_secret_ref and eleven.voices:
+        settings = eleven.voice_settings.model_dump(exclude_none=True) if eleven.voice_settings else {}
+        return Speech(
+            implementation,
+            ELEVENLABS_KEY,
+            None,
+            None,
+            eleven.model,
+            tuple(eleven.voices),
+            voice_settings=tuple(sorted(settings.items())),
+        )
+    return None
+
+
 def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, name_key: bytes = b"") -> Plan:
     """The workspace's wiring. `name_key` keys the hash of names in a cloud's global namespace (cloud_name)."""
     tenancy.check(spec, workspace.namespace, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
@@ -599,40 +681,13 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, 
     speaches = Endpoint(obj("speaches"), ns, 8000, app="speaches") if spec.speaches.enabled else None
     if speaches:
         generated.append(GeneratedSecret(obj("speaches"), "api-key", 24))
-    stt = tts = None
-    if librechat.stt:
-        if librechat.stt.implementation == SpeechImplementation.SPEACHES and speaches:
-            stt = Speech(
-                SpeechImplementation.SPEACHES,
-                "STT_API_KEY",
-                f"{speaches.url}/v1/audio/transcriptions",
-                speaches.host_port,
-                speaches_stt_model(spec.speaches.stt.model),
-                language=spec.speaches.stt.language,
-            )
-        elif librechat.stt.implementation == SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
-            # LibreChat reads the workspace's OpenAI key for it: the key is copied once, as OPENAI_API_KEY.
-            stt = Speech(SpeechImplementation.OPENAI, "OPENAI_API_KEY", None, None, spec.openai.stt.model)
-    if librechat.tts:
-        if librechat.tts.implementation == SpeechImplementation.SPEACHES and speaches:
-            tts = Speech(
-                SpeechImplementation.SPEACHES,
-                "TTS_API_KEY",
-                f"{speaches.url}/v1/audio/speech",
-                speaches.host_port,
-                KOKORO_MODEL,
-                tuple(v.value for v in spec.speaches.tts.voices),
-                language=spec.speaches.tts.language,
-            )
-        elif librechat.tts.implementation == SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
-            tts = Speech(
-                SpeechImplementation.OPENAI,
-                "OPENAI_API_KEY",
-                None,
-                None,
-                spec.openai.tts.model,
-                (spec.openai.tts.voice.value,),
-            )
+    stt = _stt(spec, speaches) if librechat.stt else None
+    tts = _tts(spec, speaches) if librechat.tts else None
+    azure, eleven = spec.azure_openai, spec.eleven_labs
+    if azure.api_key_secret_ref and SpeechImplementation.AZURE_OPENAI in {s.implementation for s in (stt, tts) if s}:
+        env_from.append(EnvFromSecret(AZURE_SPEECH_KEY, azure.api_key_secret_ref, "spec.azureOpenAI.apiKeySecretRef"))
+    if eleven.api_key_secret_ref and tts and tts.implementation is SpeechImplementation.ELEVENLABS:
+        env_from.append(EnvFromSecret(ELEVENLABS_KEY, eleven.api_key_secret_ref, "spec.elevenLabs.apiKeySecretRef"))
 
     # Model servers, each a LibreChat custom endpoint.
     ollama = None

@@ -38,12 +38,16 @@ from function.strings import (
     AwsSecurityGroupId,
     AwsSubnetId,
     AwsVpcId,
+    AzureApiVersion,
+    AzureDeploymentName,
     AzureLocation,
+    AzureOpenAIInstance,
     AzurePrivateDnsZoneId,
     AzureResourceGroup,
     AzureSku,
     AzureSubnetId,
     CronSchedule,
+    ElevenLabsVoiceId,
     EmailDomain,
     ExtendedResourceName,
     GcpLocation,
@@ -411,13 +415,47 @@ class MCPServer(Model):
 class SpeechImplementation(StrEnum):
     SPEACHES = "speaches"
     OPENAI = "openai"
+    AZURE_OPENAI = "azureOpenAI"
+    ELEVENLABS = "elevenLabs"
 
 
-class SpeechSelection(Model):
-    """Which service LibreChat uses for this direction of speech."""
+class STTImplementation(StrEnum):
+    SPEACHES = "speaches"
+    OPENAI = "openai"
+    AZURE_OPENAI = "azureOpenAI"
 
-    implementation: SpeechImplementation = Field(
-        description="speaches (self-hosted, needs spec.speaches.enabled) or openai (needs spec.openai.enabled)."
+
+class TTSImplementation(StrEnum):
+    SPEACHES = "speaches"
+    OPENAI = "openai"
+    AZURE_OPENAI = "azureOpenAI"
+    ELEVENLABS = "elevenLabs"
+
+
+# The spec section each speech implementation is configured in (and must be enabled).
+SPEECH_SECTIONS = {
+    SpeechImplementation.SPEACHES: "speaches",
+    SpeechImplementation.OPENAI: "openai",
+    SpeechImplementation.AZURE_OPENAI: "azureOpenAI",
+    SpeechImplementation.ELEVENLABS: "elevenLabs",
+}
+
+
+class STTSelection(Model):
+    """Which service LibreChat uses for speech-to-text."""
+
+    implementation: STTImplementation = Field(
+        description="speaches (self-hosted, needs spec.speaches.enabled), openai (needs spec.openai.enabled) or "
+        "azureOpenAI (needs spec.azureOpenAI.enabled)."
+    )
+
+
+class TTSSelection(Model):
+    """Which service LibreChat uses for text-to-speech."""
+
+    implementation: TTSImplementation = Field(
+        description="speaches (self-hosted, needs spec.speaches.enabled), openai (needs spec.openai.enabled), "
+        "azureOpenAI (needs spec.azureOpenAI.enabled) or elevenLabs (needs spec.elevenLabs.enabled)."
     )
 
 
@@ -519,8 +557,8 @@ class LibreChat(Model):
     mongodb: MongoDB = section(MongoDB, "LibreChat's MongoDB (in-cluster by default, 8Gi).")
     meilisearch: Datastore = section(Datastore, "Meilisearch for conversation search (in-cluster, 5Gi).")
     redis: Datastore = section(Datastore, "Valkey cache shared by LibreChat's replicas (in-cluster, 1Gi).")
-    stt: SpeechSelection | None = Field(default=None, description="Speech-to-text; off when unset.")
-    tts: SpeechSelection | None = Field(default=None, description="Text-to-speech; off when unset.")
+    stt: STTSelection | None = Field(default=None, description="Speech-to-text; off when unset.")
+    tts: TTSSelection | None = Field(default=None, description="Text-to-speech; off when unset.")
     web_search: WebSearch = section(WebSearch, "Web search (wired when spec.searxng is enabled).")
 
 
@@ -593,6 +631,69 @@ class OpenAISTT(Model):
 class OpenAITTS(Model):
     model: ModelId = Field(default="tts-1", description="Speech model, e.g. tts-1 or tts-1-hd.")
     voice: OpenAIVoice = Field(default=OpenAIVoice("alloy"), description="OpenAI voice.")
+
+
+class AzureOpenAISTT(Model):
+    deployment_name: AzureDeploymentName = Field(
+        default="whisper", description="Deployment of a transcription model (whisper)."
+    )
+
+
+class AzureOpenAITTS(Model):
+    deployment_name: AzureDeploymentName = Field(default="tts", description="Deployment of a speech model.")
+    model: ModelId = Field(default="tts-1", description="The deployment's model, e.g. tts-1 or tts-1-hd.")
+    voice: OpenAIVoice = Field(default=OpenAIVoice("alloy"), description="Voice.")
+
+
+class AzureOpenAISpeech(Model):
+    """Azure OpenAI for speech: LibreChat calls the resource's transcription and speech deployments."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="!self.enabled || (has(self.instanceName) && has(self.apiKeySecretRef))",
+            message="spec.azureOpenAI.instanceName: Azure OpenAI is enabled but has no resource name or no API key "
+            "(apiKeySecretRef); set both, or set spec.azureOpenAI.enabled: false",
+            check=lambda m: not m.enabled or (m.instance_name is not None and m.api_key_secret_ref is not None),
+        ),
+    )
+
+    enabled: bool = Field(default=False, description="Offer Azure OpenAI to spec.librechat.stt and tts.")
+    instance_name: AzureOpenAIInstance | None = Field(
+        default=None, description="The Azure OpenAI resource: <instanceName>.openai.azure.com."
+    )
+    api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
+    api_version: AzureApiVersion = Field(default="2024-06-01", description="Azure OpenAI API version.")
+    stt: AzureOpenAISTT = section(AzureOpenAISTT, "Speech-to-text (when spec.librechat.stt selects azureOpenAI).")
+    tts: AzureOpenAITTS = section(AzureOpenAITTS, "Text-to-speech (when spec.librechat.tts selects azureOpenAI).")
+
+
+class ElevenLabsVoiceSettings(Model):
+    stability: float | None = Field(default=None, ge=0, le=1, description="Voice stability, 0 to 1.")
+    similarity_boost: float | None = Field(default=None, ge=0, le=1, description="Similarity boost, 0 to 1.")
+    style: float | None = Field(default=None, ge=0, le=1, description="Style exaggeration, 0 to 1.")
+    use_speaker_boost: bool | None = Field(default=None, description="Speaker boost.")
+
+
+class ElevenLabs(Model):
+    """ElevenLabs for text-to-speech."""
+
+    rules: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            cel="!self.enabled || (has(self.apiKeySecretRef) && size(self.voices) > 0)",
+            message="spec.elevenLabs.apiKeySecretRef: ElevenLabs is enabled but has no API key or no voices; "
+            "reference a Secret key holding the key and list the voice ids to offer, or set "
+            "spec.elevenLabs.enabled: false",
+            check=lambda m: not m.enabled or (m.api_key_secret_ref is not None and len(m.voices) > 0),
+        ),
+    )
+
+    enabled: bool = Field(default=False, description="Offer ElevenLabs to spec.librechat.tts.")
+    api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
+    model: ModelId = Field(default="eleven_multilingual_v2", description="ElevenLabs model id.")
+    voices: list[ElevenLabsVoiceId] = Field(
+        default_factory=list, max_length=20, description="Voice ids offered; the first is the default."
+    )
+    voice_settings: ElevenLabsVoiceSettings | None = Field(default=None, description="Voice settings.")
 
 
 DEFAULT_ANTHROPIC_MODELS = ("claude-3-5-sonnet-20241022", "claude-3-5-haiku-20241022")
@@ -1188,20 +1289,20 @@ class DataDeletionPolicy(StrEnum):
 
 
 def _speech_rule(direction: str, implementation: SpeechImplementation) -> Rule:
-    """spec.librechat.<direction> may select an implementation only while that service is enabled."""
-    service = "speaches" if implementation == SpeechImplementation.SPEACHES else "openai"
-    other = "openai" if service == "speaches" else "speaches"
-    fix = "enable Speaches" if service == "speaches" else "enable OpenAI (with its API key)"
+    """spec.librechat.<direction> may select an implementation only while its section is enabled."""
+    section_name = SPEECH_SECTIONS[implementation]
+    attribute = {"azureOpenAI": "azure_openai", "elevenLabs": "eleven_labs"}.get(section_name, section_name)
+    fix = f"enable spec.{section_name}" + ("" if implementation == SpeechImplementation.SPEACHES else " (with its key)")
 
     def check(m: AIWorkspaceSpec) -> bool:
         selected = getattr(m.librechat, direction)
-        return selected is None or selected.implementation != implementation or getattr(m, service).enabled
+        return selected is None or selected.implementation != implementation or getattr(m, attribute).enabled
 
     return Rule(
         cel=f"!has(self.librechat.{direction}) || self.librechat.{direction}.implementation != '{implementation.value}'"
-        f" || self.{service}.enabled",
+        f" || self.{section_name}.enabled",
         message=f"spec.librechat.{direction}.implementation: {implementation.value} is selected but "
-        f"spec.{service}.enabled is false; {fix} or select {other}",
+        f"spec.{section_name}.enabled is false; {fix} or select another implementation",
         check=check,
     )
 
@@ -1211,9 +1312,9 @@ class AIWorkspaceSpec(Model):
 
     rules: ClassVar[tuple[Rule, ...]] = (
         *(
-            _speech_rule(direction, implementation)
-            for direction in ("stt", "tts")
-            for implementation in SpeechImplementation
+            _speech_rule(direction, SpeechImplementation(implementation.value))
+            for direction, implementations in (("stt", STTImplementation), ("tts", TTSImplementation))
+            for implementation in implementations
         ),
         Rule(
             cel=f"!{RAG_ON_CEL} || {EMBEDDINGS_AVAILABLE_CEL}",
@@ -1243,6 +1344,13 @@ class AIWorkspaceSpec(Model):
     firecrawl: Firecrawl = section(Firecrawl, "Firecrawl, the scraper of LibreChat's web search.")
     searxng: SearXNG = section(SearXNG, "SearXNG, the search provider of LibreChat's web search.")
     speaches: Speaches = section(Speaches, "Speaches, self-hosted speech-to-text and text-to-speech.")
+    azure_openai: AzureOpenAISpeech = Field(
+        default_factory=AzureOpenAISpeech,
+        alias="azureOpenAI",
+        description="Azure OpenAI speech-to-text and text-to-speech.",
+        json_schema_extra={"default": {}},
+    )
+    eleven_labs: ElevenLabs = section(ElevenLabs, "ElevenLabs text-to-speech.")
     ollama: Ollama = section(Ollama, "Ollama model server.")
     vllm: VLLM | None = Field(default=None, description="vLLM model server (set enabled and model).")
     rag: RAG = section(RAG, "LibreChat's RAG API (file search), on whenever an embeddings provider is enabled.")

@@ -455,6 +455,24 @@ GcpNetwork = typed(
 )
 # Azure: a location (westeurope), a resource group, a flexible server SKU, a delegated subnet and a private DNS
 # zone by resource id.
+# Azure OpenAI for speech (spec.azureOpenAI). LibreChat (v0.8.8-rc1 packages/api/src/utils/azure.ts,
+# genAzureEndpoint) calls https://<instance>.openai.azure.com/openai/deployments/<deployment>/audio/...
+# ?api-version=<version>, and takes an instance name holding ".azure.com" as the whole host: no dot is admitted,
+# so the key is only ever sent to Azure. The deployment lands in the URL's path, the version in its query.
+AzureOpenAIInstance = typed(
+    r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$",
+    64,
+    "an Azure OpenAI resource name such as team-a-openai: lowercase letters, digits and '-'",
+)
+AzureDeploymentName = typed(
+    r"^[A-Za-z0-9]([A-Za-z0-9_-]{0,62}[A-Za-z0-9])?$",
+    64,
+    "an Azure OpenAI deployment name such as whisper: letters, digits, '-' and '_'",
+)
+AzureApiVersion = typed(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$", 32, "an API version such as 2024-06-01")
+# An ElevenLabs voice id: LibreChat (TTSService.js at v0.8.8-rc1) puts it in the URL's path,
+# https://api.elevenlabs.io/v1/text-to-speech/<voice>.
+ElevenLabsVoiceId = typed(r"^[A-Za-z0-9]{16,32}$", 32, "an ElevenLabs voice id such as 21m00Tcm4TlvDq8ikWAM")
 AzureLocation = typed(r"^[a-z][a-z0-9]*$", 32, "an Azure region such as westeurope")
 AZURE_RESOURCE_GROUP = r"^[A-Za-z0-9_()]([-A-Za-z0-9_.()]*[-A-Za-z0-9_()])?$"
 AzureResourceGroup = typed(

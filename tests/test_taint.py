@@ -437,7 +437,12 @@ def _walk(node: Any, path: list[Any]) -> list[tuple[list[Any], str]]:
 
 MARKER_RE = re.compile(f"{MARKER}|{MARKER.upper()}|c0ffee5|975310")
 # Fields whose type admits no text at all to mark: a CIDR, an interval of digits and a unit.
-NO_TEXT = {"spec.database.aws.allowedCidrs[]", "spec.monitoring.interval", "spec.backups.schedule"}
+NO_TEXT = {
+    "spec.database.aws.allowedCidrs[]",
+    "spec.monitoring.interval",
+    "spec.backups.schedule",
+    "spec.azureOpenAI.apiVersion",  # a date, digits and "-preview" only
+}
 
 
 def _yaml_verdict(text: str, canary: str) -> str | None:

@@ -264,6 +264,83 @@ def test_switching_stt_to_speaches_changes_only_speech() -> None:
     assert env_after["STT_API_KEY"] == speaches_key
 
 
+SPEECH_KEYS = {
+    "apiVersion": "v1",
+    "kind": "Secret",
+    "metadata": {"name": "speech-keys", "namespace": "team-a"},
+    "data": {
+        "azure": base64.b64encode(b"azure-speech-key-0123456789").decode(),
+        "eleven": base64.b64encode(b"eleven-speech-key-0123456789").decode(),
+    },
+}
+AZURE_SPEECH = {
+    "enabled": True,
+    "instanceName": "team-a-openai",
+    "apiKeySecretRef": {"name": "speech-keys", "key": "azure"},
+    "tts": {"deploymentName": "tts-hd", "model": "tts-1-hd", "voice": "nova"},
+}
+ELEVENLABS = {
+    "enabled": True,
+    "apiKeySecretRef": {"name": "speech-keys", "key": "eleven"},
+    "voices": ["21m00Tcm4TlvDq8ikWAM"],
+}
+
+
+@pytest.mark.parametrize(
+    ("stt", "tts", "want_stt", "want_tts"),
+    [
+        ("azureOpenAI", "elevenLabs", "azureOpenAI", "elevenlabs"),
+        ("speaches", "azureOpenAI", "openai", "azureOpenAI"),
+        ("azureOpenAI", "azureOpenAI", "azureOpenAI", "azureOpenAI"),
+        ("openai", "elevenLabs", "openai", "elevenlabs"),
+    ],
+)
+def test_any_mix_of_speech_providers(stt: str, tts: str, want_stt: str, want_tts: str) -> None:
+    """Azure OpenAI (STT and TTS) and ElevenLabs (TTS) mix with the others: each direction gets exactly its
+    provider's block, with its key by reference (copied once into LibreChat's env Secret, named in the config as
+    ${ENV}); only speech changes, and the keys of providers not selected are not copied."""
+    xr, secrets = _mixed()
+    before = full_state(xr, secrets)
+    xr["spec"]["azureOpenAI"], xr["spec"]["elevenLabs"] = AZURE_SPEECH, ELEVENLABS
+    xr["spec"]["librechat"]["stt"]["implementation"] = stt
+    xr["spec"]["librechat"]["tts"]["implementation"] = tts
+    after = full_state(xr, [*secrets, SPEECH_KEYS])
+    env, config = librechat_inputs(after)
+    providers = {d: [k for k in config["speech"][d] if k != "allowedAddresses"] for d in ("stt", "tts")}
+    assert providers == {"stt": [want_stt], "tts": [want_tts]}
+    if "azureOpenAI" in (stt, tts):
+        assert env["AZURE_OPENAI_SPEECH_API_KEY"] == "azure-speech-key-0123456789"
+    else:
+        assert "AZURE_OPENAI_SPEECH_API_KEY" not in env
+    if tts == "azureOpenAI":
+        assert config["speech"]["tts"]["azureOpenAI"] == {
+            "apiKey": "${AZURE_OPENAI_SPEECH_API_KEY}",
+            "instanceName": "team-a-openai",
+            "deploymentName": "tts-hd",
+            "apiVersion": "2024-06-01",
+            "model": "tts-1-hd",
+            "voices": ["nova"],
+        }
+    if stt == "azureOpenAI":
+        assert "model" not in config["speech"]["stt"]["azureOpenAI"], "the STT deployment is the model"
+    if tts == "elevenLabs":
+        assert config["speech"]["tts"]["elevenlabs"]["voices"] == ["21m00Tcm4TlvDq8ikWAM"]
+        assert env["ELEVENLABS_API_KEY"] == "eleven-speech-key-0123456789"
+        assert config["speech"]["speechTab"]["textToSpeech"]["voice"] == "21m00Tcm4TlvDq8ikWAM"
+    changed = _diff(before, after) - {"librechat-networkpolicy", "speaches-networkpolicy"}
+    assert changed <= {"librechat-config", "librechat-env", "librechat-release"}, changed
+
+
+def test_azure_instance_names_keep_the_key_at_azure() -> None:
+    """LibreChat takes an instance name holding ".azure.com" as a whole host: a name that would send the key
+    elsewhere is refused, naming the field."""
+    xr, secrets = _mixed()
+    xr["spec"]["azureOpenAI"] = {**AZURE_SPEECH, "instanceName": "evil.example/x?.azure.com"}
+    xr["spec"]["librechat"]["stt"]["implementation"] = "azureOpenAI"
+    rsp = run(request(xr, required=required_for(xr, [*secrets, SPEECH_KEYS]), seed=SEED))
+    assert "spec.azureOpenAI.instanceName" in (fatal(rsp) or "")
+
+
 def test_switching_tts_to_openai_keeps_speaches_running_for_nothing_else() -> None:
     """Speaches TTS -> OpenAI TTS: speech config changes; Speaches itself stays (it is still enabled)."""
     xr, secrets = _mixed()

@@ -119,12 +119,24 @@ def _web_search(plan: Plan) -> dict[str, Any] | None:
     return block
 
 
-def _speech_provider(speech: Speech) -> dict[str, Any]:
-    provider: dict[str, Any] = {"apiKey": f"${{{speech.key_env}}}", "model": speech.model}
+def _speech_provider(speech: Speech, direction: str) -> dict[str, Any]:
+    """The provider's block as librechat-data-provider's sttSchema/ttsSchema has it (azureOpenAI's STT block has
+    no model: the deployment is the model)."""
+    provider: dict[str, Any] = {"apiKey": f"${{{speech.key_env}}}"}
+    if speech.azure:
+        provider |= {
+            "instanceName": speech.azure.instance_name,
+            "deploymentName": speech.azure.deployment_name,
+            "apiVersion": speech.azure.api_version,
+        }
+    if speech.model and not (speech.azure and direction == "stt"):
+        provider["model"] = speech.model
     if speech.url:
         provider["url"] = speech.url  # LibreChat uses it verbatim: the full endpoint path
     if speech.voices:
         provider["voices"] = list(speech.voices)
+    if speech.voice_settings:
+        provider["voice_settings"] = dict(speech.voice_settings)
     return provider
 
 
@@ -135,14 +147,14 @@ def _speech(plan: Plan) -> dict[str, Any] | None:
     speech: dict[str, Any] = {}
     tab: dict[str, Any] = {}
     if plan.stt:
-        speech["stt"] = {"openai": _speech_provider(plan.stt)}
+        speech["stt"] = {plan.stt.provider: _speech_provider(plan.stt, "stt")}
         if plan.stt.allowed_address:
             speech["stt"]["allowedAddresses"] = [plan.stt.allowed_address]
         tab["speechToText"] = {"engineSTT": "external"}
         if plan.stt.language:
             tab["speechToText"]["languageSTT"] = plan.stt.language
     if plan.tts:
-        speech["tts"] = {"openai": _speech_provider(plan.tts)}
+        speech["tts"] = {plan.tts.provider: _speech_provider(plan.tts, "tts")}
         if plan.tts.allowed_address:
             speech["tts"]["allowedAddresses"] = [plan.tts.allowed_address]
         tab["textToSpeech"] = {"engineTTS": "external", "voice": plan.tts.voices[0]}
