@@ -155,7 +155,8 @@ def test_root_exceptions_keep_no_capability() -> None:
             if app in RUNS_AS_ROOT:
                 seen.add(app)
                 for container in [*pod.get("initContainers", []), *pod["containers"]]:
-                    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}, (example, app)
+                    capabilities = container.get("securityContext", {}).get("capabilities")
+                    assert capabilities == {"drop": ["ALL"]}, (example, app, container["name"], capabilities)
     assert seen == set(RUNS_AS_ROOT)
 
 
