@@ -74,15 +74,31 @@ def pvc(
     }
 
 
-# The only workloads not run under the restricted Pod Security Standard, each for its image's reason. They still
-# run with the RuntimeDefault seccomp profile, no privilege escalation and no service account token.
+# The only workloads not run under the restricted Pod Security Standard, each for its image's reason: they start as
+# root (their images have no USER). They still get everything else of it: every capability dropped, no privilege
+# escalation, the RuntimeDefault seccomp profile and no service account token. Root without capabilities keeps what
+# root owns (the image's files, its home, its volumes) and nothing more, which is all these processes need: each
+# listens above port 1024, runs its program directly (the composed command or the image's CMD, never an entrypoint
+# that changes users or owners) and never calls chown, setuid or setgid. The evidence, per image:
 RUNS_AS_ROOT: dict[str, str] = {
+    # firecrawl/firecrawl@61e38dc8 apps/api/Dockerfile: no USER; its ENTRYPOINT docker-entrypoint.sh only raises
+    # `ulimit -n` when root and starts node, and the composed `command: [node, <script>]` replaces it. The API
+    # listens on 3002, the workers on 3005, 3006 and 3004 (apps/api/src/index.ts, services/queue-worker.ts).
     "firecrawl-api": "Firecrawl's image has no USER (apps/api/Dockerfile at 61e38dc8): root-owned /app",
     "firecrawl-worker": "the Firecrawl API image (no USER)",
     "firecrawl-nuq-worker": "the Firecrawl API image (no USER)",
     "firecrawl-extract-worker": "the Firecrawl API image (no USER)",
+    # firecrawl/firecrawl@61e38dc8 apps/playwright-service-ts/Dockerfile: no USER, CMD npm start (node dist/api.js)
+    # on PORT 3000; api.ts launches Chromium with --no-sandbox --disable-setuid-sandbox, so no setuid sandbox.
     "firecrawl-playwright": "Firecrawl's Playwright image has no USER (apps/playwright-service-ts/Dockerfile)",
+    # vllm-project/vllm docker/Dockerfile at v0.33.0 could not be read (the tag is in no source seen; the snapshot
+    # is too large to fetch). Read instead: the file at 0000977e, whose vllm-openai target has no USER, and
+    # docker/entrypoints/vllm-nonroot-entrypoint.sh at 2cfa5c32, which serves an opt-in vllm-openai-nonroot
+    # image, the default one staying root. Whatever its ENTRYPOINT, the composed `command: [vllm, serve]`
+    # replaces it: the server listens on 8000 and writes under /root/.cache (the models volume) and /dev/shm.
     "vllm": "the vLLM image runs as root and keeps its model cache under /root",
+    # danny-avila/rag_api@v0.9.0 Dockerfile.lite: no USER, no ENTRYPOINT, CMD python main.py, which serves
+    # uvicorn on RAG_PORT 8000 (app/config.py) and writes uploads to RAG_UPLOAD_DIR (an emptyDir).
     "rag-api": "the RAG API image runs as root",
 }
 
@@ -93,6 +109,11 @@ def restricted_container_security() -> dict[str, Any]:
         "capabilities": {"drop": ["ALL"]},
         "runAsNonRoot": True,
     }
+
+
+def root_container_security() -> dict[str, Any]:
+    """A container of a RUNS_AS_ROOT workload: root, but without a single capability or a way to gain one."""
+    return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 
 
 def shared(storage: Storage) -> bool:
@@ -131,7 +152,7 @@ def deployment(
 
     Stateful ones (the default) run one pod and replace it (never two writers on one volume); stateless ones
     roll, with `replicas` pods, or as many as their autoscaler sets when replicas is None. run_as_user None is
-    for images that must start as root; they still drop every capability they can.
+    for images that must start as root (RUNS_AS_ROOT); they still drop every capability.
     """
     if run_as_user is None and component not in RUNS_AS_ROOT:
         raise ValueError(f"{component} would run as root without a reason in k8s.RUNS_AS_ROOT")
@@ -213,9 +234,9 @@ def restricted_pod(
     init_containers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A pod spec with a restricted security context for every container; no service account token, no
-    service links. run_as_user None is for images that must start as root."""
+    service links. run_as_user None is for images that must start as root: everything else stays restricted."""
     security: dict[str, Any] = {"seccompProfile": {"type": "RuntimeDefault"}}
-    container_security: dict[str, Any] = {"allowPrivilegeEscalation": False}
+    container_security = root_container_security()
     if run_as_user is not None:
         security |= {"runAsNonRoot": True, "runAsUser": run_as_user, "runAsGroup": run_as_user, "fsGroup": run_as_user}
         container_security = restricted_container_security()

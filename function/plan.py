@@ -497,25 +497,85 @@ DEFAULT_EMBEDDINGS_MODELS = {
 }
 
 
+@dataclass(frozen=True)
+class Reserved:
+    """What a cloud refuses in a name beyond its characters and length (`refuses`, searched in the whole name). A
+    refused name loses the words `removes` matches from its readable part (the hash still tells workspaces apart)
+    and gets a leading "w", as a digit-led one does, where it would start with one of `prefixes`."""
+
+    refuses: re.Pattern[str]
+    removes: re.Pattern[str] | None = None
+    prefixes: tuple[str, ...] = ()
+
+
+# An S3 bucket name "must not start with the prefix xn--", "sthree-" or "amzn-s3-demo-" (Amazon S3 User Guide,
+# general purpose bucket naming rules, docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+S3_RESERVED = Reserved(re.compile(r"^(xn--|sthree-|amzn-s3-demo-)"), prefixes=("xn--", "sthree-", "amzn-s3-demo-"))
+# A Cloud Storage bucket name "cannot begin with the goog prefix" and "cannot contain google or close misspellings,
+# such as g00gle" (cloud.google.com/storage/docs/buckets#naming). Once refused, every g, run of o or 0, g goes.
+GCS_RESERVED = Reserved(re.compile(r"^goog|g[o0]+g[l1]e"), removes=re.compile(r"g[o0]+g"))
+# An Azure resource with a public endpoint (a flexible server's and a storage account's DNS names) may not hold
+# MICROSOFT or WINDOWS anywhere nor start with LOGIN (learn.microsoft.com/azure/azure-resource-manager/
+# troubleshooting/error-reserved-resource-name); its other reserved words are refused as the whole name only, which
+# a name ending in a hash never is.
+AZURE_PUBLIC_RESERVED = Reserved(
+    re.compile(r"microsoft|windows|^login"), removes=re.compile(r"microsoft|windows"), prefixes=("login",)
+)
+
+
 def cloud_name(
-    namespace: str, name: str, suffix: str, *, max_len: int = 63, alnum: bool = False, key: bytes = b""
+    namespace: str,
+    name: str,
+    suffix: str,
+    *,
+    max_len: int = 63,
+    alnum: bool = False,
+    key: bytes = b"",
+    reserved: Reserved | None = None,
 ) -> str:
     """A stable name for a cloud resource of this workspace, valid for every cloud whatever the workspace's name:
     a readable prefix of lower-case letters, digits and single '-' starting with a letter, and a hash of
-    namespace/name/suffix so that two teams' workspaces never collide.
+    namespace/name/suffix so that two teams' workspaces never collide. `reserved` is what the cloud also refuses;
+    a name that holds none of it is the same with or without it.
 
     Names in a global namespace (buckets, storage accounts) pass `key`: the hash is then an HMAC with the
     platform's key, so nobody can compute a workspace's bucket name ahead of it and take the name first."""
     message = f"{namespace}/{name}/{suffix}".encode()
     digest = (hmac.new(key, message, hashlib.sha256) if key else hashlib.sha256(message)).hexdigest()[:8]
-    if alnum:
-        prefix = "".join(c for c in f"{name}{suffix}" if c.isascii() and c.isalnum()).lower()
-        prefix = prefix if prefix[:1].isalpha() else f"w{prefix}"
-        return prefix[: max_len - len(digest)] + digest
-    prefix = re.sub(r"[^a-z0-9]+", "-", f"{name}-{namespace}-{suffix}".lower()).strip("-")
-    prefix = prefix if prefix[:1].isalpha() else f"w-{prefix}"
-    prefix = prefix[: max_len - len(digest) - 1].rstrip("-")
-    return f"{prefix}-{digest}"
+    separator = "" if alnum else "-"
+    readable = f"{name}{suffix}" if alnum else f"{name}-{namespace}-{suffix}"
+    prefix = re.sub(r"[^a-z0-9]+", separator, readable.lower()).strip("-")
+
+    def assemble(prefix: str, lead: bool = False) -> str:
+        if lead or not prefix[:1].isalpha():
+            prefix = f"w{separator}{prefix}".rstrip("-")
+        return f"{prefix[: max_len - len(digest) - len(separator)].rstrip('-')}{separator}{digest}"
+
+    out = assemble(prefix)
+    if reserved is None or not reserved.refuses.search(out):
+        return out  # as it always was: a name its cloud took stays the same
+    while reserved.removes is not None and reserved.removes.search(prefix):
+        prefix = re.sub(r"-{2,}", "-", reserved.removes.sub("", prefix)).strip("-")
+    return assemble(prefix, lead=(prefix + separator).startswith(reserved.prefixes))
+
+
+def database_instance_name(namespace: str, name: str, provider: DatabaseProvider, key: bytes = b"") -> str:
+    """The cloud database's name: an RDS identifier, a Cloud SQL instance or an Azure flexible server, whose name
+    is a global DNS name (<name>.postgres.database.azure.com) and so keyed."""
+    if provider is DatabaseProvider.AZURE:
+        return cloud_name(namespace, name, "rag", key=key, reserved=AZURE_PUBLIC_RESERVED)
+    return cloud_name(namespace, name, "rag")
+
+
+def files_bucket_name(namespace: str, name: str, provider: ObjectStorageProvider, key: bytes = b"") -> str:
+    """The name of the workspace's bucket, in a global namespace (keyed), with what its cloud also reserves."""
+    reserved = {ObjectStorageProvider.AWS: S3_RESERVED, ObjectStorageProvider.GCP: GCS_RESERVED}.get(provider)
+    return cloud_name(namespace, name, "files", key=key, reserved=reserved)
+
+
+def storage_account_name(namespace: str, name: str, key: bytes = b"") -> str:
+    """An Azure storage account's name: 3 to 24 lower-case letters and digits, a global DNS name (keyed)."""
+    return cloud_name(namespace, name, "files", max_len=24, alnum=True, key=key, reserved=AZURE_PUBLIC_RESERVED)
 
 
 def mcp_secret_env(ref: SecretKeySelector) -> str:
@@ -722,10 +782,7 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, 
             # Per cloud: a retained database of another cloud keeps its own Secrets.
             admin_secret=obj(f"{database.provider.value}-database-admin") if cloud else "",
             connection_secret=obj(f"{database.provider.value}-database-connection") if cloud else "",
-            # An Azure flexible server's name is a global DNS name (<name>.postgres.database.azure.com): keyed.
-            instance_name=cloud_name(
-                ns, name, "rag", key=name_key if database.provider is DatabaseProvider.AZURE else b""
-            ),
+            instance_name=database_instance_name(ns, name, database.provider, name_key),
         )
         # The function generates the password where no provider does: the in-cluster database and Cloud SQL.
         if database.provider == DatabaseProvider.IN_CLUSTER:
@@ -736,12 +793,8 @@ def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, 
     files = None
     if storage.provider != ObjectStorageProvider.LOCAL:
         strategy = "azure_blob" if storage.provider == ObjectStorageProvider.AZURE else "s3"
-        bucket = storage.s3.bucket if storage.s3 else cloud_name(ns, name, "files", key=name_key)
-        account = (
-            cloud_name(ns, name, "files", max_len=24, alnum=True, key=name_key)
-            if storage.provider == ObjectStorageProvider.AZURE
-            else ""
-        )
+        bucket = storage.s3.bucket if storage.s3 else files_bucket_name(ns, name, storage.provider, name_key)
+        account = storage_account_name(ns, name, name_key) if storage.provider == ObjectStorageProvider.AZURE else ""
         files = Files(
             url=_files_url(storage.provider, bucket, account, storage.s3.endpoint if storage.s3 else ""),
             provider=storage.provider,
@@ -878,13 +931,13 @@ def with_existing_names(plan: Plan, external_names: dict[str, str]) -> Plan:
     if files is not None and files.provider in GLOBALLY_NAMED:
         existing = external_names.get(GLOBALLY_NAMED[files.provider])
         if files.provider is ObjectStorageProvider.AZURE:
-            if existing and existing == cloud_name(ns, name, "files", max_len=24, alnum=True):
+            if existing and existing == storage_account_name(ns, name):
                 files = replace(files, account=existing, url=_files_url(files.provider, files.bucket, existing, ""))
-        elif existing and existing == cloud_name(ns, name, "files"):
+        elif existing and existing == files_bucket_name(ns, name, files.provider):
             files = replace(files, bucket=existing, url=_files_url(files.provider, existing, files.account, ""))
     if rag is not None and rag.database is DatabaseProvider.AZURE:
         existing = external_names.get(AZURE_SERVER)
-        if existing and existing == cloud_name(ns, name, "rag"):
+        if existing and existing == database_instance_name(ns, name, rag.database):
             rag = replace(rag, instance_name=existing)
     if files is plan.files and rag is plan.rag:
         return plan

@@ -1,6 +1,7 @@
 """Restricted pods and disruption budgets: every pod of every example meets the restricted Pod Security Standard,
-except the workloads named with their reason in k8s.RUNS_AS_ROOT (which still meet everything else but running
-as non-root and dropping capabilities), and every workload that may run several pods has a PodDisruptionBudget."""
+except the workloads named with their reason in k8s.RUNS_AS_ROOT (which meet all of it but running as non-root:
+they too drop every capability, and add none beyond what the baseline standard allows), and every workload that may
+run several pods has a PodDisruptionBudget."""
 
 from __future__ import annotations
 
@@ -16,6 +17,24 @@ from tests.test_wiring import full_state
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.stem for p in (ROOT / "tests" / "golden").glob("*.yaml"))
+# Pod Security Standards (Kubernetes 1.33), baseline, "Capabilities": adding any other is refused; restricted
+# allows adding NET_BIND_SERVICE only, after dropping ALL.
+BASELINE_CAPABILITIES = {
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+}
+RESTRICTED_CAPABILITIES = {"NET_BIND_SERVICE"}
 ALLOWED_VOLUMES = {
     "configMap",
     "csi",
@@ -54,8 +73,9 @@ def _pods(docs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def restricted_violations(pod: dict[str, Any], *, as_root: bool = False) -> list[str]:
-    """What in a pod spec the restricted Pod Security Standard (Kubernetes 1.33) refuses; with as_root, the
-    checks of running as non-root and dropping every capability are waived."""
+    """What in a pod spec the restricted Pod Security Standard (Kubernetes 1.33) refuses; with as_root, only the
+    checks of running as non-root are waived: a root container must still drop ALL capabilities, and may add back
+    only what the baseline standard allows."""
     problems = []
     pod_security = pod.get("securityContext", {})
     for field in ("hostNetwork", "hostPID", "hostIPC"):
@@ -77,15 +97,18 @@ def restricted_violations(pod: dict[str, Any], *, as_root: bool = False) -> list
             problems.append(f"{name}: no RuntimeDefault seccomp profile")
         if any(port.get("hostPort") for port in container.get("ports", [])):
             problems.append(f"{name}: hostPort")
+        capabilities = security.get("capabilities", {})
+        if "ALL" not in capabilities.get("drop", []):
+            problems.append(f"{name}: does not drop ALL capabilities")
+        added = set(capabilities.get("add", [])) - (BASELINE_CAPABILITIES if as_root else RESTRICTED_CAPABILITIES)
+        if added:
+            problems.append(f"{name}: adds capabilities {sorted(added)}")
         if as_root:
             continue
         if not (security.get("runAsNonRoot") or pod_security.get("runAsNonRoot")):
             problems.append(f"{name}: runAsNonRoot is not set")
         if 0 in (security.get("runAsUser"), pod_security.get("runAsUser")):
             problems.append(f"{name}: runs as uid 0")
-        capabilities = security.get("capabilities", {})
-        if "ALL" not in capabilities.get("drop", []) or set(capabilities.get("add", [])) - {"NET_BIND_SERVICE"}:
-            problems.append(f"{name}: does not drop ALL capabilities")
     return problems
 
 
@@ -101,11 +124,40 @@ def test_every_pod_is_restricted_or_a_named_exception(example: str) -> None:
 
 
 def test_the_checker_catches_a_root_pod() -> None:
-    """The check is real: a pod without a non-root user or capability drop fails it."""
+    """The check is real: a pod without a non-root user or capability drop fails it; a root exception that keeps
+    its capabilities, or adds one the baseline standard refuses, fails it too."""
     pod = {"containers": [{"name": "x", "securityContext": {"allowPrivilegeEscalation": False}}]}
     problems = restricted_violations(pod)
     assert any("runAsNonRoot" in p for p in problems) and any("capabilities" in p for p in problems)
     assert restricted_violations({"hostNetwork": True, "containers": [{"name": "y"}]}, as_root=True)
+    seccomp = {"seccompProfile": {"type": "RuntimeDefault"}}
+    root_pod = {"securityContext": seccomp, "containers": pod["containers"]}
+    assert restricted_violations(root_pod, as_root=True) == ["x: does not drop ALL capabilities"]
+    sys_admin = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}}
+    root_pod = {"securityContext": seccomp, "containers": [{"name": "z", "securityContext": sys_admin}]}
+    assert restricted_violations(root_pod, as_root=True) == ["z: adds capabilities ['SYS_ADMIN']"]
+    chown = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"], "add": ["CHOWN"]}}
+    root_pod = {"securityContext": seccomp, "containers": [{"name": "w", "securityContext": chown}]}
+    assert not restricted_violations(root_pod, as_root=True)
+    assert restricted_violations(root_pod) == [
+        "w: adds capabilities ['CHOWN']",
+        "w: runAsNonRoot is not set",
+    ]
+
+
+def test_root_exceptions_keep_no_capability() -> None:
+    """Every container of a RUNS_AS_ROOT workload, in every example, drops ALL capabilities and adds none back:
+    none of those images needs one (the evidence is beside each entry of RUNS_AS_ROOT)."""
+    seen = set()
+    for example in EXAMPLES:
+        docs = [d for d in yaml.safe_load_all((ROOT / "tests" / "golden" / f"{example}.yaml").read_text()) if d]
+        for app, pod in _pods(docs):
+            if app in RUNS_AS_ROOT:
+                seen.add(app)
+                for container in [*pod.get("initContainers", []), *pod["containers"]]:
+                    capabilities = container.get("securityContext", {}).get("capabilities")
+                    assert capabilities == {"drop": ["ALL"]}, (example, app, container["name"], capabilities)
+    assert seen == set(RUNS_AS_ROOT)
 
 
 def test_the_exceptions_are_only_images_that_need_them() -> None:

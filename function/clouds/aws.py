@@ -9,6 +9,7 @@ scoped to this bucket, or through a role the spec names (IRSA / EKS Pod Identity
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from function.clouds import (
@@ -21,13 +22,38 @@ from function.clouds import (
     DatabaseConnection,
     missing,
 )
-from function.resources import Composed, managed, secret_ref, select, team_selector
+from function.resources import EXTERNAL_NAME_ANNOTATION, Composed, managed, secret_ref, select, team_selector
 from function.services import Context
+
+SUBNET_GROUP = "aws-database-subnet-group"
 
 
 def _tags(ctx: Context) -> dict[str, str]:
     ws = ctx.plan.workspace
     return {"aiworkspace.io/workspace": ws.name, "aiworkspace.io/namespace": ws.namespace}
+
+
+# A DB subnet group's name: "no more than 255 letters, numbers, periods, underscores, spaces, or hyphens", not
+# "default", and its "first character must be a letter" (RDS API Reference, CreateDBSubnetGroup, DBSubnetGroupName).
+SUBNET_GROUP_NAME = re.compile(r"^(?!default$)[a-z][-a-z0-9._ ]{0,254}$")
+# EC2 takes a security group description of "up to 255 characters" (API Reference, CreateSecurityGroup,
+# GroupDescription) and cannot update it (the CRD's description field: "there is no Update API").
+SECURITY_GROUP_DESCRIPTION_LIMIT = 255
+
+
+def _subnet_group_name(ctx: Context) -> str:
+    """The DB subnet group's name: the RDS instance's identifier (valid for either), or the name a subnet group
+    composed before names were set here already has. The provider named that one after its managed resource
+    (managed.NewNameAsExternalName in internal/controller/namespaced/rds/subnetgroup/zz_controller.go at v2.6.0),
+    whose name Crossplane derives from the XR's (internal/names/names.go ChildName at v2.3.4): it is kept while it
+    is valid, which a digit-led XR name never gave, so an existing group is never replaced under its instance. No
+    other observed name is taken over."""
+    assert ctx.plan.rag is not None
+    metadata = ctx.observed.metadata(SUBNET_GROUP)
+    existing = (metadata.get("annotations") or {}).get(EXTERNAL_NAME_ANNOTATION, "")
+    if existing and existing == metadata.get("name") and SUBNET_GROUP_NAME.fullmatch(existing):
+        return str(existing)
+    return ctx.plan.rag.instance_name
 
 
 def database(ctx: Context) -> CloudDatabase:
@@ -47,15 +73,16 @@ def database(ctx: Context) -> CloudDatabase:
         out.append(
             managed(
                 plan,
-                "aws-database-subnet-group",
+                SUBNET_GROUP,
                 DATABASE_COMPONENT,
                 "rds.aws",
                 "SubnetGroup",
                 {"region": aws.region, "description": f"RAG database of {plan.workspace.name}", **subnets},
+                external_name=_subnet_group_name(ctx),
                 config=config,
             )
         )
-        network["dbSubnetGroupNameSelector"] = select("aws-database-subnet-group")
+        network["dbSubnetGroupNameSelector"] = select(SUBNET_GROUP)
     if aws.security_group_ids:
         network["vpcSecurityGroupIds"] = list(aws.security_group_ids)
     else:
@@ -71,7 +98,9 @@ def database(ctx: Context) -> CloudDatabase:
                 "SecurityGroup",
                 {
                     "region": aws.region,
-                    "description": f"Postgres of the RAG API of {plan.workspace.namespace}/{plan.workspace.name}",
+                    "description": f"Postgres of the RAG API of {plan.workspace.namespace}/{plan.workspace.name}"[
+                        :SECURITY_GROUP_DESCRIPTION_LIMIT
+                    ],
                     "tags": _tags(ctx),
                     **vpc,
                 },

@@ -21,6 +21,11 @@ from function.clouds import (
 from function.resources import managed, secret_ref, select
 from function.services import Context
 
+# Azure refuses a tag name holding <, >, %, &, \, ? or / ("Tag names can't contain these characters": Azure Resource
+# Manager, "Use tags to organize your Azure resources and management hierarchy", Limitations), so not the AWS tags'
+# aiworkspace.io/workspace but the GCP labels' key.
+WORKSPACE_TAG = "aiworkspace-io-workspace"
+
 # Storage sizes a flexible server accepts, in MB.
 STORAGE_MB = (32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4193280, 4194304, 8388608, 16777216)
 
@@ -56,7 +61,7 @@ def database(ctx: Context) -> CloudDatabase:
             "privateDnsZoneId": azure.private_dns_zone_id,
             "publicNetworkAccessEnabled": False,
             "backupRetentionDays": azure.backup_retention_days,
-            "tags": {"aiworkspace.io/workspace": plan.workspace.name},
+            "tags": {WORKSPACE_TAG: plan.workspace.name},
         },
         holds_data=True,
         external_name=plan.rag.instance_name,
@@ -131,7 +136,7 @@ def bucket(ctx: Context) -> CloudBucket:
                 "deleteRetentionPolicy": {"days": 30},
                 "containerDeleteRetentionPolicy": {"days": 30},
             },
-            "tags": {"aiworkspace.io/workspace": plan.workspace.name},
+            "tags": {WORKSPACE_TAG: plan.workspace.name},
         },
         holds_data=True,
         external_name=plan.files.account,

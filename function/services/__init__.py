@@ -40,6 +40,12 @@ class Observed:
         """The resource's connection details (from its connection Secret), {} until published."""
         return self.connections.get(key, {})
 
+    def metadata(self, key: str) -> dict[str, Any]:
+        """The resource's metadata (name, labels, annotations), {} until it exists."""
+        body = (self.resources if self.summaries is None else self.summaries).get(key) or {}
+        metadata: dict[str, Any] = body.get("metadata") or {}
+        return metadata
+
     def at_provider(self, key: str) -> dict[str, Any]:
         status: dict[str, Any] = self.resources.get(key, {}).get("status", {}) or {}
         return status.get("atProvider", {}) or {}
