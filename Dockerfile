@@ -7,7 +7,7 @@ FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /venv/fn
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY function ./function
 RUN /venv/fn/bin/pip install --no-compile .
 

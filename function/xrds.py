@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from function import release
 from function.input import FunctionInput
 from function.plan import RESERVED_ENDINGS
 from function.spec import AIWorkspaceSpec, AIWorkspaceStatus
@@ -18,9 +19,10 @@ from function.strings import KEY_MESSAGES, cel_quote
 
 GROUP = "aiworkspace.io"
 VERSION = "v1alpha1"
-# Where the function's package is published. A Configuration that depends on it makes Crossplane install it
-# under the DNS label of this repository path (xpkg.ToDNSLabel), so the Compositions reference that name.
-FUNCTION_PACKAGE = "ghcr.io/example/function-ai-workspace"
+# Where the function's package is published (function/release.py). A Configuration that depends on it makes
+# Crossplane install it under the DNS label of this repository path (xpkg.ToDNSLabel), so the Compositions
+# reference that name.
+FUNCTION_PACKAGE = release.FUNCTION_PACKAGE
 
 
 def package_name(repository: str) -> str:
@@ -194,8 +196,8 @@ def _catalog_metadata(name: str, flavour: str) -> dict[str, Any]:
         "annotations": {
             "meta.crossplane.io/description": "A self-hosted AI workspace: LibreChat wired to web search, speech, "
             "model providers, a database and object storage, with every URL and secret connected.",
-            "meta.crossplane.io/maintainer": "function-ai-workspace maintainers",
-            "meta.crossplane.io/source": "https://github.com/example/function-ai-workspace",
+            "meta.crossplane.io/maintainer": release.MAINTAINER,
+            "meta.crossplane.io/source": release.SOURCE,
         },
     }
 

@@ -1,15 +1,19 @@
 """The packages a platform team installs: the Function, and one Configuration per API flavour.
 
-    python hack/packages.py build      # _output/*.xpkg: the Function and both Configurations, offline
+    python hack/packages.py build CROSSPLANE_CLI   # _output/*.xpkg: the Function and both Configurations, offline
+    python hack/packages.py references             # where they are published, as shell assignments (RELEASING.md)
 
 Each Configuration's package root is apis/<flavour>/: its XRD, its Composition and the crossplane.yaml
 written here (by `make generate`). Its dependencies are the provider packages pinned in hack/providers.yaml,
 the ones the tests validate every composed resource against, and this function at the version it is built
-as: one source for every pin.
+as: one source for every pin. Where they are published (registry, source) is function/release.py's; the
+Function's package metadata (package/crossplane.yaml), examples/functions.yaml and the README's table of
+packages are written here from it too.
 """
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 import sys
@@ -22,16 +26,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from function import release  # noqa: E402
 from function.__version__ import __version__  # noqa: E402
-from function.xrds import FUNCTION_PACKAGE, GROUP  # noqa: E402
+from function.xrds import FUNCTION_NAME, FUNCTION_PACKAGE, GROUP  # noqa: E402
 
 PROVIDERS = ROOT / "hack" / "providers.yaml"
 OUTPUT = ROOT / "_output"
-FLAVOURS = ("claims", "namespaced")
+FLAVOURS = release.FLAVOURS
 CROSSPLANE_VERSION = ">=v2.2.0"
-SOURCE = "https://github.com/example/function-ai-workspace"
-MAINTAINER = "function-ai-workspace maintainers"
-LICENSE = "Apache-2.0"
 FLAVOUR_TEXT = {
     "claims": "Teams create an AIWorkspace claim in their namespace (a LegacyCluster CompositeAIWorkspace behind it).",
     "namespaced": "Teams create an AIWorkspace in their namespace (a Crossplane v2 namespaced composite resource).",
@@ -72,9 +74,9 @@ def configuration(flavour: str) -> dict[str, Any]:
         "metadata": {
             "name": f"configuration-ai-workspace-{flavour}",
             "annotations": {
-                "meta.crossplane.io/maintainer": MAINTAINER,
-                "meta.crossplane.io/source": SOURCE,
-                "meta.crossplane.io/license": LICENSE,
+                "meta.crossplane.io/maintainer": release.MAINTAINER,
+                "meta.crossplane.io/source": release.SOURCE,
+                "meta.crossplane.io/license": release.LICENSE,
                 "meta.crossplane.io/description": "A complete self-hosted AI workspace as one Kubernetes API: "
                 "LibreChat wired to web search (SearXNG, Firecrawl), speech (Speaches or OpenAI), model providers "
                 "(OpenAI, Anthropic, Ollama, vLLM), a database and object storage. "
@@ -94,9 +96,50 @@ def configuration(flavour: str) -> dict[str, Any]:
     }
 
 
-def generated_files() -> dict[str, dict[str, Any]]:
-    return {f"apis/{flavour}/crossplane.yaml": configuration(flavour) for flavour in FLAVOURS}
+def function_meta() -> dict[str, Any]:
+    """The Function's crossplane.yaml (package/): catalog metadata."""
+    return {
+        "apiVersion": "meta.pkg.crossplane.io/v1",
+        "kind": "Function",
+        "metadata": {
+            "name": FUNCTION_PACKAGE.rsplit("/", 1)[-1],
+            "annotations": {
+                "meta.crossplane.io/maintainer": release.MAINTAINER,
+                "meta.crossplane.io/source": release.SOURCE,
+                "meta.crossplane.io/license": release.LICENSE,
+                "meta.crossplane.io/description": "Composes a complete self-hosted AI workspace from one AIWorkspace: "
+                "LibreChat with its datastores, model providers and every URL and secret wired.",
+                "meta.crossplane.io/readme": "See README.md: install the XRD and Composition of one flavour (claims "
+                "or namespaced) from apis/, the seed Secret, provider-helm and provider-kubernetes.",
+            },
+        },
+        "spec": {"crossplane": {"version": CROSSPLANE_VERSION}},
+    }
 
+
+def development_function() -> dict[str, Any]:
+    """examples/functions.yaml: the function as `make render` runs it, under the name the Compositions call."""
+    return {
+        "apiVersion": "pkg.crossplane.io/v1",
+        "kind": "Function",
+        "metadata": {"name": FUNCTION_NAME, "annotations": {"render.crossplane.io/runtime": "Development"}},
+        "spec": {"package": f"{FUNCTION_PACKAGE}:{function_version()}"},
+    }
+
+
+def generated_files() -> dict[str, dict[str, Any]]:
+    return {
+        "package/crossplane.yaml": function_meta(),
+        "examples/functions.yaml": development_function(),
+        **{f"apis/{flavour}/crossplane.yaml": configuration(flavour) for flavour in FLAVOURS},
+    }
+
+
+# What a generated file says about itself, after the header every generated file carries.
+GENERATED_COMMENTS = {
+    "examples/functions.yaml": "# The function, run locally for `make render` (Development runtime: render connects "
+    "to a served function\n# instead of pulling the package).\n",
+}
 
 FUNCTION_XPKG = OUTPUT / f"{FUNCTION_PACKAGE.rsplit('/', 1)[-1]}.xpkg"
 
@@ -142,9 +185,53 @@ def _build(crossplane: str, staging: Path) -> int:
     return 0
 
 
+RELEASE_BEGIN = "<!-- release:begin (generated by `make generate` from function/release.py) -->"
+RELEASE_END = "<!-- release:end -->"
+
+
+def release_table() -> str:
+    """The README's table of the packages and where they are published."""
+    version = function_version()
+    rows = [
+        "| Package | Reference | Installed as |",
+        "|---|---|---|",
+        f"| Function | `{FUNCTION_PACKAGE}:{version}` | `{FUNCTION_NAME}` (the name the Compositions call) |",
+    ]
+    for flavour in FLAVOURS:
+        repository = release.configuration_package(flavour)
+        rows.append(f"| Configuration, {flavour} | `{repository}:{version}` | `{repository.rsplit('/', 1)[-1]}` |")
+    return "\n".join(rows) + f"\n\nSource: <{release.SOURCE}>"
+
+
+def with_release(readme: str) -> str:
+    """README text with its generated table of packages replaced by the current one."""
+    head, found, rest = readme.partition(RELEASE_BEGIN)
+    if not found:
+        raise ValueError(f"README.md has no {RELEASE_BEGIN}")
+    _, _, tail = rest.partition(RELEASE_END)
+    return f"{head}{RELEASE_BEGIN}\n{release_table()}\n{RELEASE_END}{tail}"
+
+
+def references() -> dict[str, str]:
+    """Where this version's packages are published and the files `make package` builds, for a release's commands."""
+    out = {
+        "VERSION": function_version(),
+        "SOURCE": release.SOURCE,
+        "FUNCTION_PACKAGE": FUNCTION_PACKAGE,
+        "FUNCTION_XPKG": str(FUNCTION_XPKG.relative_to(ROOT)),
+    }
+    for flavour in FLAVOURS:
+        out[f"CONFIGURATION_{flavour.upper()}"] = release.configuration_package(flavour)
+        out[f"CONFIGURATION_{flavour.upper()}_XPKG"] = str(configuration_xpkg(flavour).relative_to(ROOT))
+    return out
+
+
 def main(argv: list[str]) -> int:
+    if argv == ["references"]:
+        print("\n".join(f"{name}={shlex.quote(value)}" for name, value in references().items()))
+        return 0
     if argv[:1] != ["build"] or len(argv) != 2:
-        print("usage: python hack/packages.py build CROSSPLANE_CLI", file=sys.stderr)
+        print("usage: python hack/packages.py build CROSSPLANE_CLI | references", file=sys.stderr)
         return 2
     return build(argv[1])
 

@@ -17,7 +17,7 @@ import yaml
 from generate import HEADER
 
 from function.spec import SpecError, parse_spec
-from function.xrds import dump, generated_files, with_reference
+from function.xrds import FUNCTION_NAME, dump, generated_files, with_reference
 from tests.helpers import basic_spec, claims_xr, namespaced_xr
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def test_compositions_run_the_function_in_pipeline_mode() -> None:
         assert comp["spec"]["mode"] == "Pipeline"
         assert comp["spec"]["compositeTypeRef"] == {"apiVersion": "aiworkspace.io/v1alpha1", "kind": kind}
         step = comp["spec"]["pipeline"][0]
-        assert step["functionRef"]["name"] == "example-function-ai-workspace"
+        assert step["functionRef"]["name"] == FUNCTION_NAME
         assert step["credentials"][0]["name"] == "workspace-seed"
 
 
