@@ -55,6 +55,11 @@ e2e: setup package ## Both flavours' Chainsaw scenarios (e2e/) on a real control
 	@bash hack/tools.sh e2e >&2
 	@$(PY) hack/e2e.py $(FLAVOURS)
 
+.PHONY: scale
+scale: setup package ## N workspaces on the e2e control plane, where the cost goes (SCALE_ARGS="--workspaces 25 100 --markdown out.md").
+	@bash hack/tools.sh e2e >&2
+	@$(PY) hack/scale.py $(SCALE_ARGS)
+
 .PHONY: golden
 golden: setup ## Regenerate the golden renders (then review the diff like code).
 	@UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_render.py -q

@@ -156,6 +156,7 @@ class ControlPlane:
     dir: Path
     processes: list[Process] = field(default_factory=list)
     provider_kubernetes: Process | None = None
+    crossplane_metrics_port: int = 0  # core Crossplane's Prometheus metrics (function_run_function_*)
     kubeconfig: Path = field(init=False)
     env: dict[str, str] = field(init=False)
 
@@ -369,6 +370,7 @@ class ControlPlane:
 
     def _crossplane(self) -> None:
         env = {"KUBECONFIG": str(self.kubeconfig), "POD_NAMESPACE": SYSTEM}
+        self.crossplane_metrics_port = free_port()
         self.kubectl("create", "namespace", SYSTEM)
         empty = self.dir / "no-webhook-configurations"
         empty.mkdir()
@@ -428,7 +430,7 @@ class ControlPlane:
                 "--cache-dir",
                 str(self.xpkg_cache),
                 "--metrics-port",
-                str(free_port()),
+                str(self.crossplane_metrics_port),
                 "--health-probe-port",
                 str(free_port()),
                 "--webhook-port",
