@@ -1,5 +1,5 @@
-"""Write the generated XRDs, Compositions and Configuration metadata (apis/) from function/ and hack/providers.yaml:
-`make generate`."""
+"""Write the generated XRDs, Compositions, Configuration metadata and activation policies (apis/) from function/
+and hack/providers.yaml: `make generate`."""
 
 from __future__ import annotations
 
