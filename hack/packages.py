@@ -82,10 +82,11 @@ def package_root(flavour: str, part: str = CORE) -> Path:
     return ROOT / "apis" / (flavour if part == CORE else f"{flavour}-{part}")
 
 
-def provider_for(group: str) -> tuple[str, str]:
+def serving(group: str) -> tuple[str, str] | None:
     """The pinned provider package that serves an API group, by the packages' naming: one package per service,
     provider-<cloud>-<service> serving <service>.<cloud>[.m].upbound.io (upjet's provider families), and
-    provider-<name> serving <name>[.m].crossplane.io (crossplane-contrib's provider-helm, provider-kubernetes)."""
+    provider-<name> serving <name>[.m].crossplane.io (crossplane-contrib's provider-helm, provider-kubernetes);
+    None when no pinned package does."""
     labels = group.split(".")[:-2]  # without the domain (upbound.io, crossplane.io)
     if labels[-1:] == ["m"]:  # Crossplane v2's namespaced groups
         labels = labels[:-1]
@@ -93,7 +94,15 @@ def provider_for(group: str) -> tuple[str, str]:
     for repository, version in pinned_providers():
         if repository.rsplit("/", 1)[-1] == wanted:
             return repository, version
-    raise SystemExit(f"packages: no provider package {wanted} for {group} in {PROVIDERS.relative_to(ROOT)}")
+    return None
+
+
+def provider_for(group: str) -> tuple[str, str]:
+    """The pinned provider package of a group the function composes: one must serve it."""
+    found = serving(group)
+    if found is None:
+        raise SystemExit(f"packages: no provider package in {PROVIDERS.relative_to(ROOT)} serves {group}")
+    return found
 
 
 def providers(flavour: str, part: str) -> list[tuple[str, str]]:
