@@ -23,8 +23,8 @@ def main() -> int:
         path.write_text(HEADER + dump(document))
         print(f"wrote {relative}")
     readme = ROOT / "README.md"
-    readme.write_text(with_reference(readme.read_text()))
-    print("wrote README.md spec reference")
+    readme.write_text(packages.with_configurations(with_reference(readme.read_text())))
+    print("wrote README.md spec reference and table of Configurations")
     return 0
 
 

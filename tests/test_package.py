@@ -308,3 +308,10 @@ def test_generated_package_metadata_is_committed() -> None:
     for relative, document in packages.generated_files().items():
         committed = yaml.safe_load((ROOT / relative).read_text())
         assert committed == document, f"{relative} is stale: run `make generate`"
+
+
+def test_readme_table_of_configurations_is_current() -> None:
+    """README's table of the Configurations (what each depends on and activates) is what `make generate` writes."""
+    readme = (ROOT / "README.md").read_text()
+    assert packages.CONFIGURATIONS_BEGIN in readme
+    assert readme == packages.with_configurations(readme), "README's table of Configurations is stale: make generate"
