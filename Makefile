@@ -34,7 +34,7 @@ tools: ## Build (once) and cache the crossplane CLI and core binary, helm and pr
 	@bash hack/tools.sh >&2
 
 .PHONY: generate
-generate: $(VENV)/.installed ## Regenerate the XRDs and Compositions under apis/ from function/spec.py.
+generate: $(VENV)/.installed ## Regenerate apis/ (XRDs, Compositions, Configurations, activation policies) from function/.
 	@$(PY) hack/generate.py
 
 .PHONY: render
@@ -75,5 +75,5 @@ bench: $(VENV)/.installed ## The function against a no-op SDK function over loop
 	@$(PY) hack/bench.py $(BENCH_ARGS)
 
 .PHONY: package
-package: $(VENV)/.installed tools ## Build the Function (metadata-only; its runtime image comes from the Dockerfile) and both Configurations, offline.
+package: $(VENV)/.installed tools ## Build the Function (metadata-only; its runtime image comes from the Dockerfile) and every Configuration, offline.
 	@$(PY) hack/packages.py build "$$(bash hack/tools.sh --print | sed -n 's/^CROSSPLANE=//p')"

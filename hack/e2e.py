@@ -3,11 +3,12 @@
     python hack/e2e.py [claims|namespaced ...] [example ...]   # both flavours and every scenario when none named
 
 For each flavour, the fixture (hack/fixture.py: etcd, kube-apiserver, kube-controller-manager, core Crossplane,
-the function installed from a loopback registry and served, provider-kubernetes, a node, the Configuration) comes
-up, hack/scenarios.py writes the flavour's Chainsaw tests (one per example, the hostile sample, and the
-hand-written ones of e2e/scenarios/), and Chainsaw runs them against it: one line per scenario. Naming examples
-runs only their scenarios. Where it may (root, `unshare`), the whole run lives in a private network namespace, so
-nothing listens beyond its own loopback and the node's bridge.
+the function installed from a loopback registry and served, provider-kubernetes, a node, the core Configuration)
+comes up, hack/scenarios.py writes the flavour's Chainsaw tests (one per example, the hostile sample, and the
+hand-written ones of e2e/scenarios/), and Chainsaw runs them against it: one line per scenario. Then one cloud's
+Configuration is installed on top of the core (CLOUD_ON_TOP). Naming examples runs only their scenarios. Where it
+may (root, `unshare`), the whole run lives in a private network namespace, so nothing listens beyond its own
+loopback and the node's bridge.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from fixture import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
+# The cloud whose Configuration each flavour installs on top of its core after the scenarios.
+CLOUD_ON_TOP = {"namespaced": "aws", "claims": "gcp"}
+
 
 def run_scenarios(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
     """The flavour's scenarios (hack/scenarios.py, e2e/scenarios/) run by Chainsaw against the fixture; one line
@@ -65,12 +69,27 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
             names = scenarios.write(flavour, tests, node=fx.node is not None, only=only)
             failures = chainsaw(fx, tests, Path(tmp), names)
             failures += function_metrics(fx)
+            failures += cloud_on_top(fx)
             if failures and (os.environ.get("E2E_LOGS") or os.environ.get("CI")):
                 log(fx.logs())
     except E2EError as error:
         say(f"FAIL {flavour:<10} {str(error).splitlines()[0]}")
         failures.append(f"{flavour}: {error}")
     return failures
+
+
+def cloud_on_top(fx: fixture.Fixture) -> list[str]:
+    """After the scenarios ran on the core alone: one cloud's Configuration installed on top (E2E_CLOUD, else aws for
+    the namespaced flavour and gcp for claims), its dependencies resolved and its activation policy in force."""
+    cloud = os.environ.get("E2E_CLOUD") or CLOUD_ON_TOP[fx.flavour]
+    try:
+        lines = fx.cloud_on_top(cloud)
+    except E2EError as error:
+        say(f"FAIL {fx.flavour:<10} {cloud} on top of the core: {str(error).splitlines()[0]}")
+        return [f"{fx.flavour} {cloud} on top of the core: {error}"]
+    for line in lines:
+        say(f"ok   {fx.flavour:<10} {line}")
+    return []
 
 
 def function_metrics(fx: fixture.Fixture) -> list[str]:

@@ -2,7 +2,9 @@
 
     from fixture import Fixture
     with Fixture.up("namespaced", kinds) as fx:    # etcd, kube-apiserver, controller-manager, Crossplane,
-        fx.kubeconfig                               # the registry, the function, provider-kubernetes, a node
+        fx.kubeconfig                               # the registry, the function, provider-kubernetes, a node,
+                                                    # the core Configuration
+        fx.cloud_on_top("aws")                      # a cloud's Configuration on top of the core
         fx.second_api_server()                      # another API server (a workload cluster), when a case needs one
 
 Every piece is built from the Go module proxy by `hack/tools.sh e2e` (pinned in hack/versions.env) or comes from
@@ -11,17 +13,23 @@ Where it may (root, `unshare`), the whole run lives in a private network namespa
 own loopback and the node's bridge.
 
 The function reaches Crossplane the way a platform installs it: `make package` builds the package, which is
-pushed to a loopback OCI registry and installed as a `Function`; the package manager pulls and unpacks it. The
-External runtime then waits for someone to serve it, which the fixture does: the function runs locally with a
-server certificate signed by Crossplane's own root CA, and the FunctionRevision's status is told its TLS Secret
-and endpoint, as a runtime controller would.
+pushed to a loopback OCI registry and installed as a `Function` by its published name (ImageConfigs point the
+published names at the registry); the package manager pulls and unpacks it. The External runtime then waits for
+someone to serve it, which the fixture does: the function runs locally with a server certificate signed by
+Crossplane's own root CA, and the FunctionRevision's status is told its TLS Secret and endpoint, as a runtime
+controller would. The core Configuration is installed the same way, its dependencies resolved by the package
+manager: the function, found installed, and stand-ins of provider-helm and provider-kubernetes (their meta and
+pinned CRDs, no controller), which it installs from the registry; a cloud's Configuration goes on top of it later
+(Fixture.cloud_on_top).
 """
 
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import copy
+import functools
 import hashlib
 import io
 import json
@@ -530,45 +538,271 @@ def push(cp: ControlPlane, package: Path, reference: str) -> None:
         raise E2EError(f"crossplane xpkg push {reference} failed: {pushed.stderr}{pushed.stdout}")
 
 
-def install_configuration(cp: ControlPlane, registry: str, flavour: str) -> str:
-    """The flavour's Configuration as a platform team installs it, from the registry. Its dependencies are not
-    resolved (the providers' packages are out of reach here); the function is installed separately under the
-    name the dependency would give it, and the providers run out of cluster."""
-    name = f"configuration-ai-workspace-{flavour}"
-    reference = f"{registry}/{name}:{packages.function_version()}"
-    push(cp, packages.configuration_xpkg(flavour), reference)
+def serve_published_names(cp: ControlPlane, registry: str) -> None:
+    """ImageConfigs that make the package manager pull every package by its published name from the loopback
+    registry: this project's (the function, the Configurations) and the providers' (hack/providers.yaml). Crossplane
+    v2.3.4 rewrites only the pull and keeps the published source for the lock, dependency resolution and the names
+    it gives dependencies (internal/controller/pkg/manager/reconciler.go), so the dependencies resolve as on a
+    platform's cluster."""
+    prefixes = sorted(
+        {packages.REGISTRY} | {repository.rsplit("/", 1)[0] for repository, _ in packages.pinned_providers()}
+    )
+    cp.apply(
+        [
+            {
+                "apiVersion": "pkg.crossplane.io/v1beta1",
+                "kind": "ImageConfig",
+                "metadata": {"name": f"e2e-loopback-{index}"},
+                "spec": {
+                    "matchImages": [{"type": "Prefix", "prefix": f"{prefix}/"}],
+                    "rewriteImage": {"prefix": f"{registry}/{prefix}/"},
+                },
+            }
+            for index, prefix in enumerate(prefixes)
+        ]
+    )
+
+
+def publish(cp: ControlPlane, registry: str, package: Path, repository: str, version: str) -> str:
+    """Push a package to where the loopback registry serves `repository` (see serve_published_names); its published
+    reference."""
+    push(cp, package, f"{registry}/{repository}:{version}")
+    return f"{repository}:{version}"
+
+
+@functools.cache
+def provider_crd_documents() -> tuple[xp.CRDSource, tuple[dict[str, Any], ...]]:
+    """The providers' CRDs the tests validate against (hack/xp.py crd_source), parsed once per run."""
+    try:
+        source = xp.crd_source()
+    except xp.MissingCRDsError as error:
+        raise E2EError(str(error)) from None
+    return source, tuple(xp.crd_documents(source))
+
+
+def _without_conversion_webhook(doc: dict[str, Any]) -> dict[str, Any]:
+    """A provider's CRD as the fixture installs it: no status, and webhook conversion set to None, since no provider
+    serves it here."""
+    crd = copy.deepcopy(doc)
+    crd.pop("status", None)
+    if (crd["spec"].get("conversion") or {}).get("strategy") == "Webhook":
+        crd["spec"]["conversion"] = {"strategy": "None"}
+    return crd
+
+
+def publish_stand_in(cp: ControlPlane, registry: str, repository: str, version: str) -> None:
+    """A stand-in for a pinned provider package, which no registry here serves, published under its name and
+    version: the meta as upstream declares it at that tag (capabilities: SafeStart, so the package manager creates its
+    managed resources' definitions inactive) and the pinned version's CRDs of the groups it serves, from the CRDs
+    the tests validate against (hack/xp.py crd_source: a subset of the real package's), webhook conversion None as
+    the fixture's own. No controller: nothing reconciles what it defines."""
+    name = repository.rsplit("/", 1)[-1]
+    source, documents = provider_crd_documents()
+    crds = [
+        _without_conversion_webhook(doc)
+        for doc in documents
+        if (packages.serving(doc["spec"]["group"]) or ("", ""))[0] == repository
+    ]
+    if not crds:
+        raise E2EError(f"no CRD of {repository} in {source.description}")
+    meta = {
+        "apiVersion": "meta.pkg.crossplane.io/v1",
+        "kind": "Provider",
+        "metadata": {
+            "name": name,
+            "annotations": {"meta.crossplane.io/description": f"e2e stand-in for {repository}:{version}"},
+        },
+        "spec": {"capabilities": ["SafeStart"]},
+    }
+    with tempfile.TemporaryDirectory(prefix=f"stand-in-{name}-") as tmp:
+        root = Path(tmp) / "package"
+        root.mkdir()
+        (root / "crossplane.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+        (root / "crds.yaml").write_text(yaml.safe_dump_all(crds, sort_keys=False))
+        built = Path(tmp) / f"{name}.xpkg"
+        run_or_fail(
+            cp.tools.crossplane,
+            "xpkg",
+            "build",
+            f"--package-root={root}",
+            f"--package-file={built}",
+            what=f"building the stand-in of {repository}",
+        )
+        publish(cp, registry, built, repository, version)
+
+
+def serve_provider_revisions(cp: ControlPlane) -> None:
+    """What the provider runtime does before the package manager establishes a provider's objects, done here for the
+    stand-ins (the External runtime leaves it to someone else): each ProviderRevision's TLS server Secret, named in
+    its status. The package manager reads a CA from it for webhooks; no CRD of a stand-in has one."""
+    revisions = (cp.get("providerrevisions.pkg.crossplane.io") or {}).get("items") or []
+    pending = [r for r in revisions if not (r.get("status") or {}).get("tlsServerSecretName")]
+    if not pending:
+        return
+    server = cp._tls("crossplane-tls-server")
+    if server is None:
+        raise E2EError("Crossplane's TLS server Secret is missing")
+    for revision in pending:
+        secret = revision["spec"].get("tlsServerSecretName") or f"{revision['metadata']['name']}-tls-server"
+        cp.apply(
+            [
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "type": "kubernetes.io/tls",
+                    "metadata": {"name": secret, "namespace": SYSTEM},
+                    "data": {key: base64.b64encode(value).decode() for key, value in server.items()},
+                }
+            ]
+        )
+        cp.kubectl(
+            "patch",
+            "providerrevisions.pkg.crossplane.io",
+            revision["metadata"]["name"],
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            json.dumps({"status": {"tlsServerSecretName": secret}}),
+            check=False,
+        )
+
+
+def install_configuration(cp: ControlPlane, registry: str, flavour: str, part: str = packages.CORE) -> str:
+    """A Configuration as a platform team installs it, by its published name, its dependencies resolved by the
+    package manager: the function (installed already, by the same name), the stand-ins of its providers, which the
+    package manager installs from the registry, and (a cloud's) its flavour's core, installed already."""
+    name = packages.configuration_name(flavour, part)
+    version = packages.function_version()
+    started = time.monotonic()
+    provider_crd_documents()  # parsed once, before the threads
+    with concurrent.futures.ThreadPoolExecutor() as pool:
+        for done in [pool.submit(publish_stand_in, cp, registry, *pin) for pin in packages.providers(flavour, part)]:
+            done.result()
+    package = packages.configuration_package(flavour, part)
+    reference = publish(cp, registry, packages.configuration_xpkg(flavour, part), package, version)
     cp.apply(
         [
             {
                 "apiVersion": "pkg.crossplane.io/v1",
                 "kind": "Configuration",
                 "metadata": {"name": name},
-                "spec": {"package": reference, "skipDependencyResolution": True},
+                "spec": {"package": reference},
             }
         ]
     )
 
     def installed() -> dict[str, Any] | None:
         cp.alive(cp.crossplane)
+        serve_provider_revisions(cp)
         configuration = cp.get("configuration", name) or {}
         ok = all(_condition(configuration, c) == "True" for c in ("Installed", "Healthy"))
         return configuration if ok else None
 
+    published = time.monotonic()
     try:
         wait_for(f"Configuration {name} Installed and Healthy", installed)
+        log(
+            f"{name}: published in {published - started:.0f}s, installed with its dependencies in "
+            f"{time.monotonic() - published:.0f}s"
+        )
     except E2EError as error:
         configuration = cp.get("configuration", name) or {}
+        lock = cp.get("locks.pkg.crossplane.io", "lock") or {}
         raise E2EError(
             f"{error}: {_condition_message(configuration, 'Installed')} / "
-            f"{_condition_message(configuration, 'Healthy')}"
+            f"{_condition_message(configuration, 'Healthy')}; lock: {_condition_message(lock, 'Resolved')}"
         ) from None
     return name
 
 
+def dependencies_resolved(cp: ControlPlane, flavour: str, part: str) -> list[str]:
+    """Check what the package manager resolved for an installed Configuration: its revision found every dependency
+    installed and valid, the lock holds it with the dependencies its meta declares, each of them once, and each
+    provider dependency installed under the name and package Crossplane gives a dependency. The dependencies'
+    published names."""
+    name = packages.configuration_name(flavour, part)
+    revisions = (cp.get("configurationrevisions", "-l", f"pkg.crossplane.io/package={name}") or {}).get("items") or []
+    if len(revisions) != 1:
+        raise E2EError(f"Configuration {name} has {len(revisions)} revisions")
+    status = revisions[0].get("status") or {}
+    found, installed = status.get("foundDependencies"), status.get("installedDependencies")
+    if not found or found != installed or status.get("invalidDependencies"):
+        raise E2EError(
+            f"Configuration {name}'s dependencies: {found} found, {installed} installed, "
+            f"{status.get('invalidDependencies')} invalid"
+        )
+    lock = (cp.get("locks.pkg.crossplane.io", "lock") or {}).get("packages") or []
+    sources = [entry["source"] for entry in lock]
+    declared = packages.dependencies(flavour, part)
+    [own] = [entry for entry in lock if entry["source"] == packages.configuration_package(flavour, part)]
+    if sorted(d["package"] for d in own.get("dependencies") or []) != sorted(d["package"] for d in declared):
+        raise E2EError(f"the lock holds {name} with dependencies {own.get('dependencies')}, not {declared}")
+    providers = {p["metadata"]["name"]: p for p in (cp.get("providers.pkg.crossplane.io") or {}).get("items") or []}
+    for dependency in declared:
+        if sources.count(dependency["package"]) != 1:
+            raise E2EError(f"the lock holds {dependency['package']} {sources.count(dependency['package'])} times")
+        if dependency["kind"] == "Provider":
+            installed_as = xrds.package_name(dependency["package"])
+            provider = providers.get(installed_as) or {}
+            wanted = f"{dependency['package']}:{dependency['version']}"
+            if (provider.get("spec") or {}).get("package") != wanted or _condition(provider, "Installed") != "True":
+                raise E2EError(f"Provider {installed_as} is not {wanted}, installed: {provider.get('spec')}")
+    return [d["package"].rsplit("/", 1)[-1] for d in declared]
+
+
+def activation_ready(cp: ControlPlane, flavour: str, part: str) -> str:
+    """The Configuration's ManagedResourceActivationPolicy as installed: controlled by its revision, Healthy, and
+    having activated exactly the definitions it names; of the definitions its providers' stand-ins brought (inactive,
+    SafeStart), exactly those are active, their CRDs Established. What it activated, as a line says it."""
+    policy_name = packages.activation_policy_name(flavour, part)
+    wanted = packages.activation_policy(flavour, part)["spec"]["activate"]
+
+    def activated() -> dict[str, Any] | None:
+        cp.alive(cp.crossplane)
+        policy = cp.get("managedresourceactivationpolicy", policy_name) or {}
+        done = _condition(policy, "Healthy") == "True" and (policy.get("status") or {}).get("activated") == wanted
+        return policy if done else None
+
+    started = time.monotonic()
+    try:
+        policy = wait_for(
+            f"ManagedResourceActivationPolicy {policy_name} to activate {len(wanted)} definitions", activated
+        )
+        log(f"{policy_name}: activated its definitions in {time.monotonic() - started:.0f}s")
+    except E2EError as error:
+        policy = cp.get("managedresourceactivationpolicy", policy_name) or {}
+        raise E2EError(
+            f"{error}: {_condition_message(policy, 'Healthy')}, activated "
+            f"{(policy.get('status') or {}).get('activated')}"
+        ) from None
+    owners = [o["kind"] for o in policy["metadata"].get("ownerReferences") or [] if o.get("controller")]
+    if owners != ["ConfigurationRevision"]:
+        raise E2EError(f"ManagedResourceActivationPolicy {policy_name} is controlled by {owners}")
+    served = {repository for repository, _ in packages.providers(flavour, part)}
+    definitions = [
+        d
+        for d in (cp.get("managedresourcedefinitions") or {}).get("items") or []
+        if (packages.serving(d["spec"]["group"]) or ("", ""))[0] in served
+    ]
+    active = sorted(d["metadata"]["name"] for d in definitions if d["spec"].get("state") == "Active")
+    if active != wanted:
+        raise E2EError(f"of {len(definitions)} definitions of {sorted(served)}, {active} are active, not {wanted}")
+
+    def established() -> bool:
+        return all(_condition(cp.get("crd", crd) or {}, "Established") == "True" for crd in wanted)
+
+    wait_for(f"the CRDs of {policy_name}'s definitions Established", established)
+    named = ", ".join(wanted) if len(wanted) <= 3 else f"the {len(wanted)} definitions it lists"
+    return (
+        f"ManagedResourceActivationPolicy {policy_name} activated {named}: of the {len(definitions)} definitions its "
+        f"providers brought, exactly those are active"
+    )
+
+
 def install_function(cp: ControlPlane, registry: str) -> str:
-    """Install the Function package and serve the function; the URL of its Prometheus metrics."""
-    reference = f"{registry}/{FUNCTION}:{packages.function_version()}"
-    push(cp, PACKAGE_FILE, reference)
+    """Install the Function package by its published name (the core Configuration's dependency on it finds it
+    installed) and serve the function; the URL of its Prometheus metrics."""
+    reference = publish(cp, registry, PACKAGE_FILE, xrds.FUNCTION_PACKAGE, packages.function_version())
     cp.apply(
         [
             {
@@ -725,11 +959,8 @@ def provider_crds(kinds: set[tuple[str, str]]) -> list[dict[str, Any]]:
     """The CRDs of the composed kinds, from the providers' own CRDs, as the package manager installs them;
     all of provider-kubernetes' CRDs, since it runs here."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    try:
-        source = xp.crd_source()
-    except xp.MissingCRDsError as error:
-        raise E2EError(str(error)) from None
-    for doc in xp.crd_documents(source):
+    source, documents = provider_crd_documents()
+    for doc in documents:
         key = (doc["spec"]["group"], doc["spec"]["names"]["kind"])
         if key in kinds or key[0] in PROVIDER_KUBERNETES_GROUPS:
             found[key] = doc
@@ -745,15 +976,8 @@ def provider_crds(kinds: set[tuple[str, str]]) -> list[dict[str, Any]]:
     )
     if missing:
         raise E2EError(f"no CRD for {sorted(missing)} in {source.description}")
-    crds = []
-    for doc in found.values():
-        crd = copy.deepcopy(doc)
-        crd.pop("status", None)
-        # The package manager points a webhook conversion at the provider's Service; no provider runs here.
-        if (crd["spec"].get("conversion") or {}).get("strategy") == "Webhook":
-            crd["spec"]["conversion"] = {"strategy": "None"}
-        crds.append(crd)
-    return crds
+    # The package manager points a webhook conversion at the provider's Service; no provider runs here.
+    return [_without_conversion_webhook(doc) for doc in found.values()]
 
 
 # The node -------------------------------------------------------------------------------------------------------------
@@ -1060,8 +1284,9 @@ class Node:
 # The whole fixture ----------------------------------------------------------------------------------------------------
 
 
-def configuration_ready(cp: ControlPlane, registry: str, flavour: str) -> str:
-    """The flavour's Configuration installed from the registry, its XRD Established (and Offered, for claims)."""
+def configuration_ready(cp: ControlPlane, registry: str, flavour: str) -> list[str]:
+    """The flavour's core Configuration installed from the registry with its dependencies resolved, its XRD
+    Established (and Offered, for claims), its Composition and activation policy in place; a line per check."""
     configuration = install_configuration(cp, registry, flavour)
 
     def check() -> dict[str, Any] | None:
@@ -1077,14 +1302,42 @@ def configuration_ready(cp: ControlPlane, registry: str, flavour: str) -> str:
         raise E2EError(f"{error}: {_condition_message(xrd, 'Established')}") from None
     if not cp.get("composition", f"aiworkspace-{flavour}"):
         raise E2EError(f"Configuration {configuration} installed no Composition aiworkspace-{flavour}")
-    return configuration
+    dependencies = dependencies_resolved(cp, flavour, packages.CORE)
+    activated = activation_ready(cp, flavour, packages.CORE)
+    return [
+        f"XRD {XRD_NAMES[flavour]}: installed by Configuration {configuration}, Established"
+        + (" and Offered" if flavour == "claims" else "")
+        + f"; its dependencies resolved ({', '.join(dependencies)})",
+        activated,
+    ]
+
+
+def cloud_ready(cp: ControlPlane, registry: str, flavour: str, cloud: str) -> list[str]:
+    """A cloud's Configuration installed on top of the core: its dependencies resolved (the core found installed,
+    not installed again; the cloud's providers installed from the registry), its activation policy activating
+    exactly its definitions; one line per check."""
+    started = time.monotonic()
+    configuration = install_configuration(cp, registry, flavour, cloud)
+    dependencies = dependencies_resolved(cp, flavour, cloud)
+    core = packages.configuration_package(flavour)
+    installed = (cp.get("configurations.pkg.crossplane.io") or {}).get("items") or []
+    cores = [c["metadata"]["name"] for c in installed if c["spec"]["package"].startswith(f"{core}:")]
+    if cores != [packages.configuration_name(flavour)]:
+        raise E2EError(f"{core} is installed as {cores}, not once as {packages.configuration_name(flavour)}")
+    activated = activation_ready(cp, flavour, cloud)
+    return [
+        f"Configuration {configuration} installed on top of the core in {time.monotonic() - started:.0f}s: its "
+        f"dependencies resolved ({', '.join(dependencies)}), the core found installed",
+        activated,
+    ]
 
 
 @dataclass
 class Fixture:
     """A control plane ready for the workspaces of one API flavour: Crossplane with the function installed from
-    the registry and served, provider-kubernetes against it, the Configuration installed (XRD Established), the
-    seed and RBAC a platform sets up, and a node when the machine allows one."""
+    the registry and served, provider-kubernetes against it, the core Configuration installed with its dependencies
+    (XRD Established, activation policy in force), the seed and RBAC a platform sets up, and a node when the machine
+    allows one."""
 
     cp: ControlPlane
     flavour: str
@@ -1110,6 +1363,7 @@ class Fixture:
                     "(etcd, kube-apiserver, kube-controller-manager, core Crossplane)"
                 )
                 fixture.registry = start_registry(cp)
+                serve_published_names(cp, fixture.registry)
                 fixture.function_metrics = install_function(cp, fixture.registry)
                 say(f"ok   {flavour:<10} Function {FUNCTION} installed from the loopback registry, Healthy")
                 objects = (
@@ -1125,11 +1379,8 @@ class Fixture:
                     fixture.node = Node(cp)
                     fixture.node.up()
                     say(f"ok   {flavour:<10} node {NODE_NAME} Ready (containerd, kubelet, scheduler)")
-                configuration = configuration_ready(cp, fixture.registry, flavour)
-                say(
-                    f"ok   {flavour:<10} XRD {XRD_NAMES[flavour]}: installed by Configuration {configuration}, "
-                    "Established" + (" and Offered" if flavour == "claims" else "")
-                )
+                for line in configuration_ready(cp, fixture.registry, flavour):
+                    say(f"ok   {flavour:<10} {line}")
                 yield fixture
             finally:
                 if fixture.node:
@@ -1139,6 +1390,10 @@ class Fixture:
                 cp.stop()
                 if fixture.node:
                     fixture.node.clean()
+
+    def cloud_on_top(self, cloud: str) -> list[str]:
+        """Install a cloud's Configuration of the fixture's flavour on top of its core (see cloud_ready)."""
+        return cloud_ready(self.cp, self.registry, self.flavour, cloud)
 
     def second_api_server(self) -> Path:
         """Another etcd and kube-apiserver on loopback (a workload cluster, say), stopped with the fixture; its

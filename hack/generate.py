@@ -1,6 +1,6 @@
-"""Write the generated XRDs, Compositions and package metadata (apis/, package/crossplane.yaml,
-examples/functions.yaml) and the README's generated parts from function/ (spec.py, input.py, release.py) and
-hack/providers.yaml: `make generate`."""
+"""Write the generated XRDs, Compositions, package metadata and activation policies (apis/,
+package/crossplane.yaml, examples/functions.yaml) and the README's generated parts from function/ (spec.py,
+input.py, release.py) and hack/providers.yaml: `make generate`."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def main() -> int:
         path.write_text(HEADER + packages.GENERATED_COMMENTS.get(relative, "") + dump(document))
         print(f"wrote {relative}")
     readme = ROOT / "README.md"
-    readme.write_text(packages.with_release(with_reference(readme.read_text())))
-    print("wrote README.md spec reference and table of packages")
+    readme.write_text(packages.with_configurations(packages.with_release(with_reference(readme.read_text()))))
+    print("wrote README.md spec reference, table of packages and table of Configurations")
     return 0
 
 

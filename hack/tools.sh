@@ -338,13 +338,14 @@ if [ "${1:-}" = "e2e" ]; then
   build_e2e
 fi
 
-# Core Crossplane's own CRDs (Usage, ClusterUsage), which composed resources are validated against too, and
-# DeploymentRuntimeConfig (examples/function-runtime.yaml): copied once from the pinned module into the cache,
-# next to the binaries.
+# Core Crossplane's own CRDs (Usage, ClusterUsage), which composed resources are validated against too,
+# DeploymentRuntimeConfig (examples/function-runtime.yaml) and ManagedResourceActivationPolicy (the
+# Configurations' apis/*/activation.yaml): copied once from the pinned module into the cache, next to the binaries.
 core_crds="$cache_root/crds/crossplane-$CROSSPLANE_CORE_VERSION"
 fetch_core_crds() {
   [ -f "$core_crds/protection.crossplane.io_usages.yaml" ] &&
-    [ -f "$core_crds/pkg.crossplane.io_deploymentruntimeconfigs.yaml" ] && return 0
+    [ -f "$core_crds/pkg.crossplane.io_deploymentruntimeconfigs.yaml" ] &&
+    [ -f "$core_crds/apiextensions.crossplane.io_managedresourceactivationpolicies.yaml" ] && return 0
   need_go
   local dir
   dir=$(cd "$(mktemp -d)" && go_env go mod download -json "github.com/crossplane/crossplane/v2@$CROSSPLANE_CORE_VERSION" |
@@ -352,7 +353,7 @@ fetch_core_crds() {
   [ -n "$dir" ] || { log "cannot download crossplane $CROSSPLANE_CORE_VERSION for its CRDs"; exit 1; }
   mkdir -p "$core_crds.tmp"
   cp "$dir"/cluster/crds/protection.crossplane.io_*.yaml "$dir"/cluster/crds/pkg.crossplane.io_deploymentruntimeconfigs.yaml \
-    "$core_crds.tmp/"
+    "$dir"/cluster/crds/apiextensions.crossplane.io_managedresourceactivationpolicies.yaml "$core_crds.tmp/"
   rm -rf "$core_crds" && mv "$core_crds.tmp" "$core_crds"
 }
 fetch_core_crds

@@ -38,7 +38,7 @@ FLAVOURS = {"CompositeAIWorkspace": "claims", "AIWorkspace": "namespaced"}
 class Tools:
     crossplane: str
     core: str
-    core_crds: str  # core Crossplane's Usage and ClusterUsage CRDs
+    core_crds: str  # core Crossplane's Usage, ClusterUsage, DeploymentRuntimeConfig and MRAP CRDs
     helm: str  # helm, to render the pinned LibreChat chart with composed values
     kubectl: str  # the README's kubectl commands are checked against it
     promtool: str  # Prometheus's promtool, to check and unit-test the composed alerting rules

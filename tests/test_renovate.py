@@ -282,10 +282,18 @@ def test_provider_pins_are_the_validated_ones() -> None:
     """hack/providers.yaml's packages, the Configurations' dependsOn written from them, and the README's list all
     read as the same (package, version) pairs, so one Renovate update moves them together."""
     pinned = set(packages.pinned_providers())
-    for path in ("hack/providers.yaml", "apis/claims/crossplane.yaml", "apis/namespaced/crossplane.yaml"):
-        deps = extract(CONFIG, path, (ROOT / path).read_text())
-        assert {(d.dep_name, d.current_value) for d in deps} == pinned, path
-        assert {d.datasource for d in deps} == {"docker"}
+    deps = extract(CONFIG, "hack/providers.yaml", (ROOT / "hack/providers.yaml").read_text())
+    assert {(d.dep_name, d.current_value) for d in deps} == pinned
+    for flavour in packages.FLAVOURS:  # each Configuration pins some providers; together, every one
+        read = set()
+        for part in packages.PARTS:
+            path = str((packages.package_root(flavour, part) / "crossplane.yaml").relative_to(ROOT))
+            deps = extract(CONFIG, path, (ROOT / path).read_text())
+            providers = {(d.dep_name, d.current_value) for d in deps if "/provider-" in d.dep_name}
+            assert providers <= pinned and providers, path
+            assert {d.datasource for d in deps} == {"docker"}
+            read |= providers
+        assert read == pinned, flavour
     readme = {(d.dep_name, d.current_value) for d in extract(CONFIG, "README.md", (ROOT / "README.md").read_text())}
     assert readme and readme <= pinned
 
