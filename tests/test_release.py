@@ -127,7 +127,8 @@ def test_the_readme_says_where_to_change_them() -> None:
 
 def test_references_are_the_release_names_for_the_shell() -> None:
     """`python hack/packages.py references`, which RELEASING.md evaluates, prints release.py's names."""
-    script = f'eval "$({sys.executable} hack/packages.py references)"; printf "%s\\n" "$VERSION" "$FUNCTION_PACKAGE" "$SOURCE"'
+    script = f'eval "$({sys.executable} hack/packages.py references)"; '
+    script += 'printf "%s\\n" "$VERSION" "$FUNCTION_PACKAGE" "$SOURCE"'
     script += ' "$CONFIGURATION_CLAIMS" "$CONFIGURATION_NAMESPACED" "$FUNCTION_XPKG"'
     done = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == [
