@@ -1246,9 +1246,20 @@ class Node:
         )
 
     def stop(self) -> None:
-        """Kill every pod sandbox and container while containerd still answers; their shims outlive containerd
-        (they are reparented), so any left are found by the socket path on their command line, which is this
-        run's own, and killed by PID."""
+        """Stop the kubelet first (else it recreates the sandboxes killed next), then kill every pod sandbox and
+        container while containerd still answers; their shims outlive containerd (they are reparented), so any
+        left are found by the socket path on their command line, which is this run's own, and killed by PID, and
+        so are the containers' own processes still running (a sandbox's pause, orphaned when its shim went),
+        found by their root, a rootfs under this node's directory (never another kubelet's pods)."""
+        kubelet = getattr(self, "kubelet", None)
+        if kubelet is not None and kubelet.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(kubelet.proc.pid, signal.SIGTERM)
+            try:
+                kubelet.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(kubelet.proc.pid, signal.SIGKILL)
         ctr = ["ctr", "--address", str(self.socket), "-n", "k8s.io"]
         tasks = subprocess.run([*ctr, "tasks", "ls", "-q"], capture_output=True, text=True, check=False).stdout.split()
         for task in tasks:
@@ -1259,6 +1270,10 @@ class Node:
         for proc in Path("/proc").glob("[0-9]*"):
             with contextlib.suppress(OSError):
                 if str(self.socket).encode() in (proc / "cmdline").read_bytes():
+                    os.kill(int(proc.name), signal.SIGKILL)
+        for proc in Path("/proc").glob("[0-9]*"):  # a container's process: its root is a rootfs of this node's
+            with contextlib.suppress(OSError):
+                if os.readlink(proc / "root").startswith(f"{self.dir}/"):
                     os.kill(int(proc.name), signal.SIGKILL)
 
     def clean(self) -> None:
