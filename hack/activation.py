@@ -16,7 +16,6 @@ every other one to the core (`helm.m.crossplane.io`, `kubernetes.m.crossplane.io
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import functools
 import pkgutil
@@ -31,21 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "hack"))
 
+import bench  # noqa: E402
 import xp  # noqa: E402
 from crossplane.function import resource  # noqa: E402
-from crossplane.function.proto.v1 import run_function_pb2 as fnv1  # noqa: E402
 
 import function.clouds  # noqa: E402
-from function.fn import FunctionRunner, requirement_name  # noqa: E402
-from function.input import platform_settings  # noqa: E402
-from function.plan import build_plan, workspace_from_xr  # noqa: E402
-from function.spec import parse_spec  # noqa: E402
 
 CORE = "core"
 # One Configuration per cloud module of the function (function/clouds/<cloud>.py).
 CLOUDS = tuple(sorted(m.name for m in pkgutil.iter_modules(function.clouds.__path__)))
 PARTS = (CORE, *CLOUDS)
-PASSES = 5  # renders fed back as observed, at most (as `make render`)
 
 # Branches of the function that no example takes, as spec changes to the example of their cloud (both flavours):
 # what a team may write there, not a kind. tests/test_package.py fails when a kind function/clouds/<cloud>.py
@@ -97,36 +91,10 @@ def compose(example: Path, spec_change: dict[str, Any] | None = None) -> list[di
     flavour = xp.flavour_of(example)
     composition = yaml.safe_load((ROOT / "apis" / flavour / "composition.yaml").read_text())
     step_input = composition["spec"]["pipeline"][0]["input"]
-    req = fnv1.RunFunctionRequest(
-        observed=fnv1.State(composite=fnv1.Resource(resource=resource.dict_to_struct(xr))),
-        input=resource.dict_to_struct(step_input),
-    )
-    observed, connections = xp.example_state(example)
-    for key, body in observed.items():
-        req.observed.resources[key].resource.CopyFrom(resource.dict_to_struct(body))
-    for key, details in connections.items():
-        for name, value in sorted(details.items()):
-            req.observed.resources[key].connection_details[name] = value.encode()
-    secrets = {d["metadata"]["name"]: d for d in _docs(example / "required-resources.yaml")}
-    plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform_settings(step_input))
-    for ref in plan.referenced_secrets():
-        bucket = req.required_resources[requirement_name(ref)]
-        if ref.name in secrets:
-            bucket.items.append(fnv1.Resource(resource=resource.dict_to_struct(secrets[ref.name])))
-    req.credentials["workspace-seed"].credential_data.data["seed"] = xp.render_seed()
-    given = {key: fnv1.Resource(resource=r.resource, connection_details=r.connection_details) for key, r in
-             req.observed.resources.items()}  # fmt: skip
-    for _ in range(PASSES):
-        rsp = asyncio.run(FunctionRunner(memo_bytes=0).RunFunction(req, None))
-        fatal = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
-        if fatal:
-            raise RuntimeError(f"the function refused {example.name} {spec_change or ''}: {fatal[0]}")
-        fed = {key: given.get(key, fnv1.Resource(resource=r.resource)) for key, r in rsp.desired.resources.items()}
-        if fed.keys() == req.observed.resources.keys() and all(req.observed.resources[k] == r for k, r in fed.items()):
-            break
-        req.observed.ClearField("resources")
-        for key, r in sorted(fed.items()):
-            req.observed.resources[key].CopyFrom(r)
+    try:
+        _, rsp = bench.converge(example, xr, step_input)
+    except RuntimeError as error:
+        raise RuntimeError(f"{error} {spec_change or ''}") from None
     return [resource.struct_to_dict(r.resource) for r in rsp.desired.resources.values()]
 
 

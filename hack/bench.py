@@ -77,10 +77,19 @@ def build_request(example: Path) -> fnv1.RunFunctionRequest:
     render uses (examples/function-credentials.yaml), the example's observed resources as written there with the
     connection details their providers publish (the example's connection Secrets, as `make render` feeds them),
     and every other composed resource as composed, fed back until the desired set stops changing."""
-    xr = yaml.safe_load((example / "xr.yaml").read_text())
+    return converge(example)[0]
+
+
+def converge(
+    example: Path, xr: dict[str, Any] | None = None, step_input: dict[str, Any] | None = None
+) -> tuple[fnv1.RunFunctionRequest, fnv1.RunFunctionResponse]:
+    """The converged request for the example (its XR, or `xr`; the default Input, or the Composition's
+    `step_input`) and the function's response to it, composed in-process; a Fatal result raises."""
+    xr = xr or yaml.safe_load((example / "xr.yaml").read_text())
+    step_input = step_input or {"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}
     req = fnv1.RunFunctionRequest(
         observed=fnv1.State(composite=fnv1.Resource(resource=resource.dict_to_struct(xr))),
-        input=resource.dict_to_struct({"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}),
+        input=resource.dict_to_struct(step_input),
     )
     observed, connections = xp.example_state(example)
     for key, body in observed.items():
@@ -89,7 +98,7 @@ def build_request(example: Path) -> fnv1.RunFunctionRequest:
         for name, value in sorted(details.items()):
             req.observed.resources[key].connection_details[name] = value.encode()
     secrets = {d["metadata"]["name"]: d for d in _docs(example / "required-resources.yaml")}
-    plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform_settings({}))
+    plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform_settings(step_input))
     for ref in plan.referenced_secrets():
         bucket = req.required_resources[requirement_name(ref)]
         if ref.name in secrets:
@@ -101,6 +110,9 @@ def build_request(example: Path) -> fnv1.RunFunctionRequest:
     }
     for _ in range(PASSES):
         rsp = asyncio.run(FunctionRunner(memo_bytes=0).RunFunction(req, None))
+        fatal = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+        if fatal:
+            raise RuntimeError(f"the function refused {example.name}: {fatal[0]}")
         fed = {
             key: given[key] if key in given else fnv1.Resource(resource=r.resource)
             for key, r in rsp.desired.resources.items()
@@ -112,7 +124,7 @@ def build_request(example: Path) -> fnv1.RunFunctionRequest:
         req.observed.ClearField("resources")
         for key, r in sorted(fed.items()):
             req.observed.resources[key].CopyFrom(r)
-    return req
+    return req, rsp
 
 
 @contextlib.contextmanager
