@@ -39,18 +39,7 @@ OBJECT_API_VERSION = {
     "namespaced": "kubernetes.m.crossplane.io/v1alpha1",
     "claims": "kubernetes.crossplane.io/v1alpha2",
 }
-HARMS = (
-    "helm template injection",
-    "shell injection",
-    "kubelet expansion",
-    "argv option",
-    "librechat placeholder",
-    "ssrf",
-    "tenancy",
-    "exhaustion",
-    "collision",
-    "invalid object",
-)
+HARMS = hostile.HARMS
 
 
 def _docs(path: Path) -> list[dict[str, Any]]:

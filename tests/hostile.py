@@ -27,6 +27,22 @@ AWS_DATABASE = {
 AZURE_IDS = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/network/providers/Microsoft.Network"
 
 
+# The classes of harm the red team found; every one has cases in CORPUS (tests/test_hostile.py), and e2e refuses one
+# admission can tell of each (hack/scenarios.py).
+HARMS = (
+    "helm template injection",
+    "shell injection",
+    "kubelet expansion",
+    "argv option",
+    "librechat placeholder",
+    "ssrf",
+    "tenancy",
+    "exhaustion",
+    "collision",
+    "invalid object",
+)
+
+
 @dataclass(frozen=True)
 class Hostile:
     harm: str  # the class of harm

@@ -10,7 +10,7 @@ import xp
 import yaml
 
 from tests.helpers import _secret_refs, fatal, request, required_for, results, run, secret
-from tests.hostile import CORPUS, Hostile
+from tests.hostile import CORPUS, HARMS, Hostile
 
 INPUT = {"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}
 
@@ -76,16 +76,5 @@ def test_admission_refuses_what_it_can_tell(tools: xp.Tools) -> None:
 def test_the_corpus_covers_every_class_of_harm() -> None:
     """Every class of harm the red team found has at least one case, and some cases only the function can see."""
     harms = {case.harm for case in CORPUS}
-    assert harms >= {
-        "helm template injection",
-        "shell injection",
-        "kubelet expansion",
-        "argv option",
-        "librechat placeholder",
-        "ssrf",
-        "tenancy",
-        "exhaustion",
-        "collision",
-        "invalid object",
-    }
+    assert harms >= set(HARMS)
     assert any(not case.admission for case in CORPUS) and any(case.admission for case in CORPUS)
