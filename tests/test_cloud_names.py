@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from function.plan import check_name, database_instance_name, files_bucket_name, storage_account_name
-from function.spec import DatabaseProvider, ObjectStorageProvider, SpecError
+from function.plan import database_instance_name, files_bucket_name, storage_account_name
+from function.spec import DatabaseProvider, ObjectStorageProvider
 from tests.helpers import desired, fatal, open_input, request, required_for, results, run, secret
+from tests.test_collisions import admitted
 
 EXTERNAL_NAME = "crossplane.io/external-name"
 
@@ -216,15 +217,6 @@ def cloud_names(flavour: str, name: str, namespace: str) -> dict[str, str]:
                 for k, v in (tags or {}).items():
                     assert tag_key.fullmatch(k) and tag_value.fullmatch(v), f"{kind} tag {k}={v!r} ({cloud})"
     return out
-
-
-def admitted(name: str) -> bool:
-    """What the XRD's name rule admits (the function checks the same, plan.check_name)."""
-    try:
-        check_name(name)
-    except SpecError:
-        return False
-    return True
 
 
 # Words a cloud refuses or treats specially, and shapes that trip simple sanitizers, mixed into generated names.
