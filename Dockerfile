@@ -1,22 +1,21 @@
 # syntax=docker/dockerfile:1
-# The function's runtime image. Build and runtime stages use the same Python (3.11, Debian bookworm),
-# so the wheel's compiled dependencies (grpcio, protobuf, pydantic-core) match the interpreter.
-ARG PYTHON_IMAGE=docker.io/library/python:3.11-slim-bookworm
+# The function's runtime image, for those who build with a container engine. It holds the same filesystem
+# `make package` builds without one (hack/runtime_image.py: Debian bookworm's Python 3.11 and libraries at the
+# versions hack/runtime-debian.lock pins, the wheels hack/runtime-wheels.lock pins by hash, function/), made by
+# the same script in the build stage, and runs the same entrypoint as the same user on the same ports.
+ARG BUILD_IMAGE=docker.io/library/python:3.11-slim-bookworm
 
-FROM ${PYTHON_IMAGE} AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-RUN python -m venv /venv/fn
-COPY pyproject.toml README.md LICENSE ./
+COPY hack/runtime_image.py hack/oci.py hack/runtime-debian.lock hack/runtime-wheels.lock ./hack/
 COPY function ./function
-RUN /venv/fn/bin/pip install --no-compile .
+COPY LICENSE ./
+RUN python hack/runtime_image.py rootfs /rootfs
 
-FROM ${PYTHON_IMAGE} AS runtime
-RUN groupadd --system --gid 65532 function \
- && useradd --system --uid 65532 --gid 65532 --no-create-home --shell /usr/sbin/nologin function
-COPY --from=build /venv/fn /venv/fn
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+FROM scratch AS runtime
+COPY --from=build /rootfs /
 USER 65532:65532
-EXPOSE 9443
+EXPOSE 9443 8080
 # TLS certificates are mounted by Crossplane (TLS_SERVER_CERTS_DIR); --insecure is only for local render.
-ENTRYPOINT ["/venv/fn/bin/function"]
+ENTRYPOINT ["/usr/bin/python3.11", "-I", "-B", "-u", "-m", "function.main"]

@@ -16,10 +16,12 @@ export SHARED_CRDS ?= $(abspath ../shared/crds)
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# The runtime dependencies at the versions the runtime image ships (hack/runtime-wheels.lock, without its hashes,
+# as constraints), so the tests run what users run.
+$(VENV)/.installed: pyproject.toml hack/runtime-wheels.lock
 	@$(PYTHON) -m venv $(VENV) >&2
 	@$(PY) -m pip install --quiet --upgrade pip >&2
-	@$(PY) -m pip install --quiet -e '.[dev]' >&2
+	@$(PY) -m pip install --quiet -e '.[dev]' -c <(sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\).*/\1/p' hack/runtime-wheels.lock) >&2
 	@touch $@
 
 $(SCHEMA_CHECK)/node_modules/.installed: $(SCHEMA_CHECK)/package-lock.json
@@ -75,5 +77,5 @@ bench: $(VENV)/.installed ## The function against a no-op SDK function over loop
 	@$(PY) hack/bench.py $(BENCH_ARGS)
 
 .PHONY: package
-package: $(VENV)/.installed tools ## Build the Function (metadata-only; its runtime image comes from the Dockerfile) and every Configuration, offline.
+package: $(VENV)/.installed tools ## Build the Function, its runtime image embedded (hack/runtime_image.py, reproducible), and every Configuration.
 	@$(PY) hack/packages.py build "$$(bash hack/tools.sh --print | sed -n 's/^CROSSPLANE=//p')"

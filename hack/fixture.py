@@ -30,8 +30,6 @@ import concurrent.futures
 import contextlib
 import copy
 import functools
-import hashlib
-import io
 import json
 import os
 import re
@@ -40,8 +38,8 @@ import signal
 import socket
 import subprocess
 import sys
-import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +51,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import oci
 import packages
 import xp
 
@@ -165,6 +164,10 @@ class ControlPlane:
     processes: list[Process] = field(default_factory=list)
     provider_kubernetes: Process | None = None
     crossplane_metrics_port: int = 0  # core Crossplane's Prometheus metrics (function_run_function_*)
+    # How functions run: "Deployment" (Crossplane's default runtime: a pod on the node, from the package's embedded
+    # image) when there is a node, else "External" (the fixture serves the function from the checkout).
+    function_runtime: str = "External"
+    hosts: Path | None = None  # the /etc/hosts Crossplane resolves with, when functions run as pods (ClusterDNS)
     kubeconfig: Path = field(init=False)
     env: dict[str, str] = field(init=False)
 
@@ -364,7 +367,11 @@ class ControlPlane:
                 # What turns the workspaces' objects into pods on the node, and deletion into garbage collection.
                 "--controllers",
                 "garbagecollector,namespace,serviceaccount,deployment,replicaset,statefulset,job,cronjob,disruption,"
-                "endpointslice,nodelifecycle,podgc,persistentvolume-binder,pvc-protection,pv-protection",
+                "endpointslice,nodelifecycle,podgc,persistentvolume-binder,pvc-protection,pv-protection,"
+                # kube-root-ca.crt in every namespace, which every pod's service account token volume projects.
+                "root-ca-cert-publisher",
+                "--root-ca-file",
+                str(self.dir / "pki" / "apiserver.crt"),
                 # Volumes for the node's pods: the test-only host-path provisioner of the default StorageClass
                 # the node brings (a PVC nothing binds keeps its pod from ever being scheduled).
                 "--enable-hostpath-provisioner",
@@ -422,13 +429,24 @@ class ControlPlane:
             dirs[which] = certs
         self.xpkg_cache = self.dir / "xpkg-cache"
         self.xpkg_cache.mkdir()
+        # Providers are stand-ins with no image (External: the fixture does what their runtime would); functions
+        # run as Crossplane runs them on a cluster when there is a node, and Crossplane then finds a function's
+        # Service by name as in a cluster: through a hosts file of its own (ClusterDNS keeps it).
+        runtime = "Provider=External" if self.function_runtime == "Deployment" else "External"
+        resolver: list[str] = []
+        if self.function_runtime == "Deployment":
+            self.hosts = self.dir / "hosts"
+            self.hosts.write_text(Path("/etc/hosts").read_text())
+            mount = 'mount --bind "$0" /etc/hosts && exec "$@"'
+            resolver = ["unshare", "--mount", "--propagation", "private", "sh", "-c", mount, str(self.hosts)]
         self.crossplane = self.start(
             "crossplane",
             [
+                *resolver,
                 self.tools.core,
                 "core",
                 "start",
-                "--package-runtime=External",
+                f"--package-runtime={runtime}",
                 "--enable-webhooks=false",
                 "--tls-server-certs-dir",
                 str(dirs["server"]),
@@ -455,6 +473,19 @@ class ControlPlane:
             return bool(crd) and _condition(crd, "Established") == "True"
 
         wait_for("Crossplane's CRDs", established)
+        if self.function_runtime == "Deployment":
+            # What init's last step creates when it gets there (internal/initializer/deployment_runtime_config.go
+            # at v2.3.4: an empty "default"), which the Deployment runtime reads for every package.
+            drc = self.get("crd", "deploymentruntimeconfigs.pkg.crossplane.io")
+            if not drc or _condition(drc, "Established") != "True":
+                raise E2EError("Crossplane's CRD deploymentruntimeconfigs.pkg.crossplane.io is not Established")
+            if not self.get("deploymentruntimeconfig", "default"):
+                self.apply([{"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig",
+                             "metadata": {"name": "default"}}])  # fmt: skip
+            # The ServiceAccount Crossplane runs as in a cluster (its Helm chart creates it; the runtime copies its
+            # image pull secrets to every package's pod). Here Crossplane runs with the fixture's kubeconfig.
+            self.apply([{"apiVersion": "v1", "kind": "ServiceAccount",
+                         "metadata": {"name": "crossplane", "namespace": SYSTEM}}])  # fmt: skip
 
     def _tls(self, name: str) -> dict[str, bytes] | None:
         secret = self.get("secret", "-n", SYSTEM, name)
@@ -799,9 +830,10 @@ def activation_ready(cp: ControlPlane, flavour: str, part: str) -> str:
     )
 
 
-def install_function(cp: ControlPlane, registry: str) -> str:
+def install_function(cp: ControlPlane, registry: str) -> tuple[str, str]:
     """Install the Function package by its published name (the core Configuration's dependency on it finds it
-    installed) and serve the function; the URL of its Prometheus metrics."""
+    installed) and wait for it to serve: as a pod Crossplane's runtime creates, or served here; a line saying how,
+    and the URL of its Prometheus metrics."""
     reference = publish(cp, registry, PACKAGE_FILE, xrds.FUNCTION_PACKAGE, packages.function_version())
     cp.apply(
         [
@@ -821,6 +853,89 @@ def install_function(cp: ControlPlane, registry: str) -> str:
         return items[0] if items else None
 
     rev = wait_for("the FunctionRevision the package manager creates", revision)
+    if cp.function_runtime == "Deployment":
+        return function_pod(cp, rev["metadata"]["name"])
+    return f"Function {FUNCTION} installed from the loopback registry, served here", serve_function(cp, rev)
+
+
+def function_pod(cp: ControlPlane, revision: str) -> tuple[str, str]:
+    """The function as a platform's cluster runs it: Crossplane's Deployment runtime creates its Deployment,
+    Service and TLS Secrets, the node pulls the package's embedded runtime image from the registry and runs it,
+    and Crossplane calls it at its Service's name over its TLS. Waits for the Function Installed and Healthy."""
+
+    def healthy() -> bool:
+        cp.alive(cp.crossplane)
+        function = cp.get("function", FUNCTION) or {}
+        return _condition(function, "Healthy") == "True" and _condition(function, "Installed") == "True"
+
+    try:
+        wait_for(f"Function {FUNCTION} Installed and Healthy (its pod running)", healthy, timeout=240)
+    except E2EError as error:
+        function = cp.get("function", FUNCTION) or {}
+        pods = cp.kubectl("get", "pods", "-n", SYSTEM, "-o", "wide", check=False).stdout
+        events = cp.kubectl("get", "events", "-n", SYSTEM, check=False).stdout
+        said = [line for line in cp.crossplane.tail(400).splitlines() if FUNCTION in line][-10:]
+        current = cp.get("functionrevision", revision) or {}
+        said += [f"{c.get('type')}: {c.get('message')}" for c in current.get("status", {}).get("conditions") or []]
+        raise E2EError(
+            f"{error}; Function: {_condition_message(function, 'Installed')} / "
+            f"{_condition_message(function, 'Healthy')}\n{pods}\n{events[-3000:]}\nCrossplane:\n" + "\n".join(said)
+        ) from None
+    selector = f"pkg.crossplane.io/function={FUNCTION},pkg.crossplane.io/revision={revision}"
+    [pod] = (cp.get("pods", "-n", SYSTEM, "-l", selector) or {}).get("items") or [None]
+    if pod is None:
+        raise E2EError(f"Function {FUNCTION} is Healthy but no pod has the labels {selector}")
+    [container] = pod["status"]["containerStatuses"]
+    endpoint = (cp.get("functionrevision", revision) or {}).get("status", {}).get("endpoint")
+    how = (
+        f"Function {FUNCTION} installed from the loopback registry and run by Crossplane's Deployment runtime: "
+        f"pod {pod['metadata']['name']} on {pod['spec'].get('nodeName')} from {container['imageID']}, "
+        f"called at {endpoint} over TLS"
+    )
+    return how, f"http://{pod['status']['podIP']}:8080/metrics"
+
+
+class ClusterDNS:
+    """What a cluster's DNS answers Crossplane for a headless Service (a function's): its ready endpoints'
+    addresses. Kept in the hosts file Crossplane alone resolves with (ControlPlane.hosts), from the EndpointSlices
+    of the Services in Crossplane's namespace, as long as the fixture runs."""
+
+    def __init__(self, cp: ControlPlane) -> None:
+        assert cp.hosts is not None
+        self.cp, self.hosts, self.base = cp, cp.hosts, cp.hosts.read_text()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="cluster-dns", daemon=True)
+        self.thread.start()
+
+    def records(self) -> str:
+        slices = (self.cp.get("endpointslices", "-n", SYSTEM) or {}).get("items") or []
+        lines = set()
+        for item in slices:
+            service = (item.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name")
+            for endpoint in item.get("endpoints") or []:
+                if service and (endpoint.get("conditions") or {}).get("ready"):
+                    names = [f"{service}.{SYSTEM}", f"{service}.{SYSTEM}.svc", f"{service}.{SYSTEM}.svc.cluster.local"]
+                    lines.update(f"{address} {' '.join(names)}" for address in endpoint.get("addresses") or [])
+        return "".join(f"{line}\n" for line in sorted(lines))
+
+    def _run(self) -> None:
+        while not self.stopped.wait(2):
+            with contextlib.suppress(E2EError, subprocess.SubprocessError, OSError, ValueError):
+                text = self.base + self.records()
+                if text != self.hosts.read_text():
+                    # In place: Crossplane's mount binds this file's inode over /etc/hosts.
+                    with self.hosts.open("r+") as hosts:
+                        hosts.write(text)
+                        hosts.truncate()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=10)
+
+
+def serve_function(cp: ControlPlane, rev: dict[str, Any]) -> str:
+    """The function served here from the checkout, as the External runtime expects someone to: the URL of its
+    Prometheus metrics."""
     name = rev["metadata"]["name"]
 
     # Serve the function as the External runtime would: a server certificate for 127.0.0.1, signed by
@@ -988,6 +1103,7 @@ NODE_IP = "10.244.0.1"  # the bridge's address: a node address must not be loopb
 BRIDGE = "cni0"
 PAUSE_IMAGE = "localhost/pause:e2e"
 HOSTPATH_VOLUMES = "/tmp/hostpath_pv"
+NETNS_DIR = Path("/run/netns")
 # The node's shape, as its kubelet reports it: a large worker with GPUs, so that every example's pods are placed at
 # once (the plan-mixed example alone requests about 6 CPUs and 12 GiB, gpu-models 29 GiB and 4 GPUs), whatever
 # machine runs the test. The kubelet reads CPUs and memory from a machine description of its own (Node._machine);
@@ -1012,42 +1128,17 @@ def run_or_fail(*args: str, what: str, cwd: Path | None = None) -> str:
     return proc.stdout
 
 
-def docker_archive(path: Path, tag: str, files: dict[str, tuple[bytes, int]], entrypoint: list[str]) -> None:
-    """A one-layer image as a docker-archive tarball (manifest.json, config, layer), which `ctr images import`
-    reads: built here, since no registry with images is reachable."""
-    layer = io.BytesIO()
-    with tarfile.open(fileobj=layer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name, (data, mode) in sorted(files.items()):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), mode, 0
-            tar.addfile(info, io.BytesIO(data))
-    digest = hashlib.sha256(layer.getvalue()).hexdigest()
-    config = json.dumps(
-        {
-            "architecture": "amd64",
-            "os": "linux",
-            "config": {"Entrypoint": entrypoint},
-            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{digest}"]},
-        }
-    ).encode()
-    manifest = json.dumps([{"Config": "config.json", "RepoTags": [tag], "Layers": ["layer.tar"]}]).encode()
-    with tarfile.open(path, mode="w") as out:
-        for name, data in (("layer.tar", layer.getvalue()), ("config.json", config), ("manifest.json", manifest)):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            out.addfile(info, io.BytesIO(data))
-
-
 class Node:
     """A real node in the run's network namespace: containerd and runc (Debian's), a CNI bridge for the pod
     network, the kubelet and the scheduler. Images cannot be pulled here (no registry is reachable), so the
     workspaces' pods end in ImagePullBackOff once scheduled; the pause image the kubelet needs for every pod
     sandbox is built here. Recipe: ../shared/reference/kubelet-on-loopback.md."""
 
-    def __init__(self, cp: ControlPlane) -> None:
+    def __init__(self, cp: ControlPlane, registry: str) -> None:
         self.cp = cp
         self.dir = cp.dir / "node"
         self.socket = self.dir / "run" / "containerd.sock"
+        self.registry = registry  # the loopback OCI registry, which containerd pulls from over plain HTTP
 
     @staticmethod
     def possible() -> str | None:
@@ -1067,6 +1158,9 @@ class Node:
             raise E2EError(why)
         for sub in ("run", "containerd", "cni/net.d", "kubelet", "manifests", "pod-logs", "pki"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        # containerd 1.6 mounts each pod sandbox's network namespace at /run/netns/cni-<id>: those that appear from
+        # now on are this node's, unmounted and removed by clean().
+        self.netns_before = set(NETNS_DIR.glob("cni-*"))
         self._bridge()
         self._containerd()
         self._pause_image()
@@ -1138,6 +1232,16 @@ class Node:
             '  [plugins."io.containerd.grpc.v1.cri".cni]\n'
             '    bin_dir = "/usr/lib/cni"\n'
             f'    conf_dir = "{self.dir / "cni" / "net.d"}"\n'
+            '  [plugins."io.containerd.grpc.v1.cri".registry]\n'
+            f'    config_path = "{self.dir / "certs.d"}"\n'
+        )
+        # The loopback registry speaks plain HTTP (containerd's hosts.toml, read per registry host).
+        hosts = self.dir / "certs.d" / self.registry
+        hosts.mkdir(parents=True)
+        (hosts / "hosts.toml").write_text(
+            f'server = "http://{self.registry}"\n'
+            f'[host."http://{self.registry}"]\n'
+            '  capabilities = ["pull", "resolve"]\n'
         )
         self.containerd = self.cp.start("containerd", ["containerd", "--config", str(config)])
         wait_for("containerd", lambda: self.cp.alive(self.containerd) or self.socket.exists(), timeout=30)
@@ -1147,7 +1251,9 @@ class Node:
         source.write_text(PAUSE_C)
         run_or_fail("gcc", "-static", "-O2", "-o", str(self.dir / "pause"), str(source), what="building pause")
         archive = self.dir / "pause.tar"
-        docker_archive(archive, PAUSE_IMAGE, {"pause": ((self.dir / "pause").read_bytes(), 0o755)}, ["/pause"])
+        layer = oci.Layer()
+        layer.file("pause", (self.dir / "pause").read_bytes(), 0o755)
+        oci.write_image(archive, PAUSE_IMAGE, [layer.close()], {"Entrypoint": ["/pause"]})
         run_or_fail("ctr", "--address", str(self.socket), "-n", "k8s.io", "images", "import", "--all-platforms",
                     str(archive), what="importing the pause image")  # fmt: skip
 
@@ -1278,7 +1384,8 @@ class Node:
 
     def clean(self) -> None:
         """What the node leaves outside its directory once its processes are stopped: the pods' mounts under its
-        root, their cgroups, the pod bridge, and the kubelet's and CNI's state in fixed places."""
+        root, their cgroups, the pod bridge, the sandboxes' network namespaces, and the kubelet's and CNI's state
+        in fixed places."""
         mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines() if str(self.dir) in line]
         for mount in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
@@ -1290,6 +1397,9 @@ class Node:
             with contextlib.suppress(OSError):
                 controller.rmdir()
         subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
+        for netns in sorted(set(NETNS_DIR.glob("cni-*")) - getattr(self, "netns_before", set())):
+            subprocess.run(["umount", str(netns)], capture_output=True, check=False)
+            netns.unlink(missing_ok=True)
         leftovers = ("/var/lib/kubelet", "/run/containerd/io.containerd.runtime.v2.task/k8s.io", "/var/lib/cni")
         # The host-path provisioner's volumes (kube-controller-manager writes them under /tmp/hostpath_pv).
         for leftover in (*leftovers, HOSTPATH_VOLUMES):
@@ -1369,7 +1479,9 @@ class Fixture:
         """Bring the fixture up, say one line per piece, yield it, and stop everything by PID at the end."""
         with tempfile.TemporaryDirectory(prefix=f"aiworkspace-e2e-{flavour}-") as tmp:
             cp = ControlPlane(tools or e2e_tools(), Path(tmp))
+            cp.function_runtime = "Deployment" if node else "External"
             fixture = cls(cp, flavour, "", None)
+            dns = None
             try:
                 started = time.monotonic()
                 cp.up()
@@ -1379,8 +1491,13 @@ class Fixture:
                 )
                 fixture.registry = start_registry(cp)
                 serve_published_names(cp, fixture.registry)
-                fixture.function_metrics = install_function(cp, fixture.registry)
-                say(f"ok   {flavour:<10} Function {FUNCTION} installed from the loopback registry, Healthy")
+                if node:
+                    fixture.node = Node(cp, fixture.registry)
+                    fixture.node.up()
+                    say(f"ok   {flavour:<10} node {NODE_NAME} Ready (containerd, kubelet, scheduler)")
+                    dns = ClusterDNS(cp)
+                how, fixture.function_metrics = install_function(cp, fixture.registry)
+                say(f"ok   {flavour:<10} {how}")
                 objects = (
                     "kubernetes.crossplane.io" if flavour == "claims" else "kubernetes.m.crossplane.io",
                     "Object",
@@ -1390,14 +1507,12 @@ class Fixture:
                 say(f"ok   {flavour:<10} provider-kubernetes running against this API server")
                 cp.apply((ROOT / "apis" / "rbac" / "composed-kinds.yaml").read_text())
                 cp.apply((xp.EXAMPLES / "function-credentials.yaml").read_text())
-                if node:
-                    fixture.node = Node(cp)
-                    fixture.node.up()
-                    say(f"ok   {flavour:<10} node {NODE_NAME} Ready (containerd, kubelet, scheduler)")
                 for line in configuration_ready(cp, fixture.registry, flavour):
                     say(f"ok   {flavour:<10} {line}")
                 yield fixture
             finally:
+                if dns:
+                    dns.stop()
                 if fixture.node:
                     fixture.node.stop()
                 for other in fixture.extra:

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "hack"))
 
 import activation  # noqa: E402
+import runtime_image  # noqa: E402
 from activation import CLOUDS, CORE, PARTS  # noqa: E402
 
 from function import release  # noqa: E402
@@ -324,7 +325,13 @@ def package_files(staging: Path) -> dict[Path, tuple[Path, Path]]:
 
 
 def build(crossplane: str) -> int:
+    """Every package; the Function's with its runtime image embedded (hack/runtime_image.py builds it)."""
     OUTPUT.mkdir(exist_ok=True)
+    try:
+        runtime_image.build(runtime_image.IMAGE)
+    except runtime_image.BuildError as error:
+        print(f"the function's runtime image: {error}", file=sys.stderr)
+        return 1
     with tempfile.TemporaryDirectory() as staging:
         return _build(crossplane, Path(staging))
 
@@ -333,6 +340,8 @@ def _build(crossplane: str, staging: Path) -> int:
     for file, (root, examples) in package_files(staging).items():
         command = [crossplane, "xpkg", "build", f"--package-root={root}", f"--examples-root={examples}"]
         command.append(f"--package-file={file}")
+        if file == FUNCTION_XPKG:
+            command.append(f"--embed-runtime-image-tarball={runtime_image.IMAGE}")
         proc = subprocess.run(command, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             where = root.relative_to(ROOT)
