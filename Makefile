@@ -10,6 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 EXAMPLE ?= examples/basic-namespaced
 SCHEMA_CHECK := hack/librechat-schema
+TEMPLATE_CHECK := hack/backstage-template
 export SHARED_CRDS ?= $(abspath ../shared/crds)
 
 .PHONY: help
@@ -28,15 +29,19 @@ $(SCHEMA_CHECK)/node_modules/.installed: $(SCHEMA_CHECK)/package-lock.json
 	@cd $(SCHEMA_CHECK) && npm ci --no-audit --no-fund --silent >&2
 	@touch $@
 
+$(TEMPLATE_CHECK)/node_modules/.installed: $(TEMPLATE_CHECK)/package-lock.json
+	@cd $(TEMPLATE_CHECK) && npm ci --no-audit --no-fund --silent >&2
+	@touch $@
+
 .PHONY: setup
-setup: $(VENV)/.installed $(SCHEMA_CHECK)/node_modules/.installed tools ## Install everything the tests need.
+setup: $(VENV)/.installed $(SCHEMA_CHECK)/node_modules/.installed $(TEMPLATE_CHECK)/node_modules/.installed tools ## Install everything the tests need.
 
 .PHONY: tools
 tools: ## Build (once) and cache the crossplane CLI and core binary, helm and promtool outside the clone.
 	@bash hack/tools.sh >&2
 
 .PHONY: generate
-generate: $(VENV)/.installed ## Regenerate apis/ (XRDs, Compositions, Configurations, activation policies) from function/.
+generate: $(VENV)/.installed ## Regenerate apis/ (XRDs, Compositions, Configurations, activation policies) and portal/ from function/.
 	@$(PY) hack/generate.py
 
 .PHONY: render

@@ -173,10 +173,24 @@ class Model(BaseModel):
 M = TypeVar("M", bound=Model)
 
 
-def section(model: type[M], description: str) -> Any:
+# What a portal shows first. A field marked core(n) is the n-th field a portal shows of its object; every other
+# field of an object with core fields is advanced, behind the portal's switch. The XRD carries the marks as the
+# x-ui-order and x-ui-advanced hints the Backstage Kubernetes ingestor reads (xrds.portal_hints), and
+# portal/template.yaml splits its form by them (function/portal.py).
+UI_ORDER = "x-ui-order"
+UI_ADVANCED = "x-ui-advanced"
+
+
+def core(order: int) -> dict[str, Any]:
+    """The json_schema_extra of a core field: shown first, as the order-th field of its object."""
+    return {UI_ORDER: order}
+
+
+def section(model: type[M], description: str, *, core_order: int | None = None) -> Any:
     """A nested object that is always present, defaulted as a whole (in the XRD, `default: {}` expanded with the
-    defaults of its fields: see xrds.openapi_schema)."""
-    return Field(default_factory=model, description=description, json_schema_extra={"default": {}})
+    defaults of its fields: see xrds.openapi_schema); core_order marks it core (see core)."""
+    extra: dict[str, Any] = {"default": {}, **(core(core_order) if core_order is not None else {})}
+    return Field(default_factory=model, description=description, json_schema_extra=extra)
 
 
 class SecretKeySelector(Model):
@@ -537,7 +551,8 @@ class LibreChat(Model):
     )
 
     domain: PublicHostname = Field(
-        description="Public hostname of the chat, e.g. chat.example.com (within the domains the platform allows)."
+        description="Public hostname of the chat, e.g. chat.example.com (within the domains the platform allows).",
+        json_schema_extra=core(1),
     )
     replicas: int = Field(
         default=1, ge=1, le=20, description="LibreChat pods. Redis is always wired, so more than one works."
@@ -711,14 +726,16 @@ class OpenAI(Model):
         ),
     )
 
-    enabled: bool = Field(default=False, description="Offer OpenAI models in LibreChat.")
-    api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
+    enabled: bool = Field(default=False, description="Offer OpenAI models in LibreChat.", json_schema_extra=core(1))
+    api_key_secret_ref: SecretKeySelector | None = Field(
+        default=None, description="Secret key holding the API key.", json_schema_extra=core(2)
+    )
     models: list[ModelId] = Field(
         default_factory=lambda: list(DEFAULT_OPENAI_MODELS),
         min_length=1,
         max_length=100,
         description="Chat models offered to users.",
-        json_schema_extra={"default": list(DEFAULT_OPENAI_MODELS)},
+        json_schema_extra={"default": list(DEFAULT_OPENAI_MODELS), **core(3)},
     )
     stt: OpenAISTT = section(OpenAISTT, "Speech-to-text through OpenAI (when spec.librechat.stt selects openai).")
     tts: OpenAITTS = section(OpenAITTS, "Text-to-speech through OpenAI (when spec.librechat.tts selects openai).")
@@ -736,14 +753,16 @@ class Anthropic(Model):
         ),
     )
 
-    enabled: bool = Field(default=False, description="Offer Anthropic models in LibreChat.")
-    api_key_secret_ref: SecretKeySelector | None = Field(default=None, description="Secret key holding the API key.")
+    enabled: bool = Field(default=False, description="Offer Anthropic models in LibreChat.", json_schema_extra=core(1))
+    api_key_secret_ref: SecretKeySelector | None = Field(
+        default=None, description="Secret key holding the API key.", json_schema_extra=core(2)
+    )
     models: list[ModelId] = Field(
         default_factory=lambda: list(DEFAULT_ANTHROPIC_MODELS),
         min_length=1,
         max_length=100,
         description="Chat models offered to users.",
-        json_schema_extra={"default": list(DEFAULT_ANTHROPIC_MODELS)},
+        json_schema_extra={"default": list(DEFAULT_ANTHROPIC_MODELS), **core(3)},
     )
 
 
@@ -765,7 +784,9 @@ class GPU(Model):
 class Service(Model):
     """Common settings of an optional service."""
 
-    enabled: bool = Field(default=False, description="Run this service and wire it into LibreChat.")
+    enabled: bool = Field(
+        default=False, description="Run this service and wire it into LibreChat.", json_schema_extra=core(1)
+    )
     replicas: int = Field(default=1, ge=1, le=20, description="Pods of the service.")
     resources: Resources | None = Field(default=None, description="Compute resources; sane defaults when unset.")
 
@@ -891,7 +912,9 @@ class VLLM(Service):
 
     rules: ClassVar[tuple[Rule, ...]] = (_shared_volume_rule("vllm"),)
 
-    model: ModelId = Field(description="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct.")
+    model: ModelId = Field(
+        description="Hugging Face model id, e.g. Qwen/Qwen2.5-7B-Instruct.", json_schema_extra=core(2)
+    )
     served_model_name: ModelId | None = Field(default=None, description="Name clients use; the model id when unset.")
     max_model_len: int | None = Field(default=None, ge=256, description="Maximum context length.")
     gpu: GPU = section(GPU, "GPUs of the server (vLLM needs at least one).")
@@ -1338,12 +1361,12 @@ class AIWorkspaceSpec(Model):
         ),
     )
 
-    librechat: LibreChat = Field(description="The chat application.")
-    openai: OpenAI = section(OpenAI, "OpenAI models.")
-    anthropic: Anthropic = section(Anthropic, "Anthropic models.")
+    librechat: LibreChat = Field(description="The chat application.", json_schema_extra=core(1))
+    openai: OpenAI = section(OpenAI, "OpenAI models.", core_order=2)
+    anthropic: Anthropic = section(Anthropic, "Anthropic models.", core_order=3)
     firecrawl: Firecrawl = section(Firecrawl, "Firecrawl, the scraper of LibreChat's web search.")
-    searxng: SearXNG = section(SearXNG, "SearXNG, the search provider of LibreChat's web search.")
-    speaches: Speaches = section(Speaches, "Speaches, self-hosted speech-to-text and text-to-speech.")
+    searxng: SearXNG = section(SearXNG, "SearXNG, the search provider of LibreChat's web search.", core_order=4)
+    speaches: Speaches = section(Speaches, "Speaches, self-hosted speech-to-text and text-to-speech.", core_order=5)
     azure_openai: AzureOpenAISpeech = Field(
         default_factory=AzureOpenAISpeech,
         alias="azureOpenAI",

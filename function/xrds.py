@@ -14,7 +14,7 @@ import yaml
 from function import release
 from function.input import FunctionInput
 from function.plan import RESERVED_ENDINGS
-from function.spec import AIWorkspaceSpec, AIWorkspaceStatus
+from function.spec import UI_ADVANCED, UI_ORDER, AIWorkspaceSpec, AIWorkspaceStatus
 from function.strings import KEY_MESSAGES, cel_quote
 
 GROUP = "aiworkspace.io"
@@ -39,6 +39,9 @@ def package_name(repository: str) -> str:
 
 
 FUNCTION_NAME = package_name(FUNCTION_PACKAGE)
+# The annotation the TeraSky Backstage Kubernetes ingestor (@terasky/backstage-plugin-kubernetes-ingestor) reads to
+# offer an XRD in the catalog, under its default kubernetesIngestor.annotationPrefix.
+INGESTOR_ADD_TO_CATALOG = "terasky.backstage.io/add-to-catalog"
 SEED_SECRET = {"namespace": "crossplane-system", "name": "function-ai-workspace-seed"}
 CREDENTIALS_NAME = "workspace-seed"
 
@@ -139,11 +142,34 @@ def _expand_defaults(node: Any) -> None:
         node["default"] = defaulted(node["default"], node)
 
 
+def portal_hints(node: Any) -> None:
+    """Mark x-ui-advanced every field of an object that has core fields (spec.core) but is not one of them.
+
+    The hints stay in the XRD, where portals read them (the Backstage Kubernetes ingestor reads x-ui-order,
+    x-ui-advanced and x-ui-hidden from the XRD's version schema); Crossplane drops them from the CRD it generates
+    (it decodes the schema into apiextensions' JSONSchemaProps, which has no such fields).
+    """
+    if isinstance(node, list):
+        for item in node:
+            portal_hints(item)
+        return
+    if not isinstance(node, dict):
+        return
+    fields = node.get("properties", {})
+    if any(UI_ORDER in field for field in fields.values()):
+        for field in fields.values():
+            if UI_ORDER not in field:
+                field[UI_ADVANCED] = True
+    for value in node.values():
+        portal_hints(value)
+
+
 def openapi_schema(model: type[AIWorkspaceSpec] | type[AIWorkspaceStatus]) -> dict[str, Any]:
-    """The structural OpenAPI v3 schema of a model, as a CRD version expects it."""
+    """The structural OpenAPI v3 schema of a model, as a CRD version expects it, with the portal's hints."""
     raw = model.model_json_schema(by_alias=True, mode="validation")
     schema: dict[str, Any] = _structural(raw, raw.get("$defs", {}))
     _expand_defaults(schema)
+    portal_hints(schema)
     return schema
 
 
@@ -198,6 +224,9 @@ def _catalog_metadata(name: str, flavour: str) -> dict[str, Any]:
             "model providers, a database and object storage, with every URL and secret connected.",
             "meta.crossplane.io/maintainer": release.MAINTAINER,
             "meta.crossplane.io/source": release.SOURCE,
+            # The Backstage Kubernetes ingestor turns the XRDs it is told to into Software Templates: with its
+            # default kubernetesIngestor.crossplane.xrds.ingestAllXRDs: false, those carrying this annotation.
+            INGESTOR_ADD_TO_CATALOG: "true",
         },
     }
 

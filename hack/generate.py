@@ -1,6 +1,6 @@
 """Write the generated XRDs, Compositions, package metadata and activation policies (apis/,
-package/crossplane.yaml, examples/functions.yaml) and the README's generated parts from function/ (spec.py,
-input.py, release.py) and hack/providers.yaml: `make generate`."""
+package/crossplane.yaml, examples/functions.yaml), the portal's Backstage Software Template (portal/) and the
+README's generated parts from function/ (spec.py, input.py, release.py) and hack/providers.yaml: `make generate`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ sys.path.insert(0, str(ROOT))
 
 import packages  # noqa: E402
 
+from function import portal  # noqa: E402
 from function.xrds import dump, generated_files, with_reference  # noqa: E402
 
 HEADER = (
@@ -21,10 +22,14 @@ HEADER = (
 
 
 def main() -> int:
-    for relative, document in {**generated_files(), **packages.generated_files()}.items():
+    documents = {**generated_files(), **packages.generated_files(), **portal.generated_files()}
+    texts = {
+        relative: HEADER + packages.GENERATED_COMMENTS.get(relative, "") + dump(d) for relative, d in documents.items()
+    }
+    for relative, text in {**texts, **portal.generated_texts()}.items():
         path = ROOT / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(HEADER + packages.GENERATED_COMMENTS.get(relative, "") + dump(document))
+        path.write_text(text)
         print(f"wrote {relative}")
     readme = ROOT / "README.md"
     readme.write_text(packages.with_configurations(packages.with_release(with_reference(readme.read_text()))))

@@ -27,7 +27,7 @@ TOOLS = ("make", "kubectl", "crossplane", "helm")
 KUBECTL_GLOBAL = {"-n", "--namespace", "--context", "--kubeconfig", "-l", "--selector"}
 # Paths the README names in other projects' packages.
 NOT_OURS = {"package/crds"}
-PATH = re.compile(r"^(?:\.ci|apis|e2e|examples|function|hack|package|tests)/[\w./<>*-]*$")
+PATH = re.compile(r"^(?:\.ci|apis|e2e|examples|function|hack|package|portal|tests)/[\w./<>*-]*$")
 
 
 def commands(text: str) -> list[str]:

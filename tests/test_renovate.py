@@ -6,9 +6,10 @@ regex: each of `matchStrings` with the `g` flag over the whole file, not per lin
 in RE2/JavaScript syntax; the only translation needed is `(?<name>` to Python's `(?P<name>`. The pins are
 found independently of renovate.json (each file by its own format), so a pin added without a manager fails.
 
-pyproject.toml, hack/librechat-schema/package.json and the Dockerfile are read by Renovate's built-in pep621,
-npm and dockerfile managers: checked here is that their default file patterns (copied from Renovate's source)
-name these files and that nothing in renovate.json or the presets it extends switches them off.
+pyproject.toml, hack/librechat-schema/package.json, hack/backstage-template/package.json and the Dockerfile are
+read by Renovate's built-in pep621, npm and dockerfile managers: checked here is that their default file patterns
+(copied from Renovate's source) name these files and that nothing in renovate.json or the presets it extends
+switches them off.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ NOT_PINS = {"GO_MIN_VERSION": "the oldest Go the tools build with (a floor check
 BUILT_IN = {
     "pyproject.toml": ("pep621", [r"/(^|/)pyproject\.toml$/"]),
     "hack/librechat-schema/package.json": ("npm", [r"/(^|/)package\.json$/"]),
+    "hack/backstage-template/package.json": ("npm", [r"/(^|/)package\.json$/"]),
     "Dockerfile": (
         "dockerfile",
         [r"/(^|/|\.)([Dd]ocker|[Cc]ontainer)file$/", r"/(^|/)([Dd]ocker|[Cc]ontainer)file[^/]*$/"],
