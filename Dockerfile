@@ -11,7 +11,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 COPY hack/runtime_image.py hack/oci.py hack/runtime-debian.lock hack/runtime-wheels.lock ./hack/
 COPY function ./function
 COPY LICENSE ./
-RUN python hack/runtime_image.py rootfs /rootfs
+# The platform being built for (buildx sets it): the locks hold amd64 and arm64.
+ARG TARGETARCH=amd64
+RUN RUNTIME_ARCH=${TARGETARCH} python hack/runtime_image.py rootfs /rootfs
 
 FROM scratch AS runtime
 COPY --from=build /rootfs /

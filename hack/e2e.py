@@ -28,7 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import fixture
+import runtime_image
 import scenarios
+import upgrade
 import xp
 from fixture import (
     FLAVOURS,
@@ -45,7 +47,7 @@ from prometheus_client.parser import text_string_to_metric_families
 CLOUD_ON_TOP = {"namespaced": "aws", "claims": "gcp"}
 
 
-def run_scenarios(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
+def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgrade.Previous | None) -> list[str]:
     """The flavour's scenarios (hack/scenarios.py, e2e/scenarios/) run by Chainsaw against the fixture; one line
     per scenario, its failures with what Chainsaw said."""
     why_not = fixture.Node.possible()
@@ -56,7 +58,9 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str]) -> list[str]:
     failures: list[str] = []
     try:
         with (
-            fixture.Fixture.up(flavour, scenarios.kinds(flavour), node=not why_not, tools=tools) as fx,
+            fixture.Fixture.up(
+                flavour, scenarios.kinds(flavour), node=not why_not, tools=tools, previous=previous
+            ) as fx,
             tempfile.TemporaryDirectory(prefix="aiworkspace-scenarios-") as tmp,
         ):
             if flavour == FLAVOURS[0] and not only:
@@ -214,10 +218,19 @@ def main(argv: list[str]) -> int:
     except xp.MissingCRDsError as error:
         say(f"FAIL provider CRDs: {error}")
         return 1
+    # The previous release the fixture upgrades from (upgrade.py), built before the network is left behind; not
+    # when only some scenarios are asked for.
+    previous = None
+    if not only:
+        try:
+            previous = upgrade.previous_release(tools.crossplane)
+        except (upgrade.UpgradeError, runtime_image.BuildError) as error:
+            say(f"FAIL the previous release: {error}")
+            return 1
     in_private_network()
     failures: list[str] = []
     for flavour in flavours:
-        failures += run_scenarios(tools, flavour, only)
+        failures += run_scenarios(tools, flavour, only, previous)
     if failures:
         say(f"e2e: {len(failures)} failure(s)")
         for failure in failures:

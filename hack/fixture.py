@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import oci
 import packages
+import upgrade
 import xp
 
 from function import xrds
@@ -483,7 +484,7 @@ class ControlPlane:
                 self.apply([{"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig",
                              "metadata": {"name": "default"}}])  # fmt: skip
             # The ServiceAccount Crossplane runs as in a cluster (its Helm chart creates it; the runtime copies its
-            # image pull secrets to every package's pod). Here Crossplane runs with the fixture's kubeconfig.
+            # image pull secrets to every package's ServiceAccount). Here Crossplane runs with the fixture's kubeconfig.
             self.apply([{"apiVersion": "v1", "kind": "ServiceAccount",
                          "metadata": {"name": "crossplane", "namespace": SYSTEM}}])  # fmt: skip
 
@@ -698,26 +699,33 @@ def serve_provider_revisions(cp: ControlPlane) -> None:
         )
 
 
-def install_configuration(cp: ControlPlane, registry: str, flavour: str, part: str = packages.CORE) -> str:
+def install_configuration(
+    cp: ControlPlane, registry: str, flavour: str, part: str = packages.CORE, previous: upgrade.Previous | None = None
+) -> str:
     """A Configuration as a platform team installs it, by its published name, its dependencies resolved by the
     package manager: the function (installed already, by the same name), the stand-ins of its providers, which the
-    package manager installs from the registry, and (a cloud's) its flavour's core, installed already."""
+    package manager installs from the registry, and (a cloud's) its flavour's core, installed already. Applied
+    again, it upgrades the installed one to this package. The previous release's (for the upgrade proof) is
+    installed without resolving dependencies, its Function installed already and its providers' CRDs in place."""
     name = packages.configuration_name(flavour, part)
-    version = packages.function_version()
+    version = previous.version if previous else packages.function_version()
     started = time.monotonic()
-    provider_crd_documents()  # parsed once, before the threads
-    with concurrent.futures.ThreadPoolExecutor() as pool:
-        for done in [pool.submit(publish_stand_in, cp, registry, *pin) for pin in packages.providers(flavour, part)]:
-            done.result()
+    if not previous:
+        provider_crd_documents()  # parsed once, before the threads
+        with concurrent.futures.ThreadPoolExecutor() as pool:
+            pins = packages.providers(flavour, part)
+            for done in [pool.submit(publish_stand_in, cp, registry, *pin) for pin in pins]:
+                done.result()
     package = packages.configuration_package(flavour, part)
-    reference = publish(cp, registry, packages.configuration_xpkg(flavour, part), package, version)
+    built = previous.configurations[flavour] if previous else packages.configuration_xpkg(flavour, part)
+    reference = publish(cp, registry, built, package, version)
     cp.apply(
         [
             {
                 "apiVersion": "pkg.crossplane.io/v1",
                 "kind": "Configuration",
                 "metadata": {"name": name},
-                "spec": {"package": reference},
+                "spec": {"package": reference, "skipDependencyResolution": bool(previous)},
             }
         ]
     )
@@ -726,8 +734,9 @@ def install_configuration(cp: ControlPlane, registry: str, flavour: str, part: s
         cp.alive(cp.crossplane)
         serve_provider_revisions(cp)
         configuration = cp.get("configuration", name) or {}
+        current = (configuration.get("status") or {}).get("currentIdentifier", "")
         ok = all(_condition(configuration, c) == "True" for c in ("Installed", "Healthy"))
-        return configuration if ok else None
+        return configuration if ok and current.endswith(f":{version}") else None
 
     published = time.monotonic()
     try:
@@ -753,8 +762,9 @@ def dependencies_resolved(cp: ControlPlane, flavour: str, part: str) -> list[str
     published names."""
     name = packages.configuration_name(flavour, part)
     revisions = (cp.get("configurationrevisions", "-l", f"pkg.crossplane.io/package={name}") or {}).get("items") or []
+    revisions = [r for r in revisions if r["spec"].get("desiredState") == "Active"]
     if len(revisions) != 1:
-        raise E2EError(f"Configuration {name} has {len(revisions)} revisions")
+        raise E2EError(f"Configuration {name} has {len(revisions)} active revisions")
     status = revisions[0].get("status") or {}
     found, installed = status.get("foundDependencies"), status.get("installedDependencies")
     if not found or found != installed or status.get("invalidDependencies"):
@@ -830,11 +840,13 @@ def activation_ready(cp: ControlPlane, flavour: str, part: str) -> str:
     )
 
 
-def install_function(cp: ControlPlane, registry: str) -> tuple[str, str]:
+def install_function(cp: ControlPlane, registry: str, previous: upgrade.Previous | None = None) -> tuple[str, str]:
     """Install the Function package by its published name (the core Configuration's dependency on it finds it
-    installed) and wait for it to serve: as a pod Crossplane's runtime creates, or served here; a line saying how,
-    and the URL of its Prometheus metrics."""
-    reference = publish(cp, registry, PACKAGE_FILE, xrds.FUNCTION_PACKAGE, packages.function_version())
+    installed), or upgrade the installed one to it, and wait for it to serve: as a pod Crossplane's runtime
+    creates, or served here; a line saying how, and the URL of its Prometheus metrics. `previous`: the previous
+    release's package instead (the upgrade proof)."""
+    built, version = (previous.function, previous.version) if previous else (PACKAGE_FILE, packages.function_version())
+    reference = publish(cp, registry, built, xrds.FUNCTION_PACKAGE, version)
     cp.apply(
         [
             {
@@ -849,7 +861,11 @@ def install_function(cp: ControlPlane, registry: str) -> tuple[str, str]:
     def revision() -> dict[str, Any] | None:
         cp.alive(cp.crossplane)
         revisions = cp.get("functionrevisions", "-l", f"pkg.crossplane.io/package={FUNCTION}")
-        items = (revisions or {}).get("items") or []
+        items = [
+            r
+            for r in (revisions or {}).get("items") or []
+            if r["spec"].get("desiredState") == "Active" and r["spec"].get("image") == reference
+        ]
         return items[0] if items else None
 
     rev = wait_for("the FunctionRevision the package manager creates", revision)
@@ -863,10 +879,15 @@ def function_pod(cp: ControlPlane, revision: str) -> tuple[str, str]:
     Service and TLS Secrets, the node pulls the package's embedded runtime image from the registry and runs it,
     and Crossplane calls it at its Service's name over its TLS. Waits for the Function Installed and Healthy."""
 
+    selector = f"pkg.crossplane.io/function={FUNCTION},pkg.crossplane.io/revision={revision}"
+
     def healthy() -> bool:
         cp.alive(cp.crossplane)
         function = cp.get("function", FUNCTION) or {}
-        return _condition(function, "Healthy") == "True" and _condition(function, "Installed") == "True"
+        if _condition(function, "Healthy") != "True" or _condition(function, "Installed") != "True":
+            return False
+        pods = (cp.get("pods", "-n", SYSTEM, "-l", selector) or {}).get("items") or []
+        return any(_condition(pod, "Ready") == "True" for pod in pods)
 
     try:
         wait_for(f"Function {FUNCTION} Installed and Healthy (its pod running)", healthy, timeout=240)
@@ -881,10 +902,8 @@ def function_pod(cp: ControlPlane, revision: str) -> tuple[str, str]:
             f"{error}; Function: {_condition_message(function, 'Installed')} / "
             f"{_condition_message(function, 'Healthy')}\n{pods}\n{events[-3000:]}\nCrossplane:\n" + "\n".join(said)
         ) from None
-    selector = f"pkg.crossplane.io/function={FUNCTION},pkg.crossplane.io/revision={revision}"
-    [pod] = (cp.get("pods", "-n", SYSTEM, "-l", selector) or {}).get("items") or [None]
-    if pod is None:
-        raise E2EError(f"Function {FUNCTION} is Healthy but no pod has the labels {selector}")
+    [pod] = [p for p in (cp.get("pods", "-n", SYSTEM, "-l", selector) or {}).get("items") or []
+             if _condition(p, "Ready") == "True"][:1]  # fmt: skip
     [container] = pod["status"]["containerStatuses"]
     endpoint = (cp.get("functionrevision", revision) or {}).get("status", {}).get("endpoint")
     how = (
@@ -1437,6 +1456,70 @@ def configuration_ready(cp: ControlPlane, registry: str, flavour: str) -> list[s
     ]
 
 
+def previous_release_running(
+    cp: ControlPlane, registry: str, flavour: str, previous: upgrade.Previous
+) -> upgrade.Observed:
+    """The platform on the previous release: its Function and core Configuration installed, the team's basic
+    workspace as that release's examples write it, composed, its volumes bound and settled; what it owns."""
+    how, _ = install_function(cp, registry, previous)
+    say(f"ok   {flavour:<10} previous release {previous.commit[:12]}: {how}")
+    install_configuration(cp, registry, flavour, previous=previous)
+    wait_for(f"XRD {XRD_NAMES[flavour]} Established", lambda: _condition(cp.get("xrd", XRD_NAMES[flavour]) or {},
+                                                                           "Established") == "True")  # fmt: skip
+    cp.kubectl("create", "namespace", upgrade.NAMESPACE)
+    team = previous.example(flavour)
+    cp.apply(team)
+    [workspace] = [d for d in team if d["kind"] == "AIWorkspace"]
+    kind, name = workspace["kind"].lower(), workspace["metadata"]["name"]
+
+    def composed() -> bool:
+        current = cp.get(kind, "-n", upgrade.NAMESPACE, name) or {}
+        claims = (cp.get("pvc", "-n", upgrade.NAMESPACE) or {}).get("items") or []
+        bound = claims and all(c.get("status", {}).get("phase") == "Bound" for c in claims)
+        return _condition(current, "Synced") == "True" and bool(bound)
+
+    wait_for(f"the previous release's {kind} {name} Synced, its volumes bound", composed, timeout=240)
+    resource = objects_resource(flavour)
+    upgrade.wait_settled(cp.get, resource)
+    before = upgrade.observe(cp.get, resource)
+    say(
+        f"ok   {flavour:<10} previous release: workspace {upgrade.NAMESPACE}/{name} composed, "
+        f"{len(before.claims)} volumes bound, {len(before.secrets)} Secrets, {len(before.generations)} workloads"
+    )
+    return before
+
+
+def objects_resource(flavour: str) -> str:
+    return "objects.kubernetes.crossplane.io" if flavour == "claims" else "objects.kubernetes.m.crossplane.io"
+
+
+def upgraded(cp: ControlPlane, flavour: str, previous: upgrade.Previous, before: upgrade.Observed) -> str:
+    """After the Function and the core Configuration were upgraded: the workspace on the new Composition revision,
+    settled, and nothing it owned lost, replaced or rolled twice; a line saying so."""
+    composition = f"aiworkspace-{flavour}"
+
+    def on_the_new_revision() -> bool:
+        revisions = cp.get("compositionrevisions", "-l", f"crossplane.io/composition-name={composition}") or {}
+        latest = max((r for r in revisions.get("items") or []), key=lambda r: r["spec"]["revision"], default=None)
+        xrs = (cp.get(XRD_NAMES[flavour], "-A") or {}).get("items") or []
+        refs = [(x["spec"].get("crossplane") or x["spec"]).get("compositionRevisionRef", {}).get("name") for x in xrs]
+        return latest is not None and bool(refs) and all(ref == latest["metadata"]["name"] for ref in refs)
+
+    wait_for(f"the workspace on the latest revision of Composition {composition}", on_the_new_revision, timeout=180)
+    resource = objects_resource(flavour)
+    upgrade.wait_settled(cp.get, resource)
+    after = upgrade.observe(cp.get, resource)
+    problems = upgrade.compare(before, after)
+    if problems:
+        raise E2EError(f"the upgrade from {previous.commit[:12]}: " + "; ".join(problems))
+    rolled = sorted(n for n, g in after.generations.items() if g != before.generations.get(n, g))
+    return (
+        f"upgraded from {previous.commit[:12]} to this tree: {len(before.claims)} volumes and "
+        f"{len(before.holders)} volume holders kept (same UIDs), {len(before.secrets)} Secrets unchanged, "
+        f"{len(rolled)} of {len(before.generations)} workloads rolled once ({', '.join(rolled) or 'none'}), none twice"
+    )
+
+
 def cloud_ready(cp: ControlPlane, registry: str, flavour: str, cloud: str) -> list[str]:
     """A cloud's Configuration installed on top of the core: its dependencies resolved (the core found installed,
     not installed again; the cloud's providers installed from the registry), its activation policy activating
@@ -1474,9 +1557,17 @@ class Fixture:
     @classmethod
     @contextlib.contextmanager
     def up(
-        cls, flavour: str, kinds: set[tuple[str, str]], *, node: bool = True, tools: E2ETools | None = None
+        cls,
+        flavour: str,
+        kinds: set[tuple[str, str]],
+        *,
+        node: bool = True,
+        tools: E2ETools | None = None,
+        previous: upgrade.Previous | None = None,
     ) -> Iterator[Fixture]:
-        """Bring the fixture up, say one line per piece, yield it, and stop everything by PID at the end."""
+        """Bring the fixture up, say one line per piece, yield it, and stop everything by PID at the end. With
+        `previous` (and a node), the platform first runs the previous release with a team's workspace, then
+        upgrades to this tree's packages, and the fixture proves the upgrade (upgrade.py)."""
         with tempfile.TemporaryDirectory(prefix=f"aiworkspace-e2e-{flavour}-") as tmp:
             cp = ControlPlane(tools or e2e_tools(), Path(tmp))
             cp.function_runtime = "Deployment" if node else "External"
@@ -1496,8 +1587,6 @@ class Fixture:
                     fixture.node.up()
                     say(f"ok   {flavour:<10} node {NODE_NAME} Ready (containerd, kubelet, scheduler)")
                     dns = ClusterDNS(cp)
-                how, fixture.function_metrics = install_function(cp, fixture.registry)
-                say(f"ok   {flavour:<10} {how}")
                 objects = (
                     "kubernetes.crossplane.io" if flavour == "claims" else "kubernetes.m.crossplane.io",
                     "Object",
@@ -1507,8 +1596,15 @@ class Fixture:
                 say(f"ok   {flavour:<10} provider-kubernetes running against this API server")
                 cp.apply((ROOT / "apis" / "rbac" / "composed-kinds.yaml").read_text())
                 cp.apply((xp.EXAMPLES / "function-credentials.yaml").read_text())
+                before = None
+                if previous and node:
+                    before = previous_release_running(cp, fixture.registry, flavour, previous)
+                how, fixture.function_metrics = install_function(cp, fixture.registry)
+                say(f"ok   {flavour:<10} {how}")
                 for line in configuration_ready(cp, fixture.registry, flavour):
                     say(f"ok   {flavour:<10} {line}")
+                if previous and before:
+                    say(f"ok   {flavour:<10} {upgraded(cp, flavour, previous, before)}")
                 yield fixture
             finally:
                 if dns:

@@ -312,14 +312,15 @@ def wheels_layer(wheels: list[Path]) -> oci.Layer:
     return files_layer(files, below=SITE)
 
 
-def function_layer() -> oci.Layer:
-    """The function's package, as the wheel `pip install .` builds would install it, and its licence."""
+def function_layer(source: Path = ROOT) -> oci.Layer:
+    """The function's package (of the tree at source), as the wheel `pip install .` builds would install it, and
+    its licence."""
     files = {
-        f"{SITE}/{path.relative_to(ROOT).as_posix()}": (path.read_bytes(), 0o644)
-        for path in sorted((ROOT / "function").rglob("*"))
+        f"{SITE}/{path.relative_to(source).as_posix()}": (path.read_bytes(), 0o644)
+        for path in sorted((source / "function").rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
     }
-    files[LICENSE_FILE] = ((ROOT / "LICENSE").read_bytes(), 0o644)
+    files[LICENSE_FILE] = ((source / "LICENSE").read_bytes(), 0o644)
     return files_layer(files, below="usr/")
 
 
@@ -351,20 +352,21 @@ def config() -> dict[str, object]:
     }
 
 
-def layers() -> list[bytes]:
+def layers(source: Path = ROOT) -> list[bytes]:
     stamp, debs = read_debian_lock()
     log(f"{len(debs)} Debian packages ({DEBIAN_LOCK.relative_to(ROOT)})")
     base = debian_layer(debs, stamp).close()
     with tempfile.TemporaryDirectory() as tmp:
         wheels = download_wheels(Path(tmp))
     log(f"{len(wheels)} wheels ({WHEELS_LOCK.relative_to(ROOT)})")
-    return [base, wheels_layer(wheels).close(), function_layer().close()]
+    return [base, wheels_layer(wheels).close(), function_layer(source).close()]
 
 
-def build(out: Path = IMAGE) -> str:
-    """The image tarball at out; its image ID (the config's digest)."""
+def build(out: Path = IMAGE, source: Path = ROOT) -> str:
+    """The image tarball at out (of the function in the tree at source: this one, or the previous release's for
+    the upgrade proof); its image ID (the config's digest)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    image_id = oci.write_image(out, TAG, layers(), config(), ARCHITECTURE)
+    image_id = oci.write_image(out, TAG, layers(source), config(), ARCHITECTURE)
     log(f"{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: image {image_id}")
     return image_id
 

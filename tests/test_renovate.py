@@ -32,7 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = json.loads((ROOT / "renovate.json").read_text())
 
 # Lines of hack/versions.env that are not pins of something Renovate could look up.
-NOT_PINS = {"GO_MIN_VERSION": "the oldest Go the tools build with (a floor checked by hack/tools.sh), not a pin"}
+NOT_PINS = {
+    "GO_MIN_VERSION": "the oldest Go the tools build with (a floor checked by hack/tools.sh), not a pin",
+    "PREVIOUS_RELEASE": "a commit of this repository the upgrade proof starts from, moved at each release",
+}
 # Renovate's built-in managers for the other pin files, with their default managerFilePatterns at Renovate 44
 # (lib/modules/manager/<name>/index.ts, defaultConfig).
 BUILT_IN = {

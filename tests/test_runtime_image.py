@@ -69,7 +69,10 @@ def test_image_states_what_the_dockerfile_states(image: Path) -> None:
     assert settings["Entrypoint"] == json.loads(entrypoint) == runtime_image.ENTRYPOINT
     [exposed] = re.findall(r"^EXPOSE (.+)$", dockerfile, re.M)
     assert sorted(settings["ExposedPorts"]) == sorted(f"{p}/tcp" for p in exposed.split())
-    assert re.search(r"^RUN python hack/runtime_image.py rootfs /rootfs$", dockerfile, re.M)
+    assert re.search(
+        r"^RUN RUNTIME_ARCH=\$\{TARGETARCH\} python hack/runtime_image.py rootfs /rootfs$", dockerfile, re.M
+    )
+    assert re.search(r"^ARG TARGETARCH=amd64$", dockerfile, re.M)
     copied = " ".join(re.findall(r"^COPY (?!--from)(.+)$", dockerfile, re.M))
     for needed in ("hack/runtime_image.py", "hack/oci.py", "hack/runtime-debian.lock", "hack/runtime-wheels.lock"):
         assert needed in copied, f"the Dockerfile's build stage does not copy {needed}"
