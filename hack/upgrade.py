@@ -109,10 +109,16 @@ FUNCTION_XPKG = "_output/function-ai-workspace.xpkg"
 def build_previous(crossplane: str, into: Path) -> Previous:
     """Check the previous release's files out of this clone's history and build its packages."""
     commit = previous_commit()
-    known = subprocess.run(
-        ["git", "cat-file", "-e", f"{commit}^{{commit}}"], check=False, cwd=ROOT, capture_output=True
-    )
-    if known.returncode != 0:
+
+    def known() -> bool:
+        found = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], check=False, cwd=ROOT,
+                               capture_output=True)  # fmt: skip
+        return found.returncode == 0
+
+    if not known():  # a shallow clone: ask its origin for that one commit
+        subprocess.run(["git", "fetch", "--quiet", "--depth=1", "origin", commit], cwd=ROOT, capture_output=True,
+                       check=False, timeout=300)  # fmt: skip
+    if not known():
         raise UpgradeError(
             f"the previous release {commit} is not in this clone's history (a shallow clone?): "
             "`git fetch --unshallow`, or clone without --depth"
