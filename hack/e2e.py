@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,7 +40,6 @@ from fixture import (
     log,
     say,
 )
-from prometheus_client.parser import text_string_to_metric_families
 
 # The cloud whose Configuration each flavour installs on top of its core after the scenarios.
 CLOUD_ON_TOP = {"namespaced": "aws", "claims": "gcp"}
@@ -99,13 +97,7 @@ def cloud_on_top(fx: fixture.Fixture) -> list[str]:
 def function_metrics(fx: fixture.Fixture) -> list[str]:
     """What the function's metrics say after the scenarios: Crossplane's calls, composed and answered from the
     memo, counted; the memo holding responses."""
-    with urllib.request.urlopen(fx.function_metrics, timeout=10) as response:
-        text = response.read().decode()
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
+    samples = fixture.scrape(fx.function_metrics)
     calls = "function_ai_workspace_run_function_seconds_count"
     composed = samples.get((calls, (("outcome", "composed"),)), 0)
     memo = samples.get((calls, (("outcome", "memo"),)), 0)
@@ -113,9 +105,10 @@ def function_metrics(fx: fixture.Fixture) -> list[str]:
     held = samples.get(("function_ai_workspace_memo_bytes", ()), 0)
     if composed < 1 or held <= 0:
         say(f"FAIL {fx.flavour:<10} the function's metrics: {composed:.0f} composed calls, memo {held:.0f} bytes")
-        return [f"{fx.flavour}: the function's metrics do not show Crossplane's calls:\n{text[-3000:]}"]
+        return [f"{fx.flavour}: the function's metrics do not show Crossplane's calls: {sorted(samples)[:20]}"]
     say(
-        f"ok   {fx.flavour:<10} the function's metrics: {composed:.0f} calls composed, {memo:.0f} from the memo, "
+        f"ok   {fx.flavour:<10} the function's metrics ({len(fx.function_metrics)} pod(s)): {composed:.0f} calls "
+        f"composed, {memo:.0f} from the memo, "
         f"{fatal:.0f} refused; memo {held / 1024:.0f} KiB"
     )
     return []

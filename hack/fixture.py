@@ -41,12 +41,14 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -840,23 +842,23 @@ def activation_ready(cp: ControlPlane, flavour: str, part: str) -> str:
     )
 
 
-def install_function(cp: ControlPlane, registry: str, previous: upgrade.Previous | None = None) -> tuple[str, str]:
+def install_function(
+    cp: ControlPlane, registry: str, previous: upgrade.Previous | None = None
+) -> tuple[str, list[str]]:
     """Install the Function package by its published name (the core Configuration's dependency on it finds it
     installed), or upgrade the installed one to it, and wait for it to serve: as a pod Crossplane's runtime
-    creates, or served here; a line saying how, and the URL of its Prometheus metrics. `previous`: the previous
-    release's package instead (the upgrade proof)."""
+    creates, or served here; a line saying how, and the URLs of its Prometheus metrics (one per pod). `previous`:
+    the previous release's package instead (the upgrade proof). This tree's runs with the README's
+    DeploymentRuntimeConfig (examples/function-runtime.yaml: two replicas, probes, resources, scrape annotations)
+    when it runs as pods."""
     built, version = (previous.function, previous.version) if previous else (PACKAGE_FILE, packages.function_version())
     reference = publish(cp, registry, built, xrds.FUNCTION_PACKAGE, version)
-    cp.apply(
-        [
-            {
-                "apiVersion": "pkg.crossplane.io/v1",
-                "kind": "Function",
-                "metadata": {"name": FUNCTION},
-                "spec": {"package": reference},
-            }
-        ]
-    )
+    spec: dict[str, Any] = {"package": reference}
+    if cp.function_runtime == "Deployment" and not previous:
+        runtime_config = yaml.safe_load((xp.EXAMPLES / "function-runtime.yaml").read_text())
+        cp.apply([runtime_config])
+        spec["runtimeConfigRef"] = {"name": runtime_config["metadata"]["name"]}
+    cp.apply([{"apiVersion": "pkg.crossplane.io/v1", "kind": "Function", "metadata": {"name": FUNCTION}, "spec": spec}])
 
     def revision() -> dict[str, Any] | None:
         cp.alive(cp.crossplane)
@@ -871,10 +873,10 @@ def install_function(cp: ControlPlane, registry: str, previous: upgrade.Previous
     rev = wait_for("the FunctionRevision the package manager creates", revision)
     if cp.function_runtime == "Deployment":
         return function_pod(cp, rev["metadata"]["name"])
-    return f"Function {FUNCTION} installed from the loopback registry, served here", serve_function(cp, rev)
+    return f"Function {FUNCTION} installed from the loopback registry, served here", [serve_function(cp, rev)]
 
 
-def function_pod(cp: ControlPlane, revision: str) -> tuple[str, str]:
+def function_pod(cp: ControlPlane, revision: str) -> tuple[str, list[str]]:
     """The function as a platform's cluster runs it: Crossplane's Deployment runtime creates its Deployment,
     Service and TLS Secrets, the node pulls the package's embedded runtime image from the registry and runs it,
     and Crossplane calls it at its Service's name over its TLS. Waits for the Function Installed and Healthy."""
@@ -902,16 +904,29 @@ def function_pod(cp: ControlPlane, revision: str) -> tuple[str, str]:
             f"{error}; Function: {_condition_message(function, 'Installed')} / "
             f"{_condition_message(function, 'Healthy')}\n{pods}\n{events[-3000:]}\nCrossplane:\n" + "\n".join(said)
         ) from None
-    [pod] = [p for p in (cp.get("pods", "-n", SYSTEM, "-l", selector) or {}).get("items") or []
-             if _condition(p, "Ready") == "True"][:1]  # fmt: skip
-    [container] = pod["status"]["containerStatuses"]
+    ready = [p for p in (cp.get("pods", "-n", SYSTEM, "-l", selector) or {}).get("items") or []
+             if _condition(p, "Ready") == "True"]  # fmt: skip
+    images = sorted({c["imageID"] for p in ready for c in p["status"]["containerStatuses"]})
     endpoint = (cp.get("functionrevision", revision) or {}).get("status", {}).get("endpoint")
     how = (
         f"Function {FUNCTION} installed from the loopback registry and run by Crossplane's Deployment runtime: "
-        f"pod {pod['metadata']['name']} on {pod['spec'].get('nodeName')} from {container['imageID']}, "
-        f"called at {endpoint} over TLS"
+        f"{len(ready)} pod(s) on {', '.join(sorted({p['spec'].get('nodeName', '?') for p in ready}))} from "
+        f"{', '.join(images)}, called at {endpoint} over TLS"
     )
-    return how, f"http://{pod['status']['podIP']}:8080/metrics"
+    return how, [f"http://{p['status']['podIP']}:8080/metrics" for p in ready]
+
+
+def scrape(urls: list[str]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Prometheus metrics summed over the URLs (a function's pods, or one process): (name, labels) -> value."""
+    out: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for url in urls:
+        with urllib.request.urlopen(url, timeout=30) as response:  # loopback or the pod network
+            text = response.read().decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                out[key] = out.get(key, 0.0) + sample.value
+    return out
 
 
 class ClusterDNS:
@@ -1470,7 +1485,9 @@ def previous_release_running(
     team = previous.example(flavour)
     cp.apply(team)
     [workspace] = [d for d in team if d["kind"] == "AIWorkspace"]
-    kind, name = workspace["kind"].lower(), workspace["metadata"]["name"]
+    # By plural and group: in the claims flavour a bare `aiworkspace` is ambiguous to kubectl.
+    kind = f"{workspace['kind'].lower()}s.{workspace['apiVersion'].split('/')[0]}"
+    name = workspace["metadata"]["name"]
 
     def composed() -> bool:
         current = cp.get(kind, "-n", upgrade.NAMESPACE, name) or {}
@@ -1552,7 +1569,7 @@ class Fixture:
     registry: str
     node: Node | None
     extra: list[ControlPlane] = field(default_factory=list)
-    function_metrics: str = ""  # the URL of the function's Prometheus metrics
+    function_metrics: list[str] = field(default_factory=list)  # the URLs of the function's Prometheus metrics
 
     @classmethod
     @contextlib.contextmanager

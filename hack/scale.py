@@ -23,7 +23,6 @@ import json
 import os
 import sys
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,16 +77,6 @@ class Report:
     change: Phase
 
 
-def _metrics(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(url, timeout=30) as response:  # loopback
-        text = response.read().decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
 def _total(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
     return sum(
         v for (n, ls), v in samples.items() if n == name and all(dict(ls).get(k) == w for k, w in labels.items())
@@ -124,8 +113,8 @@ def _objects(cp: fixture.ControlPlane) -> dict[str, int]:
 
 
 def _snapshot(fx: fixture.Fixture) -> tuple[dict[Any, float], dict[Any, float], dict[str, Process]]:
-    crossplane = _metrics(f"http://127.0.0.1:{fx.cp.crossplane_metrics_port}/metrics")
-    function = _metrics(fx.function_metrics)
+    crossplane = fixture.scrape([f"http://127.0.0.1:{fx.cp.crossplane_metrics_port}/metrics"])
+    function = fixture.scrape(fx.function_metrics)
     processes = {p.name: _process(p) for p in fx.cp.processes if p.proc.poll() is None}
     return crossplane, function, processes
 
