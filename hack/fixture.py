@@ -479,9 +479,11 @@ class ControlPlane:
         if self.function_runtime == "Deployment":
             # What init's last step creates when it gets there (internal/initializer/deployment_runtime_config.go
             # at v2.3.4: an empty "default"), which the Deployment runtime reads for every package.
-            drc = self.get("crd", "deploymentruntimeconfigs.pkg.crossplane.io")
-            if not drc or _condition(drc, "Established") != "True":
-                raise E2EError("Crossplane's CRD deploymentruntimeconfigs.pkg.crossplane.io is not Established")
+            def drc_established() -> bool:
+                drc = self.get("crd", "deploymentruntimeconfigs.pkg.crossplane.io")
+                return bool(drc) and _condition(drc, "Established") == "True"
+
+            wait_for("Crossplane's CRD deploymentruntimeconfigs.pkg.crossplane.io Established", drc_established)
             if not self.get("deploymentruntimeconfig", "default"):
                 self.apply([{"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig",
                              "metadata": {"name": "default"}}])  # fmt: skip
