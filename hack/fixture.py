@@ -1434,8 +1434,9 @@ class Node:
                 controller.rmdir()
         subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
         for netns in sorted(set(NETNS_DIR.glob("cni-*")) - getattr(self, "netns_before", set())):
-            subprocess.run(["umount", str(netns)], capture_output=True, check=False)
-            netns.unlink(missing_ok=True)
+            subprocess.run(["umount", "-l", str(netns)], capture_output=True, check=False)
+            with contextlib.suppress(OSError):
+                netns.unlink()
         leftovers = ("/var/lib/kubelet", "/run/containerd/io.containerd.runtime.v2.task/k8s.io", "/var/lib/cni")
         # The host-path provisioner's volumes (kube-controller-manager writes them under /tmp/hostpath_pv).
         for leftover in (*leftovers, HOSTPATH_VOLUMES):
@@ -1497,7 +1498,15 @@ def previous_release_running(
         bound = claims and all(c.get("status", {}).get("phase") == "Bound" for c in claims)
         return _condition(current, "Synced") == "True" and bool(bound)
 
-    wait_for(f"the previous release's {kind} {name} Synced, its volumes bound", composed, timeout=240)
+    try:
+        wait_for(f"the previous release's {kind} {name} Synced, its volumes bound", composed, timeout=240)
+    except E2EError as error:
+        current = cp.get(kind, "-n", upgrade.NAMESPACE, name) or {}
+        said = [f"{c.get('type')}={c.get('status')}: {c.get('message', '')[:300]}"
+                for c in current.get("status", {}).get("conditions") or []]  # fmt: skip
+        claims = cp.kubectl("get", "pvc", "-n", upgrade.NAMESPACE, check=False).stdout
+        events = cp.kubectl("get", "events", "-n", upgrade.NAMESPACE, check=False).stdout[-2000:]
+        raise E2EError(f"{error}; {'; '.join(said)}\n{claims}\n{events}") from None
     resource = objects_resource(flavour)
     upgrade.wait_settled(cp.get, resource)
     before = upgrade.observe(cp.get, resource)
