@@ -29,6 +29,7 @@ import base64
 import concurrent.futures
 import contextlib
 import copy
+import fcntl
 import functools
 import json
 import os
@@ -1164,6 +1165,26 @@ def run_or_fail(*args: str, what: str, cwd: Path | None = None) -> str:
     return proc.stdout
 
 
+NODE_LOCK = Path("/run/lock/aiworkspace-e2e-node.lock")
+
+
+@contextlib.contextmanager
+def node_lock() -> Iterator[None]:
+    """One node per machine at a time: a node's kubelet and CNI keep state in fixed places (/var/lib/kubelet,
+    /var/lib/cni, /run/netns, the kubepods cgroups), so a second run waits for the first instead of sharing them."""
+    NODE_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with NODE_LOCK.open("a") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"another run's node holds {NODE_LOCK}: waiting for it")
+            fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
 class Node:
     """A real node in the run's network namespace: containerd and runc (Debian's), a CNI bridge for the pod
     network, the kubelet and the scheduler. Images cannot be pulled here (no registry is reachable), so the
@@ -1601,7 +1622,10 @@ class Fixture:
             cp.function_runtime = "Deployment" if node else "External"
             fixture = cls(cp, flavour, "", None)
             dns = None
+            machine = contextlib.ExitStack()
             try:
+                if node:
+                    machine.enter_context(node_lock())
                 started = time.monotonic()
                 cp.up()
                 say(
@@ -1644,6 +1668,7 @@ class Fixture:
                 cp.stop()
                 if fixture.node:
                     fixture.node.clean()
+                machine.close()
 
     def cloud_on_top(self, cloud: str) -> list[str]:
         """Install a cloud's Configuration of the fixture's flavour on top of its core (see cloud_ready)."""
