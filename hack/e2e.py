@@ -97,7 +97,8 @@ def cloud_on_top(fx: fixture.Fixture) -> list[str]:
 def function_metrics(fx: fixture.Fixture) -> list[str]:
     """What the function's metrics say after the scenarios: Crossplane's calls, composed and answered from the
     memo, counted; the memo holding responses."""
-    samples = fixture.scrape(fx.function_metrics)
+    urls = fx.function_metrics_urls()
+    samples = fixture.scrape(urls)
     calls = "function_ai_workspace_run_function_seconds_count"
     composed = samples.get((calls, (("outcome", "composed"),)), 0)
     memo = samples.get((calls, (("outcome", "memo"),)), 0)
@@ -107,7 +108,7 @@ def function_metrics(fx: fixture.Fixture) -> list[str]:
         say(f"FAIL {fx.flavour:<10} the function's metrics: {composed:.0f} composed calls, memo {held:.0f} bytes")
         return [f"{fx.flavour}: the function's metrics do not show Crossplane's calls: {sorted(samples)[:20]}"]
     say(
-        f"ok   {fx.flavour:<10} the function's metrics ({len(fx.function_metrics)} pod(s)): {composed:.0f} calls "
+        f"ok   {fx.flavour:<10} the function's metrics ({len(urls)} pod(s)): {composed:.0f} calls "
         f"composed, {memo:.0f} from the memo, "
         f"{fatal:.0f} refused; memo {held / 1024:.0f} KiB"
     )

@@ -1601,7 +1601,7 @@ class Fixture:
     registry: str
     node: Node | None
     extra: list[ControlPlane] = field(default_factory=list)
-    function_metrics: list[str] = field(default_factory=list)  # the URLs of the function's Prometheus metrics
+    function_metrics: list[str] = field(default_factory=list)  # its metrics' URLs at install (function_metrics_urls)
 
     @classmethod
     @contextlib.contextmanager
@@ -1669,6 +1669,15 @@ class Fixture:
                 if fixture.node:
                     fixture.node.clean()
                 machine.close()
+
+    def function_metrics_urls(self) -> list[str]:
+        """Where the function's metrics are served now: each Ready pod's, when it runs as pods (a pod the kubelet
+        replaced has another address), else the process the fixture serves."""
+        if self.cp.function_runtime != "Deployment":
+            return self.function_metrics
+        pods = (self.cp.get("pods", "-n", SYSTEM, "-l", f"pkg.crossplane.io/function={FUNCTION}") or {}).get("items")
+        ready = [p for p in pods or [] if _condition(p, "Ready") == "True" and p["status"].get("podIP")]
+        return [f"http://{p['status']['podIP']}:8080/metrics" for p in ready]
 
     def cloud_on_top(self, cloud: str) -> list[str]:
         """Install a cloud's Configuration of the fixture's flavour on top of its core (see cloud_ready)."""

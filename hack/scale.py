@@ -114,7 +114,7 @@ def _objects(cp: fixture.ControlPlane) -> dict[str, int]:
 
 def _snapshot(fx: fixture.Fixture) -> tuple[dict[Any, float], dict[Any, float], dict[str, Process]]:
     crossplane = fixture.scrape([f"http://127.0.0.1:{fx.cp.crossplane_metrics_port}/metrics"])
-    function = fixture.scrape(fx.function_metrics)
+    function = fixture.scrape(fx.function_metrics_urls())
     processes = {p.name: _process(p) for p in fx.cp.processes if p.proc.poll() is None}
     return crossplane, function, processes
 
