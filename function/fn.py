@@ -49,12 +49,29 @@ from function.services import (
     rag,
     searxng,
     speaches,
+    speech,
 )
 from function.spec import SecretKeySelector, SpecError, parse_spec
 from function.telemetry import Metrics
 from function.xrds import CREDENTIALS_NAME
 
 SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models, database, rag, files, backups, network)
+# The parts of the plan, in the order plan.build_plan assembles them: a part reads what the parts before it filled.
+PLAN_PARTS = (
+    datastores.plan_part,
+    models.hosted_part,
+    librechat.plan_part,
+    network.plan_part,
+    searxng.plan_part,
+    firecrawl.plan_part,
+    librechat.web_search_part,
+    speaches.plan_part,
+    speech.plan_part,
+    rag.plan_part,
+    models.plan_part,
+    files.plan_part,
+    backups.plan_part,
+)
 TARGET = fnv1.TARGET_COMPOSITE_AND_CLAIM
 
 
@@ -304,7 +321,7 @@ def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> Plan:
             raw = struct_value(spec)
         platform = platform_settings(resource.struct_to_dict(req.input))
         tenancy.check_pins(raw, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
-        plan = build_plan(workspace, parse_spec(raw), platform, name_key=name_key)
+        plan = build_plan(workspace, parse_spec(raw), platform, PLAN_PARTS, name_key=name_key)
         _plans.put(key, plan, weight=4 * len(key))
     return plan
 

@@ -54,7 +54,7 @@ from crossplane.function import resource  # noqa: E402
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1  # noqa: E402
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1  # noqa: E402
 
-from function.fn import FunctionRunner, requirement_name  # noqa: E402
+from function.fn import PLAN_PARTS, FunctionRunner, requirement_name  # noqa: E402
 from function.input import platform_settings  # noqa: E402
 from function.plan import build_plan, workspace_from_xr  # noqa: E402
 from function.spec import parse_spec  # noqa: E402
@@ -98,7 +98,7 @@ def converge(
         for name, value in sorted(details.items()):
             req.observed.resources[key].connection_details[name] = value.encode()
     secrets = {d["metadata"]["name"]: d for d in _docs(example / "required-resources.yaml")}
-    plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform_settings(step_input))
+    plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform_settings(step_input), PLAN_PARTS)
     for ref in plan.referenced_secrets():
         bucket = req.required_resources[requirement_name(ref)]
         if ref.name in secrets:

@@ -11,14 +11,51 @@ from dataclasses import replace
 from typing import Any
 
 from function import k8s
+from function.plan import RAG, Draft, GeneratedSecret, Part, database_instance_name
 from function.resources import Composed, workload
 from function.services import Context
 from function.services.database import RAG_DEPLOYMENT_KEY, SECRET_KEY
-from function.spec import EmbeddingsProvider
+from function.spec import DatabaseProvider, EmbeddingsProvider, embeddings_provider, rag_on
 from function.versions import RAG_API_IMAGE
 
 COMPONENT = "rag-api"
 RAG_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
+
+
+DEFAULT_EMBEDDINGS_MODELS = {
+    EmbeddingsProvider.OPENAI: "text-embedding-3-small",
+    EmbeddingsProvider.OLLAMA: "nomic-embed-text",
+}
+
+
+def plan_part(draft: Draft) -> Part:
+    """The RAG API (LibreChat's RAG_API_URL), its embeddings and the Postgres it keeps them in: in the cluster, or
+    a cloud's, whose Secrets are per cloud (a retained database of another cloud keeps its own). The function
+    generates the password where no provider does: the in-cluster database and Cloud SQL."""
+    spec = draft.spec
+    embeddings = embeddings_provider(spec)
+    if not rag_on(spec) or embeddings is None:
+        return Part({"rag": None})
+    database = spec.database.provider
+    cloud = database != DatabaseProvider.IN_CLUSTER
+    ns, name = draft.workspace.namespace, draft.workspace.name
+    rag = RAG(
+        endpoint=draft.endpoint("rag-api", 8000),
+        embeddings=embeddings,
+        embeddings_model=spec.rag.embeddings.model or DEFAULT_EMBEDDINGS_MODELS[embeddings],
+        database=database,
+        database_secret=draft.name("rag-database"),
+        pgvector=None if cloud else draft.endpoint("pgvector", 5432, "postgresql"),
+        admin_secret=draft.name(f"{database.value}-database-admin") if cloud else "",
+        connection_secret=draft.name(f"{database.value}-database-connection") if cloud else "",
+        instance_name=database_instance_name(ns, name, database, draft.name_key),
+    )
+    generated: tuple[GeneratedSecret, ...] = ()
+    if database == DatabaseProvider.IN_CLUSTER:
+        generated = (GeneratedSecret(rag.database_secret, "password", 24),)
+    elif database == DatabaseProvider.GCP:
+        generated = (GeneratedSecret(rag.admin_secret, "password", 24),)
+    return Part({"rag": rag}, generated)
 
 
 def compose(ctx: Context) -> list[Composed]:
