@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,11 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from function import readiness, structs, yamltext
 from function.fn import PLAN_PARTS
 from function.plan import (
+    Draft,
     Flavour,
     GeneratedSecret,
+    Part,
+    Plan,
     Platform,
     Workspace,
     build_plan,
@@ -109,6 +112,34 @@ def test_plan_mcp_secret_headers() -> None:
     assert plan.mcp_allowed_addresses == ("tools.team-a.svc.cluster.local:8000",)
     headers = librechat_config(plan)["mcpServers"]["docs"]["headers"]
     assert headers == {"Authorization": f"Bearer ${{{entries[0].env}}}", "X-Token": f"Bearer ${{{entries[0].env}}}"}
+
+
+ASSEMBLER_FIELDS = {"workspace", "spec", "platform", "retain_data", "generated_secrets", "env_from_secrets"}
+
+
+def test_every_plan_field_is_one_parts() -> None:
+    """plan.py only assembles: every Plan field but the assembler's own is filled by exactly one service's part,
+    with every service enabled or off."""
+    spec = basic_spec() | {"searxng": {"enabled": True}, "firecrawl": {"enabled": True}}
+    for parsed in (parse_spec(basic_spec()), parse_spec(spec)):
+        filled: dict[str, str] = {}
+        for part_of in PLAN_PARTS:
+            draft = Draft(WS, parsed, Platform(), b"", dict.fromkeys(filled))
+            for name in part_of(draft).fields:
+                assert name not in filled, f"{name} is filled by {filled.get(name)} and {part_of.__module__}"
+                filled[name] = part_of.__module__
+        assert set(filled) == {f.name for f in fields(Plan)} - ASSEMBLER_FIELDS
+
+
+def test_a_field_filled_twice_is_refused() -> None:
+    """A part that fills a field another part filled is a wiring error, named with the part, not a silent
+    overwrite."""
+
+    def stray(draft: Draft) -> Part:
+        return Part({"redis": draft.endpoint("redis", 6380, "redis")})
+
+    with pytest.raises(ValueError, match=r"stray fills redis, filled already"):
+        build_plan(WS, parse_spec(basic_spec()), Platform(), (*PLAN_PARTS, stray))
 
 
 SEED = check_seed("s" * 32)

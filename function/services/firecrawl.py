@@ -55,7 +55,8 @@ def plan_part(draft: Draft) -> Part:
     spec = draft.spec
     secret_name = draft.name("firecrawl")
     if not spec.firecrawl.enabled:
-        return Part({"firecrawl_secret": secret_name})
+        off = ("firecrawl", "firecrawl_playwright", "firecrawl_postgres", "firecrawl_redis", "firecrawl_llm_key")
+        return Part({"firecrawl_secret": secret_name, **dict.fromkeys(off)})
     generated = (
         GeneratedSecret(draft.get("librechat_env_secret"), "FIRECRAWL_API_KEY", 24),
         GeneratedSecret(secret_name, "postgres-password", 24),
