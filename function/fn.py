@@ -16,13 +16,14 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from google.protobuf import struct_pb2
 
-from function import capacity, readiness, structs, tenancy
+from function import capacity, placements, readiness, structs, tenancy
 from function.input import platform_settings
 from function.lru import LRU
 from function.memo import MAX_BYTES, ResponseMemo
 from function.observed import ObservedResources
 from function.observed import summary as observed_summary
 from function.observed import value as struct_value
+from function.placements import PLACEMENT_ANNOTATION
 from function.plan import Flavour, Plan, build_plan, integrations, with_existing_names, workspace_from_xr
 from function.resources import (
     COMPONENT_ANNOTATION,
@@ -46,6 +47,7 @@ from function.services import (
     models,
     monitoring,
     network,
+    placement,
     rag,
     searxng,
     speaches,
@@ -71,6 +73,7 @@ PLAN_PARTS = (
     models.plan_part,
     files.plan_part,
     backups.plan_part,
+    placement.plan_part,
 )
 TARGET = fnv1.TARGET_COMPOSITE_AND_CLAIM
 
@@ -127,10 +130,10 @@ def _referenced_values(req: fnv1.RunFunctionRequest, plan: Plan) -> dict[tuple[s
     read once, only the referenced keys are decoded, and their sizes are bounded before decoding."""
     fields: dict[tuple[str, str], str] = {}
     headers: set[tuple[str, str]] = set()
-    for entry in plan.env_from_secrets:
-        fields.setdefault((entry.ref.name, entry.ref.key), entry.field)
-        if entry.header:
-            headers.add((entry.ref.name, entry.ref.key))
+    for ref, field, sent_as_header in plan.references():
+        fields.setdefault((ref.name, ref.key), field)
+        if sent_as_header:
+            headers.add((ref.name, ref.key))
     keys: dict[str, list[str]] = defaultdict(list)
     for ref in plan.referenced_secrets():
         keys[ref.name].append(ref.key)
@@ -354,9 +357,12 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     )
 
     wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
-    # Monitoring watches exactly what the services composed, so it reads their output.
+    # Monitoring watches exactly what the services composed, so it reads their output; in a placement, the
+    # Secrets they composed are carried to its cluster.
     wanted += monitoring.compose(ctx, wanted)
+    wanted += placement.compose(ctx, wanted)
     _within_ceilings(plan, wanted)
+    placements.check_move(plan.spec, [(item.key, item.body) for item in wanted if item.holds_data], observed)
     retained = _retained(summaries, {item.key for item in wanted})
     for item in retained:
         _result(
@@ -390,7 +396,12 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
             # Every composed resource carries its key and its workspace as labels: Usages and selectors find it by
             # its key, operators and tests by its workspace (in both flavours alike).
             labels = {**body.get("metadata", {}).get("labels", {}), **owner, RESOURCE_LABEL: item.key}
-            structs.update(desired, {**body, "metadata": {**body.get("metadata", {}), "labels": labels}})
+            metadata = {**body.get("metadata", {}), "labels": labels}
+            if plan.placement is not None:
+                # Where it was composed for: a later change of placement names it when refusing to leave data.
+                placed = {PLACEMENT_ANNOTATION: plan.placement.name}
+                metadata["annotations"] = {**metadata.get("annotations", {}), **placed}
+            structs.update(desired, {**body, "metadata": metadata})
         desired.ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
         why = ""
         if not ready:

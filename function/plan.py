@@ -17,7 +17,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from function import tenancy
+from function import placements, tenancy
+from function.placements import Placement
 from function.spec import (
     AIWorkspaceSpec,
     DatabaseProvider,
@@ -94,6 +95,8 @@ PARTS = frozenset(
         "mongodb-restore",
         "pgvector-restore",
         "alerts",
+        "workload-secrets",
+        "team-keys",
         *(f"{cloud}-database-admin" for cloud in _CLOUDS),
         *(f"{cloud}-database-connection" for cloud in _CLOUDS),
         *(f"{provider}-files-connection" for provider in (*_CLOUDS, "s3")),
@@ -134,6 +137,8 @@ MAX_REFERENCED_SECRETS = 16
 BACKUP = "backup"
 RESTORES = ("mongodb-restore", "pgvector-restore")
 BACKUP_JOBS = (BACKUP, *RESTORES)
+# In a placement, the Release that renders the workspace's Secrets in its cluster: LibreChat's waits for it.
+WORKLOAD_SECRETS_RELEASE = "workload-secrets-release"
 FIRECRAWL_PROCESSES = ("firecrawl-api", "firecrawl-worker", "firecrawl-nuq-worker", "firecrawl-extract-worker")
 
 
@@ -195,6 +200,26 @@ class ClusterService:
     namespace: str
     port: int
     host_port: str  # as LibreChat's SSRF guard compares it
+
+
+@dataclass(frozen=True)
+class TeamKey:
+    """A key of the team's Secret that a workload other than LibreChat reads by reference (an LLM key, a token).
+    In a placement's cluster the team's Secret does not exist: the function copies the key into the workspace's
+    own Secret there (Plan.team_keys_secret), under team_key_name(ref)."""
+
+    ref: SecretKeySelector
+    field: str  # the spec field that references it, for messages
+
+
+def team_key_name(ref: SecretKeySelector) -> str:
+    """The key under which a team's Secret key is copied: <secret>_<key> ('_' is in no Secret's name, so two
+    references never share one), or a prefix of it and a stable hash when that is longer than a key may be."""
+    name = f"{ref.name}_{ref.key}"
+    if len(name) <= 253:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{ref.name[:100]}_{ref.key[:100]}_{digest}"
 
 
 @dataclass(frozen=True)
@@ -296,6 +321,7 @@ class Platform:
     tenancy: Tenancy = field(default_factory=Tenancy)
     # The cluster's pod and service ranges: internet egress excludes them (and the metadata ranges).
     cluster_networks: tuple[str, ...] = ()
+    placements: tuple[Placement, ...] = ()  # the workload clusters (and regions) teams may pick
 
     def image(self, name: str) -> str:
         """The image to run for `name`: the platform's override, else the pin in versions.py."""
@@ -325,6 +351,11 @@ class Plan:
 
     generated_secrets: tuple[GeneratedSecret, ...]
     env_from_secrets: tuple[EnvFromSecret, ...]
+    # Where it runs: a placement's cluster and regions, None for the control plane's own cluster.
+    placement: Placement | None = None
+    team_keys: tuple[TeamKey, ...] = field(default=())
+    team_keys_secret: str = ""  # in a placement's cluster, the workspace's copy of the team_keys
+    workload_secrets: str = ""  # in a placement, the control-plane Secret whose values carry its Secrets there
     mcp_allowed_addresses: tuple[str, ...] = field(default=())
     # Services the team's URLs name in the cluster (its own namespace's, or one the platform allows), by caller.
     cluster_services: tuple[ClusterService, ...] = field(default=())
@@ -350,12 +381,44 @@ class Plan:
     files: Files | None = None
     backups: Backups | None = None
 
+    def references(self) -> list[tuple[SecretKeySelector, str, bool]]:
+        """Every Secret key of the team's the function copies, with the field that references it and whether it is
+        sent as an HTTP header: LibreChat's, and in a placement the keys other workloads read (team_keys)."""
+        copied = [(e.ref, e.field, e.header) for e in self.env_from_secrets]
+        if self.placement is not None:
+            copied += [(k.ref, k.field, False) for k in self.team_keys]
+        return copied
+
     def referenced_secrets(self) -> list[SecretKeySelector]:
         """Every Secret key the team references that the function copies, stable order, no repeats."""
         seen: dict[tuple[str, str], SecretKeySelector] = {}
-        for entry in self.env_from_secrets:
-            seen.setdefault((entry.ref.name, entry.ref.key), entry.ref)
+        for ref, _, _ in self.references():
+            seen.setdefault((ref.name, ref.key), ref)
         return [seen[k] for k in sorted(seen)]
+
+    def secret_key(self, ref: SecretKeySelector) -> tuple[str, str]:
+        """(Secret, key) a workload reads a team's key from: the team's own Secret, or in a placement's cluster the
+        workspace's copy of it."""
+        if self.placement is None:
+            return ref.name, ref.key
+        return self.team_keys_secret, team_key_name(ref)
+
+    @property
+    def kubernetes_provider_config(self) -> str:
+        """The provider-kubernetes config every Object uses: the placement's, else the platform's."""
+        return self.placement.kubernetes_provider_config_name if self.placement else self.platform.kubernetes
+
+    @property
+    def helm_provider_config(self) -> str:
+        """The provider-helm config every Release uses: the placement's, else the platform's."""
+        return self.placement.helm_provider_config_name if self.placement else self.platform.helm
+
+    @property
+    def cluster_networks(self) -> tuple[str, ...]:
+        """The pod and service ranges of the cluster the workspace runs in."""
+        if self.placement and self.placement.cluster_networks is not None:
+            return tuple(self.placement.cluster_networks)
+        return self.platform.cluster_networks
 
     def model_endpoints(self) -> list[ModelEndpoint]:
         return [m for m in (self.ollama, self.vllm) if m is not None]
@@ -537,6 +600,7 @@ class Part:
     fields: Mapping[str, Any] = field(default_factory=dict)
     generated: tuple[GeneratedSecret, ...] = ()
     env_from: tuple[EnvFromSecret, ...] = ()
+    reads: tuple[TeamKey, ...] = ()  # the team's Secret keys its own workloads read by reference
 
 
 @dataclass(frozen=True)
@@ -574,11 +638,15 @@ def build_plan(
     name_key: bytes = b"",
 ) -> Plan:
     """The workspace's wiring, assembled from the services' parts in order: each part sees what the parts before
-    it filled. `name_key` keys the hash of names in a cloud's global namespace (cloud_name)."""
+    it filled, and the placement the spec picks (its defaults filled into the spec). `name_key` keys the hash of
+    names in a cloud's global namespace (cloud_name)."""
     tenancy.check(spec, workspace.namespace, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
-    filled: dict[str, Any] = {}
+    placement = placements.select(spec, workspace.namespace, platform.placements)
+    spec = placements.place(spec, placement)
+    filled: dict[str, Any] = {"placement": placement}
     generated: list[GeneratedSecret] = []
     env_from: list[EnvFromSecret] = []
+    reads: list[TeamKey] = []
     for part_of in parts:
         part = part_of(Draft(workspace, spec, platform, name_key, MappingProxyType(dict(filled))))
         twice = sorted(filled.keys() & part.fields.keys())
@@ -587,25 +655,29 @@ def build_plan(
         filled.update(part.fields)
         generated += part.generated
         env_from += part.env_from
-    _check_referenced(env_from)
-    return Plan(
+        reads += part.reads
+    plan = Plan(
         workspace=workspace,
         spec=spec,
         platform=platform,
         retain_data=spec.data_deletion_policy == DataDeletionPolicy.RETAIN,
         generated_secrets=tuple(generated),
         env_from_secrets=tuple(env_from),
+        team_keys=tuple(reads),
         **filled,
     )
+    _check_referenced(plan)
+    return plan
 
 
-def _check_referenced(env_from: list[EnvFromSecret]) -> None:
+def _check_referenced(plan: Plan) -> None:
     """Refuse a workspace that references more Secrets than Crossplane fetches for one."""
-    distinct = sorted({entry.ref.name for entry in env_from})
+    references = plan.references()
+    distinct = sorted({ref.name for ref, _, _ in references})
     if len(distinct) > MAX_REFERENCED_SECRETS:
-        over = next(e for e in env_from if e.ref.name == distinct[MAX_REFERENCED_SECRETS])
+        over = next(field for ref, field, _ in references if ref.name == distinct[MAX_REFERENCED_SECRETS])
         raise SpecError(
-            f"{over.field}: the workspace references {len(distinct)} Secrets, more than the "
+            f"{over}: the workspace references {len(distinct)} Secrets, more than the "
             f"{MAX_REFERENCED_SECRETS} Crossplane fetches for one workspace; keep the keys in fewer Secrets"
         )
 

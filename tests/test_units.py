@@ -114,7 +114,16 @@ def test_plan_mcp_secret_headers() -> None:
     assert headers == {"Authorization": f"Bearer ${{{entries[0].env}}}", "X-Token": f"Bearer ${{{entries[0].env}}}"}
 
 
-ASSEMBLER_FIELDS = {"workspace", "spec", "platform", "retain_data", "generated_secrets", "env_from_secrets"}
+ASSEMBLER_FIELDS = {
+    "workspace",
+    "spec",
+    "platform",
+    "retain_data",
+    "generated_secrets",
+    "env_from_secrets",
+    "placement",
+    "team_keys",
+}
 
 
 def test_every_plan_field_is_one_parts() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from function import k8s
-from function.plan import Draft, GeneratedSecret, Part
+from function.plan import Draft, GeneratedSecret, Part, TeamKey
 from function.resources import (
     DEPLOYMENT_AVAILABLE,
     Composed,
@@ -63,15 +63,18 @@ def plan_part(draft: Draft) -> Part:
         GeneratedSecret(secret_name, "redis-password", 24),
         GeneratedSecret(secret_name, "BULL_AUTH_KEY", 24),
     )
+    own = spec.firecrawl.provider.api_key_secret_ref
+    llm_key = own or spec.openai.api_key_secret_ref
+    field = "spec.firecrawl.provider.apiKeySecretRef" if own else "spec.openai.apiKeySecretRef"
     fields = {
         "firecrawl": draft.endpoint("firecrawl-api", 3002),
         "firecrawl_playwright": draft.endpoint("firecrawl-playwright", 3000),
         "firecrawl_postgres": draft.endpoint("firecrawl-postgres", 5432, "postgresql"),
         "firecrawl_redis": draft.endpoint("firecrawl-redis", 6379, "redis"),
         "firecrawl_secret": secret_name,
-        "firecrawl_llm_key": spec.firecrawl.provider.api_key_secret_ref or spec.openai.api_key_secret_ref,
+        "firecrawl_llm_key": llm_key,
     }
-    return Part(fields, generated)
+    return Part(fields, generated, reads=(TeamKey(llm_key, field),) if llm_key else ())
 
 
 def _secret_values(ctx: Context) -> dict[str, str]:
@@ -112,7 +115,7 @@ def _common_env(ctx: Context) -> list[dict[str, Any]]:
         {"name": "MODEL_EMBEDDING_NAME", "value": spec.provider.embedding_model},
     ]
     if plan.firecrawl_llm_key:
-        env.append(k8s.secret_env("OPENAI_API_KEY", plan.firecrawl_llm_key.name, plan.firecrawl_llm_key.key))
+        env.append(k8s.secret_env("OPENAI_API_KEY", *plan.secret_key(plan.firecrawl_llm_key)))
     if plan.searxng:
         env.append({"name": "SEARXNG_ENDPOINT", "value": plan.searxng.url})
     return env

@@ -16,6 +16,7 @@ from function import k8s, yamltext
 from function.plan import (
     LIBRECHAT,
     RELEASE_NAME_LIMIT,
+    WORKLOAD_SECRETS_RELEASE,
     Draft,
     EnvFromSecret,
     GeneratedSecret,
@@ -499,6 +500,9 @@ def compose(ctx: Context) -> list[Composed]:
         depends_on=(env_secret.key, config.key),
     )
     held = [replace(item, hold=hold) for item in (env_secret, config, release)]
+    if held[2].hold is None and plan.placement is not None and not ctx.observed.ready(WORKLOAD_SECRETS_RELEASE):
+        # In a placement the chart starts once its Secrets are in the cluster (the carrying Release is Ready).
+        held[2] = replace(held[2], hold=f"the workspace's Secrets in placement {plan.placement.name}")
     out = [held[0], held[1], volume, held[2]]
     librechat = plan.spec.librechat
     if k8s.several_pods(librechat.replicas, librechat.autoscaling):

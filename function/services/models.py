@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from function import k8s
-from function.plan import RAG, Draft, EnvFromSecret, GeneratedSecret, ModelEndpoint, Part
+from function.plan import RAG, Draft, EnvFromSecret, GeneratedSecret, ModelEndpoint, Part, TeamKey
 from function.resources import Composed, workload
 from function.services import Context
 from function.spec import EmbeddingsProvider
@@ -46,16 +46,20 @@ def plan_part(draft: Draft) -> Part:
     vllm = None
     generated: tuple[GeneratedSecret, ...] = ()
     env_from: tuple[EnvFromSecret, ...] = ()
+    reads: list[TeamKey] = []
     if spec.vllm and spec.vllm.enabled:
         endpoint = draft.endpoint("vllm", 8000)
         served = spec.vllm.served_model_name or spec.vllm.model
         vllm = ModelEndpoint("vLLM", endpoint, f"{endpoint.url}/v1", "VLLM_API_KEY", (served,))
         if spec.vllm.api_key_secret_ref:
             env_from = (EnvFromSecret("VLLM_API_KEY", spec.vllm.api_key_secret_ref, "spec.vllm.apiKeySecretRef"),)
+            reads.append(TeamKey(spec.vllm.api_key_secret_ref, "spec.vllm.apiKeySecretRef"))
         else:
             generated = (GeneratedSecret(draft.get("librechat_env_secret"), "VLLM_API_KEY", 24),)
+        if spec.vllm.hf_token_secret_ref:
+            reads.append(TeamKey(spec.vllm.hf_token_secret_ref, "spec.vllm.hfTokenSecretRef"))
     fields = {"ollama": ollama, "ollama_pulls": pulls, "vllm": vllm, "vllm_secret": draft.name("vllm")}
-    return Part(fields, generated, env_from)
+    return Part(fields, generated, env_from, tuple(reads))
 
 
 def _ollama(ctx: Context) -> list[Composed]:
@@ -137,13 +141,13 @@ def _vllm(ctx: Context) -> list[Composed]:
     key = spec.api_key_secret_ref
     env: list[dict[str, Any]] = [
         # vLLM requires this key on every request; LibreChat sends the same value.
-        k8s.secret_env("VLLM_API_KEY", key.name, key.key)
+        k8s.secret_env("VLLM_API_KEY", *plan.secret_key(key))
         if key
         else k8s.secret_env("VLLM_API_KEY", plan.librechat_env_secret, "VLLM_API_KEY"),
         {"name": "HF_HOME", "value": "/root/.cache/huggingface"},
     ]
     if spec.hf_token_secret_ref:
-        env.append(k8s.secret_env("HF_TOKEN", spec.hf_token_secret_ref.name, spec.hf_token_secret_ref.key))
+        env.append(k8s.secret_env("HF_TOKEN", *plan.secret_key(spec.hf_token_secret_ref)))
     container: dict[str, Any] = {
         "name": "vllm",
         "image": VLLM_IMAGE.reference,

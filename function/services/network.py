@@ -87,7 +87,7 @@ def plan_part(draft: Draft) -> Part:
 
 def internet(plan: Plan) -> list[dict[str, Any]]:
     """0.0.0.0/0 and ::/0 but the metadata ranges and the cluster's own networks."""
-    cluster = [ipaddress.ip_network(c, strict=False) for c in plan.platform.cluster_networks]
+    cluster = [ipaddress.ip_network(c, strict=False) for c in plan.cluster_networks]
     v4 = sorted({*METADATA_V4, *(str(n) for n in cluster if n.version == 4)})
     v6 = sorted({*METADATA_V6, *(str(n) for n in cluster if n.version == 6)})
     return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": v4}}, {"ipBlock": {"cidr": "::/0", "except": v6}}]

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from function import k8s
-from function.plan import RAG, Draft, GeneratedSecret, Part, database_instance_name
+from function.plan import RAG, Draft, GeneratedSecret, Part, TeamKey, database_instance_name
 from function.resources import Composed, workload
 from function.services import Context
 from function.services.database import RAG_DEPLOYMENT_KEY, SECRET_KEY
@@ -55,7 +55,9 @@ def plan_part(draft: Draft) -> Part:
         generated = (GeneratedSecret(rag.database_secret, "password", 24),)
     elif database == DatabaseProvider.GCP:
         generated = (GeneratedSecret(rag.admin_secret, "password", 24),)
-    return Part({"rag": rag}, generated)
+    key = spec.openai.api_key_secret_ref
+    reads = (TeamKey(key, "spec.openai.apiKeySecretRef"),) if embeddings is EmbeddingsProvider.OPENAI and key else ()
+    return Part({"rag": rag}, generated, reads=reads)
 
 
 def compose(ctx: Context) -> list[Composed]:
@@ -81,8 +83,7 @@ def compose(ctx: Context) -> list[Composed]:
         {"name": "RAG_UPLOAD_DIR", "value": "/app/uploads/"},
     ]
     if rag.embeddings == EmbeddingsProvider.OPENAI and spec.openai.api_key_secret_ref:
-        key = spec.openai.api_key_secret_ref
-        env.append(k8s.secret_env("RAG_OPENAI_API_KEY", key.name, key.key))
+        env.append(k8s.secret_env("RAG_OPENAI_API_KEY", *plan.secret_key(spec.openai.api_key_secret_ref)))
     elif rag.embeddings == EmbeddingsProvider.OLLAMA and plan.ollama:
         env.append({"name": "OLLAMA_BASE_URL", "value": plan.ollama.endpoint.url})
     container = {
