@@ -1424,10 +1424,11 @@ class AIWorkspaceSpec(Model):
     )
     placement_change_policy: PlacementChangePolicy | None = Field(
         default=None,
-        description="Refuse (also when unset): a change of spec.placement that would leave data behind (volumes in the old cluster, "
-        "a cloud database or bucket in the old region) is refused, with how to migrate (back up, a new workspace, "
-        "restore). DropData: the workspace starts empty in the new placement; what held its data in the old "
-        "cluster stays there, unmanaged, until the platform deletes it (a cloud datastore never moves).",
+        description="Refuse (also when unset): a change of spec.placement that would leave data behind (volumes "
+        "in the old cluster, a cloud database or bucket in the old region) is refused, with how to migrate (back "
+        "up, a new workspace, restore). DropData: the workspace starts empty in the new placement; what held its "
+        "data in the old cluster stays there, unmanaged, until the platform deletes it (a cloud datastore never "
+        "moves).",
     )
     data_deletion_policy: DataDeletionPolicy = Field(
         default=DataDeletionPolicy.RETAIN,

@@ -83,10 +83,10 @@ def build_request(example: Path) -> fnv1.RunFunctionRequest:
 def converge(
     example: Path, xr: dict[str, Any] | None = None, step_input: dict[str, Any] | None = None
 ) -> tuple[fnv1.RunFunctionRequest, fnv1.RunFunctionResponse]:
-    """The converged request for the example (its XR, or `xr`; the default Input, or the Composition's
+    """The converged request for the example (its XR, or `xr`; the input of the example's Composition, or
     `step_input`) and the function's response to it, composed in-process; a Fatal result raises."""
     xr = xr or yaml.safe_load((example / "xr.yaml").read_text())
-    step_input = step_input or {"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}
+    step_input = step_input or xp.step_input(example)
     req = fnv1.RunFunctionRequest(
         observed=fnv1.State(composite=fnv1.Resource(resource=resource.dict_to_struct(xr))),
         input=resource.dict_to_struct(step_input),

@@ -76,7 +76,8 @@ def plan_part(draft: Draft) -> Part:
     if not draft.spec.backups.enabled or not (mongodb or pgvector):
         return Part({"backups": None})
     storage = draft.spec.object_storage
-    keyed = files is not None and not (storage.aws and storage.aws.role_arn)
+    role = storage.provider is ObjectStorageProvider.AWS and storage.aws is not None and storage.aws.role_arn
+    keyed = files is not None and not role
     ns, name = draft.workspace.namespace, draft.workspace.name
     backups = Backups(
         mongodb=mongodb,
@@ -178,7 +179,7 @@ def _rclone_env(plan: Plan) -> list[dict[str, Any]]:
         k8s.secret_env(f"{option}SECRET_ACCESS_KEY", secret, "AWS_SECRET_ACCESS_KEY"),
         {"name": f"{option}NO_CHECK_BUCKET", "value": "true"},  # the bucket exists; the keys may not create one
     ]
-    if storage.aws:
+    if plan.files.provider is ObjectStorageProvider.AWS and storage.aws:
         env.append({"name": f"{option}REGION", "value": storage.aws.region})
     elif plan.files.provider is ObjectStorageProvider.GCP:
         env.append({"name": f"{option}ENDPOINT", "value": "https://storage.googleapis.com"})
