@@ -362,7 +362,8 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     wanted += monitoring.compose(ctx, wanted)
     wanted += placement.compose(ctx, wanted)
     _within_ceilings(plan, wanted)
-    placements.check_move(plan.spec, [(item.key, item.body) for item in wanted if item.holds_data], observed)
+    data = [(item.key, item.body) for item in wanted if item.holds_data]
+    placements.check_move(plan.spec, data, observed, summaries)
     retained = _retained(summaries, {item.key for item in wanted})
     for item in retained:
         _result(

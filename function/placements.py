@@ -162,13 +162,22 @@ def _where(body: dict[str, Any]) -> str:
     return f"region {for_provider.get('region') or for_provider.get('location') or ''}"
 
 
-def check_move(spec: AIWorkspaceSpec, desired: list[tuple[str, dict[str, Any]]], observed: Mapping[str, Any]) -> None:
+def check_move(
+    spec: AIWorkspaceSpec,
+    desired: list[tuple[str, dict[str, Any]]],
+    observed: Mapping[str, Any],
+    summaries: Mapping[str, Any],
+) -> None:
     """Refuse a change of placement that would leave data behind: a data-holding resource that exists where the
     new placement would not put it. A volume (an Object) moves only with placementChangePolicy: DropData, which
-    starts it empty in the new cluster; a cloud database or bucket never changes region."""
+    starts it empty in the new cluster; a cloud database or bucket never changes region. `summaries` (metadata) are
+    read first; a whole observed body only for a workspace placed before or now."""
     for key, body in desired:
-        if key not in observed:
+        if key not in summaries:
             continue
+        old = (summaries[key].get("metadata", {}).get("annotations") or {}).get(PLACEMENT_ANNOTATION)
+        if old is None and spec.placement is None:
+            continue  # no placement before or after: a region the team changes is its own to change, as ever
         current = observed[key]
         before, after = _where(current), _where(body)
         if before == after:
@@ -176,7 +185,6 @@ def check_move(spec: AIWorkspaceSpec, desired: list[tuple[str, dict[str, Any]]],
         volume = body.get("kind") == "Object"
         if volume and spec.placement_change_policy is PlacementChangePolicy.DROP_DATA:
             continue
-        old = (current.get("metadata", {}).get("annotations") or {}).get(PLACEMENT_ANNOTATION)
         old_place = f"placement {old}" if old else "the control plane's cluster"
         new_place = f"placement {spec.placement}" if spec.placement else "the control plane's cluster"
         migrate = (

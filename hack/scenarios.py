@@ -3,7 +3,8 @@
 Hand-written scenarios live in e2e/scenarios/ (invalid specs, the lifecycle cases, the node). Two kinds are
 generated here, from data that already exists, so they never drift from it:
 
-- one per example (examples/<name>/): its team's Secrets and its workspace applied in a namespace of its own;
+- one per example (examples/<name>/, but those with a function input of their own: placements name workload
+  clusters this control plane does not reach): its team's Secrets and its workspace applied in a namespace of its own;
   the workspace Synced, with exactly the composed resources of its golden render (tests/golden/<name>.yaml, the
   converged render) and its status; every Object applied by provider-kubernetes; every Deployment's pods
   created, admitted under the Pod Security level the README promises (restricted, or baseline where a named
@@ -48,6 +49,12 @@ def _docs(path: Path) -> list[dict[str, Any]]:
 
 def _dump(path: Path, docs: list[dict[str, Any]]) -> None:
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False, width=1_000_000))
+
+
+def own_input(example: Path) -> bool:
+    """Whether the example renders with a function input of its own (input.yaml: the platform's placements),
+    which the installed Configuration's Composition does not carry."""
+    return (example / "input.yaml").exists()
 
 
 def flavour_of(example: Path) -> str:
@@ -373,6 +380,8 @@ def write(flavour: str, out: Path, *, node: bool, only: list[str] | None = None)
     tool = xp.tools()
     with xp.function_server() as address:
         for example in sorted(p for p in EXAMPLES.iterdir() if (p / "xr.yaml").exists()):
+            if own_input(example):
+                continue  # the platform's placements: workload clusters the fixture's control plane does not reach
             if flavour_of(example) == flavour and (not only or example.name in only):
                 example_scenario(example, out, node, expected(example, address, tool))
                 names.append(f"example-{example.name}")

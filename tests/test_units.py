@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import xp
 import yaml
 from crossplane.function import resource
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import readiness, structs, yamltext
 from function.fn import PLAN_PARTS
+from function.input import platform_settings
 from function.plan import (
     Draft,
     Flavour,
@@ -277,7 +279,8 @@ def test_c_emitter_writes_what_the_python_one_does(example: str) -> None:
     """The libyaml emitter yamltext uses gives byte for byte the pure-Python emitter's text (golden files rest
     on it), for every example's librechat.yaml and for text that YAML quotes, folds or escapes."""
     xr = yaml.safe_load((ROOT / "examples" / example / "xr.yaml").read_text())
-    config = librechat_config(build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), Platform(), PLAN_PARTS))
+    platform = platform_settings(xp.step_input(ROOT / "examples" / example))
+    config = librechat_config(build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform, PLAN_PARTS))
     config["tricky"] = {f"k{i}": text for i, text in enumerate(TRICKY_TEXT)} | {"list": TRICKY_TEXT}
     for options in (CONFIG_YAML_OPTIONS, {"sort_keys": True}):
         fast = yamltext.dump(config, dumper=yaml.CSafeDumper, **options)
