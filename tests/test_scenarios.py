@@ -121,3 +121,31 @@ def test_the_restore_scenario_runs_the_readmes_commands(written: tuple[str, Path
     assert script.splitlines()[1:] == [c.replace("-n team-a", '-n "$NAMESPACE"') for c in readme]
     assert any("--from=cronjob/chat-mongodb-restore" in c and "RESTORE_DUMP=" in c for c in readme)
     assert all(c.startswith("kubectl ") for c in scenarios.readme_restore_commands())
+
+
+def test_the_placement_scenario_looks_for_every_object_in_the_workload_cluster(
+    tmp_path: Path, function_address: str, tools: Any
+) -> None:
+    """The two-cluster scenario selects a Composition whose input names the placement, and looks in the workload
+    cluster for every Object the placed example composes without providers (Deployments, Services, volumes,
+    ConfigMaps, NetworkPolicies), and in the control plane's namespace for none of them."""
+    rendered = scenarios.expected(scenarios.PLACED_EXAMPLE, function_address, tools)
+    scenarios.placement_scenario(tmp_path, rendered)
+    where = tmp_path / "placement-workload-cluster"
+    [composition] = _docs(where / "composition.yaml")
+    [workspace] = _docs(where / "workspace.yaml")
+    placements = composition["spec"]["pipeline"][0]["input"]["placements"]
+    assert workspace["spec"]["crossplane"]["compositionRef"]["name"] == composition["metadata"]["name"]
+    assert workspace["spec"]["placement"] in [p["name"] for p in placements]
+    [test] = _docs(where / "chainsaw-test.yaml")
+    [looked_for] = [
+        e["value"].split()
+        for step in test["spec"]["steps"]
+        for operation in step["try"]
+        for e in operation.get("script", {}).get("env", [])
+        if e["name"] == "OBJECTS"
+    ]
+    manifests = [d["spec"]["forProvider"]["manifest"] for d in rendered[1:] if d["kind"] == "Object"]
+    assert looked_for == [f"{m['kind'].lower()}/{m['metadata']['name']}" for m in manifests]
+    kinds = {m["kind"] for m in manifests}
+    assert {"Deployment", "Service", "PersistentVolumeClaim", "ConfigMap", "NetworkPolicy"} <= kinds
