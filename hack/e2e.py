@@ -92,8 +92,13 @@ WORKLOAD_PLACEMENT = "workload-eu"
 
 
 def reach_workload_cluster(fx: fixture.Fixture, kubeconfig: Path) -> None:
-    """A provider-kubernetes config of the placement's name whose credentials are the workload cluster's kubeconfig,
-    as a platform sets one up per placement (provider-helm's is not: no provider-helm runs here)."""
+    """What a platform does for a placement: its placements in the input of the Composition the XRD enforces (the
+    installed one, patched as a platform edits it), and a provider-kubernetes config of the placement's name
+    whose credentials are the workload cluster's kubeconfig (provider-helm's is not made: none runs here)."""
+    placements = xp.step_input(scenarios.PLACED_EXAMPLE)["placements"]
+    patch = [{"op": "add", "path": "/spec/pipeline/0/input/placements", "value": placements}]
+    composition = f"aiworkspace-{fx.flavour}"
+    fx.cp.kubectl("patch", "composition", composition, "--type=json", "-p", json.dumps(patch))
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",

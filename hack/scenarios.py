@@ -354,10 +354,10 @@ def restore_scenario(out: Path) -> None:
 
 
 # The two-cluster scenario: examples/placement-remote-namespaced on a control plane whose second API server is the
-# placement's workload cluster (hack/e2e.py reaches it with a provider-kubernetes ClusterProviderConfig of the
-# placement's name, and gives its kubeconfig as $values.workloadKubeconfig).
+# placement's workload cluster. hack/e2e.py sets it up as a platform would: the example's placements added to the
+# input of the installed Composition (the XRD enforces that one), a provider-kubernetes ClusterProviderConfig of
+# the placement's name reaching the second API server, whose kubeconfig it gives as $values.workloadKubeconfig.
 PLACED_EXAMPLE = EXAMPLES / "placement-remote-namespaced"
-PLACED_COMPOSITION = "aiworkspace-namespaced-placed"
 # Each Object's manifest ($OBJECTS, kind/name) found in the workload cluster within two minutes.
 IN_WORKLOAD_CLUSTER = r"""set -eu
 for object in $OBJECTS; do
@@ -412,11 +412,8 @@ def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
     second API server, nothing of it but Secrets in the control plane's namespace, and no Secret's value in any
     Object or Release there."""
     example = PLACED_EXAMPLE
-    composition = xp.composition(example)
-    composition["metadata"]["name"] = PLACED_COMPOSITION
     created = _docs(example / "xr.yaml")[0]
     created["metadata"].pop("namespace", None)
-    created["spec"]["crossplane"] = {"compositionRef": {"name": PLACED_COMPOSITION}}
     team = [
         {**doc, "metadata": {k: v for k, v in doc["metadata"].items() if k != "namespace"}}
         for doc in _team_secrets(example, rendered[1:])
@@ -424,7 +421,6 @@ def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
     manifests = [doc["spec"]["forProvider"]["manifest"] for doc in rendered[1:] if doc["kind"] == "Object"]
     where = out / "placement-workload-cluster"
     where.mkdir(parents=True)
-    _dump(where / "composition.yaml", [composition])
     _dump(where / "workspace.yaml", [created])
     _dump(where / "team.yaml", team)
     objects = " ".join(f"{m['kind'].lower()}/{m['metadata']['name']}" for m in manifests)
@@ -441,8 +437,7 @@ def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
     }
     steps = [
         _step(
-            "the platform's Composition names the placement; the workspace's namespace exists in its cluster",
-            {"apply": {"file": "composition.yaml"}},
+            "the workspace's namespace exists in the placement's cluster, as the platform creates it there",
             {"script": {"content": create_namespace, "env": env}},
         ),
         _step(
