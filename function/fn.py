@@ -16,13 +16,14 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from google.protobuf import struct_pb2
 
-from function import capacity, readiness, structs, tenancy
+from function import capacity, placements, readiness, structs, tenancy
 from function.input import platform_settings
 from function.lru import LRU
 from function.memo import MAX_BYTES, ResponseMemo
 from function.observed import ObservedResources
 from function.observed import summary as observed_summary
 from function.observed import value as struct_value
+from function.placements import PLACEMENT_ANNOTATION
 from function.plan import Flavour, Plan, build_plan, integrations, with_existing_names, workspace_from_xr
 from function.resources import (
     COMPONENT_ANNOTATION,
@@ -46,15 +47,34 @@ from function.services import (
     models,
     monitoring,
     network,
+    placement,
     rag,
     searxng,
     speaches,
+    speech,
 )
 from function.spec import SecretKeySelector, SpecError, parse_spec
 from function.telemetry import Metrics
 from function.xrds import CREDENTIALS_NAME
 
 SERVICES = (datastores, librechat, searxng, firecrawl, speaches, models, database, rag, files, backups, network)
+# The parts of the plan, in the order plan.build_plan assembles them: a part reads what the parts before it filled.
+PLAN_PARTS = (
+    datastores.plan_part,
+    models.hosted_part,
+    librechat.plan_part,
+    network.plan_part,
+    searxng.plan_part,
+    firecrawl.plan_part,
+    librechat.web_search_part,
+    speaches.plan_part,
+    speech.plan_part,
+    rag.plan_part,
+    models.plan_part,
+    files.plan_part,
+    backups.plan_part,
+    placement.plan_part,
+)
 TARGET = fnv1.TARGET_COMPOSITE_AND_CLAIM
 
 
@@ -110,10 +130,10 @@ def _referenced_values(req: fnv1.RunFunctionRequest, plan: Plan) -> dict[tuple[s
     read once, only the referenced keys are decoded, and their sizes are bounded before decoding."""
     fields: dict[tuple[str, str], str] = {}
     headers: set[tuple[str, str]] = set()
-    for entry in plan.env_from_secrets:
-        fields.setdefault((entry.ref.name, entry.ref.key), entry.field)
-        if entry.header:
-            headers.add((entry.ref.name, entry.ref.key))
+    for ref, field, sent_as_header in plan.references():
+        fields.setdefault((ref.name, ref.key), field)
+        if sent_as_header:
+            headers.add((ref.name, ref.key))
     keys: dict[str, list[str]] = defaultdict(list)
     for ref in plan.referenced_secrets():
         keys[ref.name].append(ref.key)
@@ -304,7 +324,7 @@ def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> Plan:
             raw = struct_value(spec)
         platform = platform_settings(resource.struct_to_dict(req.input))
         tenancy.check_pins(raw, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
-        plan = build_plan(workspace, parse_spec(raw), platform, name_key=name_key)
+        plan = build_plan(workspace, parse_spec(raw), platform, PLAN_PARTS, name_key=name_key)
         _plans.put(key, plan, weight=4 * len(key))
     return plan
 
@@ -337,9 +357,13 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
     )
 
     wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
-    # Monitoring watches exactly what the services composed, so it reads their output.
+    # Monitoring watches exactly what the services composed, so it reads their output; in a placement, the
+    # Secrets they composed are carried to its cluster.
     wanted += monitoring.compose(ctx, wanted)
+    wanted += placement.compose(ctx, wanted)
     _within_ceilings(plan, wanted)
+    data = [(item.key, item.body) for item in wanted if item.holds_data]
+    placements.check_move(plan.spec, data, observed, summaries)
     retained = _retained(summaries, {item.key for item in wanted})
     for item in retained:
         _result(
@@ -373,7 +397,12 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
             # Every composed resource carries its key and its workspace as labels: Usages and selectors find it by
             # its key, operators and tests by its workspace (in both flavours alike).
             labels = {**body.get("metadata", {}).get("labels", {}), **owner, RESOURCE_LABEL: item.key}
-            structs.update(desired, {**body, "metadata": {**body.get("metadata", {}), "labels": labels}})
+            metadata = {**body.get("metadata", {}), "labels": labels}
+            if plan.placement is not None:
+                # Where it was composed for: a later change of placement names it when refusing to leave data.
+                placed = {PLACEMENT_ANNOTATION: plan.placement.name}
+                metadata["annotations"] = {**metadata.get("annotations", {}), **placed}
+            structs.update(desired, {**body, "metadata": metadata})
         desired.ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
         why = ""
         if not ready:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from function.placements import Placement, check_unique
 from function.plan import Platform
 from function.spec import SpecError
 from function.strings import CIDR
@@ -47,12 +48,23 @@ class FunctionInput(BaseModel):
         description="The cluster's pod and service CIDRs: the workspace's internet egress excludes them, as it "
         "always excludes link-local and metadata addresses, so that 'the internet' never means the cluster.",
     )
+    placements: list[Placement] = Field(
+        default_factory=list,
+        description="Workload clusters teams may run workspaces in (spec.placement names one): each with the "
+        "provider configs that reach it, the cloud regions of its datastores and its ingress defaults. Without "
+        "spec.placement a workspace runs in this control plane's cluster, with the provider configs above.",
+    )
     images: dict[str, str] = Field(
         default_factory=dict,
         description="Images to run instead of the pinned ones, by name ("
         + ", ".join(OVERRIDABLE_IMAGES)
         + "): upstream publishes these only as `latest`, so pin your mirror's copy by digest here.",
     )
+
+    @field_validator("placements")
+    @classmethod
+    def _unique_placements(cls, placements: list[Placement]) -> list[Placement]:
+        return list(check_unique(tuple(placements)))
 
     @field_validator("images")
     @classmethod
@@ -77,4 +89,5 @@ def platform_settings(raw: dict[str, Any]) -> Platform:
         images=tuple(sorted(parsed.images.items())),
         tenancy=parsed.tenancy,
         cluster_networks=tuple(parsed.cluster_networks),
+        placements=tuple(parsed.placements),
     )

@@ -1,7 +1,9 @@
 """The wiring plan: which services run, where they live, how they are reached and which Secret holds what.
 
-Plain data, no Crossplane types. This is the only module that knows how a service's name, URL or port is
-formed; services read the plan and never each other.
+Plain data, no Crossplane types. Each service module contributes its part (`plan_part`: its Service and port,
+its Secrets, what it gives LibreChat) and build_plan only assembles the parts, in the order fn.PLAN_PARTS lists
+them; a part reads what the parts before it filled. This module forms every name and URL from what the parts
+say (Draft.name, Endpoint.url); the services' resources read the plan and never each other.
 """
 
 from __future__ import annotations
@@ -9,23 +11,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
-from function import tenancy
+from function import placements, tenancy
+from function.placements import Placement
 from function.spec import (
     AIWorkspaceSpec,
     DatabaseProvider,
     DataDeletionPolicy,
     EmbeddingsProvider,
     ObjectStorageProvider,
-    RerankerType,
     SecretKeySelector,
     SpecError,
     SpeechImplementation,
-    embeddings_provider,
-    rag_on,
 )
 from function.tenancy import Tenancy
 from function.versions import OVERRIDABLE_IMAGES
@@ -93,6 +95,8 @@ PARTS = frozenset(
         "mongodb-restore",
         "pgvector-restore",
         "alerts",
+        "workload-secrets",
+        "team-keys",
         *(f"{cloud}-database-admin" for cloud in _CLOUDS),
         *(f"{cloud}-database-connection" for cloud in _CLOUDS),
         *(f"{provider}-files-connection" for provider in (*_CLOUDS, "s3")),
@@ -133,6 +137,8 @@ MAX_REFERENCED_SECRETS = 16
 BACKUP = "backup"
 RESTORES = ("mongodb-restore", "pgvector-restore")
 BACKUP_JOBS = (BACKUP, *RESTORES)
+# In a placement, the Release that renders the workspace's Secrets in its cluster: LibreChat's waits for it.
+WORKLOAD_SECRETS_RELEASE = "workload-secrets-release"
 FIRECRAWL_PROCESSES = ("firecrawl-api", "firecrawl-worker", "firecrawl-nuq-worker", "firecrawl-extract-worker")
 
 
@@ -194,6 +200,26 @@ class ClusterService:
     namespace: str
     port: int
     host_port: str  # as LibreChat's SSRF guard compares it
+
+
+@dataclass(frozen=True)
+class TeamKey:
+    """A key of the team's Secret that a workload other than LibreChat reads by reference (an LLM key, a token).
+    In a placement's cluster the team's Secret does not exist: the function copies the key into the workspace's
+    own Secret there (Plan.team_keys_secret), under team_key_name(ref)."""
+
+    ref: SecretKeySelector
+    field: str  # the spec field that references it, for messages
+
+
+def team_key_name(ref: SecretKeySelector) -> str:
+    """The key under which a team's Secret key is copied: <secret>_<key> ('_' is in no Secret's name, so two
+    references never share one), or a prefix of it and a stable hash when that is longer than a key may be."""
+    name = f"{ref.name}_{ref.key}"
+    if len(name) <= 253:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{ref.name[:100]}_{ref.key[:100]}_{digest}"
 
 
 @dataclass(frozen=True)
@@ -295,6 +321,7 @@ class Platform:
     tenancy: Tenancy = field(default_factory=Tenancy)
     # The cluster's pod and service ranges: internet egress excludes them (and the metadata ranges).
     cluster_networks: tuple[str, ...] = ()
+    placements: tuple[Placement, ...] = ()  # the workload clusters (and regions) teams may pick
 
     def image(self, name: str) -> str:
         """The image to run for `name`: the platform's override, else the pin in versions.py."""
@@ -324,6 +351,11 @@ class Plan:
 
     generated_secrets: tuple[GeneratedSecret, ...]
     env_from_secrets: tuple[EnvFromSecret, ...]
+    # Where it runs: a placement's cluster and regions, None for the control plane's own cluster.
+    placement: Placement | None = None
+    team_keys: tuple[TeamKey, ...] = field(default=())
+    team_keys_secret: str = ""  # in a placement's cluster, the workspace's copy of the team_keys
+    workload_secrets: str = ""  # in a placement, the control-plane Secret whose values carry its Secrets there
     mcp_allowed_addresses: tuple[str, ...] = field(default=())
     # Services the team's URLs name in the cluster (its own namespace's, or one the platform allows), by caller.
     cluster_services: tuple[ClusterService, ...] = field(default=())
@@ -349,12 +381,44 @@ class Plan:
     files: Files | None = None
     backups: Backups | None = None
 
+    def references(self) -> list[tuple[SecretKeySelector, str, bool]]:
+        """Every Secret key of the team's the function copies, with the field that references it and whether it is
+        sent as an HTTP header: LibreChat's, and in a placement the keys other workloads read (team_keys)."""
+        copied = [(e.ref, e.field, e.header) for e in self.env_from_secrets]
+        if self.placement is not None:
+            copied += [(k.ref, k.field, False) for k in self.team_keys]
+        return copied
+
     def referenced_secrets(self) -> list[SecretKeySelector]:
         """Every Secret key the team references that the function copies, stable order, no repeats."""
         seen: dict[tuple[str, str], SecretKeySelector] = {}
-        for entry in self.env_from_secrets:
-            seen.setdefault((entry.ref.name, entry.ref.key), entry.ref)
+        for ref, _, _ in self.references():
+            seen.setdefault((ref.name, ref.key), ref)
         return [seen[k] for k in sorted(seen)]
+
+    def secret_key(self, ref: SecretKeySelector) -> tuple[str, str]:
+        """(Secret, key) a workload reads a team's key from: the team's own Secret, or in a placement's cluster the
+        workspace's copy of it."""
+        if self.placement is None:
+            return ref.name, ref.key
+        return self.team_keys_secret, team_key_name(ref)
+
+    @property
+    def kubernetes_provider_config(self) -> str:
+        """The provider-kubernetes config every Object uses: the placement's, else the platform's."""
+        return self.placement.kubernetes_provider_config_name if self.placement else self.platform.kubernetes
+
+    @property
+    def helm_provider_config(self) -> str:
+        """The provider-helm config every Release uses: the placement's, else the platform's."""
+        return self.placement.helm_provider_config_name if self.placement else self.platform.helm
+
+    @property
+    def cluster_networks(self) -> tuple[str, ...]:
+        """The pod and service ranges of the cluster the workspace runs in."""
+        if self.placement and self.placement.cluster_networks is not None:
+            return tuple(self.placement.cluster_networks)
+        return self.platform.cluster_networks
 
     def model_endpoints(self) -> list[ModelEndpoint]:
         return [m for m in (self.ollama, self.vllm) if m is not None]
@@ -431,7 +495,7 @@ def workspace_from_xr(xr: dict[str, Any]) -> Workspace:
     return Workspace(name=claim_name, namespace=claim_namespace, flavour=Flavour.CLAIMS)
 
 
-def _url_host_port(url: str) -> str:
+def url_host_port(url: str) -> str:
     """host:port of a URL as LibreChat's SSRF guard compares it (a missing port means 80 or 443)."""
     scheme, _, rest = url.partition("://")
     authority = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
@@ -444,57 +508,6 @@ def _url_host_port(url: str) -> str:
     if not port:
         port = "443" if scheme in ("https", "wss") else "80"
     return f"{host}:{port}"
-
-
-def _team_urls(spec: AIWorkspaceSpec) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Every URL a team gives: (field, URL, the workloads that call it)."""
-    librechat = spec.librechat
-    auth = librechat.authentication
-    urls: list[tuple[str, str, tuple[str, ...]]] = [
-        (f"spec.librechat.mcpServers[{i}].url", s.url, (LIBRECHAT,)) for i, s in enumerate(librechat.mcp_servers)
-    ]
-    if auth.github and auth.github.enterprise_base_url:
-        urls.append(
-            ("spec.librechat.authentication.github.enterpriseBaseUrl", auth.github.enterprise_base_url, (LIBRECHAT,))
-        )
-    if auth.openid:
-        urls.append(("spec.librechat.authentication.openid.issuer", auth.openid.issuer, (LIBRECHAT,)))
-    storage = spec.object_storage
-    if storage.provider == ObjectStorageProvider.S3 and storage.s3:
-        urls.append(("spec.objectStorage.s3.endpoint", storage.s3.endpoint, (LIBRECHAT, *BACKUP_JOBS)))
-    return urls
-
-
-def _cluster_services(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform) -> tuple[ClusterService, ...]:
-    """The in-cluster Services the team's URLs name, each checked against the namespaces the platform allows."""
-    out: list[ClusterService] = []
-    for where, url, callers in _team_urls(spec):
-        tenancy.check_url(where, url, workspace.namespace, platform.tenancy)
-        namespace = tenancy.service_namespace(url)
-        if namespace is None:
-            continue
-        host_port = _url_host_port(url)
-        port = int(host_port.rsplit(":", 1)[1])
-        out += [ClusterService(caller, namespace, port, host_port) for caller in callers]
-    return tuple(sorted(set(out), key=lambda s: (s.caller, s.namespace, s.port, s.host_port)))
-
-
-KOKORO_MODEL = "speaches-ai/Kokoro-82M-v1.0-ONNX"
-
-
-def speaches_stt_model(model: str) -> str:
-    """A faster-whisper size (large-v3) as the Hugging Face id Speaches loads; full ids pass through."""
-    if "/" in model:
-        return model
-    if model.startswith("distil-"):
-        return f"Systran/faster-distil-whisper-{model.removeprefix('distil-')}"
-    return f"Systran/faster-whisper-{model}"
-
-
-DEFAULT_EMBEDDINGS_MODELS = {
-    EmbeddingsProvider.OPENAI: "text-embedding-3-small",
-    EmbeddingsProvider.OLLAMA: "nomic-embed-text",
-}
 
 
 @dataclass(frozen=True)
@@ -578,331 +591,98 @@ def storage_account_name(namespace: str, name: str, key: bytes = b"") -> str:
     return cloud_name(namespace, name, "files", max_len=24, alnum=True, key=key, reserved=AZURE_PUBLIC_RESERVED)
 
 
-def mcp_secret_env(ref: SecretKeySelector) -> str:
-    """The env var that carries a Secret key MCP headers send into LibreChat (referenced as ${VAR} in
-    librechat.yaml): readable, at most 100 characters, distinct for every distinct Secret key."""
-    clean = re.sub(r"[^A-Z0-9]+", "_", f"{ref.name[:40]}_{ref.key[:40]}".upper())
-    digest = hashlib.sha256(f"{ref.name}/{ref.key}".encode()).hexdigest()[:8].upper()
-    return f"MCP_{clean}_{digest}"
+@dataclass(frozen=True)
+class Part:
+    """What one service contributes to the plan: the Plan fields it fills (its endpoints, the names of its Secrets,
+    its settings as LibreChat sees them), the secrets generated for it, and the team's Secret keys it gives
+    LibreChat (copied into LibreChat's env)."""
+
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    generated: tuple[GeneratedSecret, ...] = ()
+    env_from: tuple[EnvFromSecret, ...] = ()
+    reads: tuple[TeamKey, ...] = ()  # the team's Secret keys its own workloads read by reference
 
 
-AZURE_SPEECH_KEY = "AZURE_OPENAI_SPEECH_API_KEY"  # LibreChat's env names for the speech keys it copies
-ELEVENLABS_KEY = "ELEVENLABS_API_KEY"
+@dataclass(frozen=True)
+class Draft:
+    """What a part is given: who the workspace is, its spec, the platform, and the fields the parts before it
+    filled (a part reads another's endpoint from here, never from the other module)."""
+
+    workspace: Workspace
+    spec: AIWorkspaceSpec
+    platform: Platform
+    name_key: bytes  # keys the hash of names in a cloud's global namespace (cloud_name)
+    filled: Mapping[str, Any]
+
+    def name(self, component: str, limit: int = NAME_LIMIT) -> str:
+        """The name of the workspace's object for `component` (one of PARTS)."""
+        return object_name(self.workspace.name, component, limit)
+
+    def endpoint(self, component: str, port: int, scheme: str = "http", limit: int = NAME_LIMIT) -> Endpoint:
+        """The in-cluster Service of `component`, named for it and selecting its pods (app label `component`)."""
+        return Endpoint(self.name(component, limit), self.workspace.namespace, port, scheme=scheme, app=component)
+
+    def get(self, plan_field: str) -> Any:
+        """A Plan field an earlier part filled; None when none did."""
+        return self.filled.get(plan_field)
 
 
-def _stt(spec: AIWorkspaceSpec, speaches: Endpoint | None) -> Speech | None:
-    """Speech-to-text as the spec selects it (None while the selected provider is not set up: admission and
-    the spec's rules refuse that)."""
-    assert spec.librechat.stt is not None
-    implementation = SpeechImplementation(spec.librechat.stt.implementation.value)
-    if implementation is SpeechImplementation.SPEACHES and speaches:
-        return Speech(
-            implementation,
-            "STT_API_KEY",
-            f"{speaches.url}/v1/audio/transcriptions",
-            speaches.host_port,
-            speaches_stt_model(spec.speaches.stt.model),
-            language=spec.speaches.stt.language,
-        )
-    if implementation is SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
-        # LibreChat reads the workspace's OpenAI key for it: the key is copied once, as OPENAI_API_KEY.
-        return Speech(implementation, "OPENAI_API_KEY", None, None, spec.openai.stt.model)
-    azure = spec.azure_openai
-    if implementation is SpeechImplementation.AZURE_OPENAI and azure.instance_name and azure.api_key_secret_ref:
-        deployment = AzureSpeech(azure.instance_name, azure.stt.deployment_name, azure.api_version)
-        return Speech(implementation, AZURE_SPEECH_KEY, None, None, "", azure=deployment)
-    return None
+PlanPart = Callable[[Draft], Part]
 
 
-def _tts(spec: AIWorkspaceSpec, speaches: Endpoint | None) -> Speech | None:
-    """Text-to-speech as the spec selects it."""
-    assert spec.librechat.tts is not None
-    implementation = SpeechImplementation(spec.librechat.tts.implementation.value)
-    if implementation is SpeechImplementation.SPEACHES and speaches:
-        return Speech(
-            implementation,
-            "TTS_API_KEY",
-            f"{speaches.url}/v1/audio/speech",
-            speaches.host_port,
-            KOKORO_MODEL,
-            tuple(v.value for v in spec.speaches.tts.voices),
-            language=spec.speaches.tts.language,
-        )
-    if implementation is SpeechImplementation.OPENAI and spec.openai.api_key_secret_ref:
-        return Speech(
-            implementation, "OPENAI_API_KEY", None, None, spec.openai.tts.model, (spec.openai.tts.voice.value,)
-        )
-    azure, eleven = spec.azure_openai, spec.eleven_labs
-    if implementation is SpeechImplementation.AZURE_OPENAI and azure.instance_name and azure.api_key_secret_ref:
-        deployment = AzureSpeech(azure.instance_name, azure.tts.deployment_name, azure.api_version)
-        voices = (azure.tts.voice.value,)
-        return Speech(implementation, AZURE_SPEECH_KEY, None, None, azure.tts.model, voices, azure=deployment)
-    if implementation is SpeechImplementation.ELEVENLABS and eleven.api_key_secret_ref and eleven.voices:
-        settings = eleven.voice_settings.model_dump(exclude_none=True) if eleven.voice_settings else {}
-        return Speech(
-            implementation,
-            ELEVENLABS_KEY,
-            None,
-            None,
-            eleven.model,
-            tuple(eleven.voices),
-            voice_settings=tuple(sorted(settings.items())),
-        )
-    return None
-
-
-def build_plan(workspace: Workspace, spec: AIWorkspaceSpec, platform: Platform, name_key: bytes = b"") -> Plan:
-    """The workspace's wiring. `name_key` keys the hash of names in a cloud's global namespace (cloud_name)."""
+def build_plan(
+    workspace: Workspace,
+    spec: AIWorkspaceSpec,
+    platform: Platform,
+    parts: Sequence[PlanPart],
+    name_key: bytes = b"",
+) -> Plan:
+    """The workspace's wiring, assembled from the services' parts in order: each part sees what the parts before
+    it filled, and the placement the spec picks (its defaults filled into the spec). `name_key` keys the hash of
+    names in a cloud's global namespace (cloud_name)."""
     tenancy.check(spec, workspace.namespace, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
-    ns = workspace.namespace
-    name = workspace.name
-
-    def obj(component: str, limit: int = NAME_LIMIT) -> str:
-        return object_name(name, component, limit)
-
-    librechat = spec.librechat
-    tls = librechat.ingress.tls
-    ingress_tls = librechat.ingress.enabled and tls.enabled
-    tls_secret = (tls.secret_name or obj("librechat-tls")) if ingress_tls else None
-    scheme = "https" if ingress_tls else "http"
-
-    env_secret = obj("librechat-env")
-    datastore_secret = obj("datastores")
-    generated = [
-        GeneratedSecret(env_secret, "CREDS_KEY", 32),
-        GeneratedSecret(env_secret, "CREDS_IV", 16),
-        GeneratedSecret(env_secret, "JWT_SECRET", 32),
-        GeneratedSecret(env_secret, "JWT_REFRESH_SECRET", 32),
-        GeneratedSecret(env_secret, "MEILI_MASTER_KEY", 32),
-        GeneratedSecret(datastore_secret, "redis-password", 24),
-    ]
-    if librechat.authentication.openid:
-        generated.append(GeneratedSecret(env_secret, "OPENID_SESSION_SECRET", 32))
-
+    placement = placements.select(spec, workspace.namespace, platform.placements)
+    spec = placements.place(spec, placement)
+    filled: dict[str, Any] = {"placement": placement}
+    generated: list[GeneratedSecret] = []
     env_from: list[EnvFromSecret] = []
-    mongodb: Endpoint | None = None
-    if librechat.mongodb.existing_uri_secret_ref:
-        env_from.append(
-            EnvFromSecret(
-                "MONGO_URI", librechat.mongodb.existing_uri_secret_ref, "spec.librechat.mongodb.existingUriSecretRef"
-            )
-        )
-    else:
-        mongodb = Endpoint(obj("mongodb"), ns, 27017, scheme="mongodb", app="mongodb")
-        generated.append(GeneratedSecret(datastore_secret, "mongodb-root-password", 24))
-    if spec.openai.enabled and spec.openai.api_key_secret_ref:
-        env_from.append(EnvFromSecret("OPENAI_API_KEY", spec.openai.api_key_secret_ref, "spec.openai.apiKeySecretRef"))
-    if spec.anthropic.enabled and spec.anthropic.api_key_secret_ref:
-        env_from.append(
-            EnvFromSecret("ANTHROPIC_API_KEY", spec.anthropic.api_key_secret_ref, "spec.anthropic.apiKeySecretRef")
-        )
-    auth = librechat.authentication
-    for provider, login in (("GITHUB", auth.github), ("GOOGLE", auth.google), ("OPENID", auth.openid)):
-        if login:
-            field = f"spec.librechat.authentication.{provider.lower()}.clientSecretRef"
-            env_from.append(EnvFromSecret(f"{provider}_CLIENT_SECRET", login.client_secret_ref, field))
-    cluster_services = _cluster_services(workspace, spec, platform)
-    mcp_hosts = {_url_host_port(server.url) for server in librechat.mcp_servers}
-    # One env var per distinct Secret key, however many headers send it: a referenced value is copied once.
-    mcp_refs: dict[str, EnvFromSecret] = {}
-    for i, server in enumerate(librechat.mcp_servers):
-        for j, header in enumerate(server.headers):
-            if header.secret_ref:
-                env = mcp_secret_env(header.secret_ref)
-                field = f"spec.librechat.mcpServers[{i}].headers[{j}].secretRef"
-                mcp_refs.setdefault(env, EnvFromSecret(env, header.secret_ref, field, header=True))
-    env_from += mcp_refs.values()
-
-    # Web search: SearXNG searches, Firecrawl scrapes, an optional reranker with the team's key.
-    searxng = Endpoint(obj("searxng"), ns, 8080, app="searxng") if spec.searxng.enabled else None
-    if searxng:
-        generated.append(GeneratedSecret(obj("searxng"), "SEARXNG_SECRET", 32))
-    firecrawl = Endpoint(obj("firecrawl-api"), ns, 3002, app="firecrawl-api") if spec.firecrawl.enabled else None
-    firecrawl_llm_key = None
-    if firecrawl:
-        generated += [
-            GeneratedSecret(env_secret, "FIRECRAWL_API_KEY", 24),
-            GeneratedSecret(obj("firecrawl"), "postgres-password", 24),
-            GeneratedSecret(obj("firecrawl"), "redis-password", 24),
-            GeneratedSecret(obj("firecrawl"), "BULL_AUTH_KEY", 24),
-        ]
-        firecrawl_llm_key = spec.firecrawl.provider.api_key_secret_ref or spec.openai.api_key_secret_ref
-    reranker = librechat.web_search.reranker
-    if (searxng or firecrawl) and reranker.type != RerankerType.NONE and reranker.api_key_secret_ref:
-        env_from.append(
-            EnvFromSecret(
-                f"{reranker.type.value.upper()}_API_KEY",
-                reranker.api_key_secret_ref,
-                "spec.librechat.webSearch.reranker.apiKeySecretRef",
-            )
-        )
-
-    # Speech: each direction from the implementation the spec selects, with the full URL LibreChat calls.
-    speaches = Endpoint(obj("speaches"), ns, 8000, app="speaches") if spec.speaches.enabled else None
-    if speaches:
-        generated.append(GeneratedSecret(obj("speaches"), "api-key", 24))
-    stt = _stt(spec, speaches) if librechat.stt else None
-    tts = _tts(spec, speaches) if librechat.tts else None
-    azure, eleven = spec.azure_openai, spec.eleven_labs
-    if azure.api_key_secret_ref and SpeechImplementation.AZURE_OPENAI in {s.implementation for s in (stt, tts) if s}:
-        env_from.append(EnvFromSecret(AZURE_SPEECH_KEY, azure.api_key_secret_ref, "spec.azureOpenAI.apiKeySecretRef"))
-    if eleven.api_key_secret_ref and tts and tts.implementation is SpeechImplementation.ELEVENLABS:
-        env_from.append(EnvFromSecret(ELEVENLABS_KEY, eleven.api_key_secret_ref, "spec.elevenLabs.apiKeySecretRef"))
-
-    # Model servers, each a LibreChat custom endpoint.
-    ollama = None
-    if spec.ollama.enabled:
-        endpoint = Endpoint(obj("ollama"), ns, 11434, app="ollama")
-        ollama = ModelEndpoint("Ollama", endpoint, f"{endpoint.url}/v1", None, tuple(spec.ollama.models))
-    vllm = None
-    if spec.vllm and spec.vllm.enabled:
-        endpoint = Endpoint(obj("vllm"), ns, 8000, app="vllm")
-        served = spec.vllm.served_model_name or spec.vllm.model
-        vllm = ModelEndpoint("vLLM", endpoint, f"{endpoint.url}/v1", "VLLM_API_KEY", (served,))
-        if spec.vllm.api_key_secret_ref:
-            env_from.append(EnvFromSecret("VLLM_API_KEY", spec.vllm.api_key_secret_ref, "spec.vllm.apiKeySecretRef"))
-        else:
-            generated.append(GeneratedSecret(env_secret, "VLLM_API_KEY", 24))
-
-    # RAG API with its Postgres, and LibreChat's file storage.
-    rag = None
-    embeddings = embeddings_provider(spec)
-    if rag_on(spec) and embeddings is not None:
-        database = spec.database
-        cloud = database.provider != DatabaseProvider.IN_CLUSTER
-        rag = RAG(
-            endpoint=Endpoint(obj("rag-api"), ns, 8000, app="rag-api"),
-            embeddings=embeddings,
-            embeddings_model=spec.rag.embeddings.model or DEFAULT_EMBEDDINGS_MODELS[embeddings],
-            database=database.provider,
-            database_secret=obj("rag-database"),
-            pgvector=Endpoint(obj("pgvector"), ns, 5432, scheme="postgresql", app="pgvector")
-            if database.provider == DatabaseProvider.IN_CLUSTER
-            else None,
-            # Per cloud: a retained database of another cloud keeps its own Secrets.
-            admin_secret=obj(f"{database.provider.value}-database-admin") if cloud else "",
-            connection_secret=obj(f"{database.provider.value}-database-connection") if cloud else "",
-            instance_name=database_instance_name(ns, name, database.provider, name_key),
-        )
-        # The function generates the password where no provider does: the in-cluster database and Cloud SQL.
-        if database.provider == DatabaseProvider.IN_CLUSTER:
-            generated.append(GeneratedSecret(rag.database_secret, "password", 24))
-        elif database.provider == DatabaseProvider.GCP:
-            generated.append(GeneratedSecret(rag.admin_secret, "password", 24))
-    storage = spec.object_storage
-    files = None
-    if storage.provider != ObjectStorageProvider.LOCAL:
-        strategy = "azure_blob" if storage.provider == ObjectStorageProvider.AZURE else "s3"
-        bucket = storage.s3.bucket if storage.s3 else files_bucket_name(ns, name, storage.provider, name_key)
-        account = storage_account_name(ns, name, name_key) if storage.provider == ObjectStorageProvider.AZURE else ""
-        files = Files(
-            url=_files_url(storage.provider, bucket, account, storage.s3.endpoint if storage.s3 else ""),
-            provider=storage.provider,
-            strategy=strategy,
-            bucket="files" if storage.provider == ObjectStorageProvider.AZURE else bucket,
-            account=account,
-            connection_secret=obj(f"{storage.provider.value}-files-connection"),
-            user=cloud_name(ns, name, "files", max_len=30 if storage.provider == ObjectStorageProvider.GCP else 64),
-        )
-        if storage.s3:
-            s3 = storage.s3
-            env_from.append(
-                EnvFromSecret(
-                    "AWS_ACCESS_KEY_ID", s3.access_key_id_secret_ref, "spec.objectStorage.s3.accessKeyIdSecretRef"
-                )
-            )
-            env_from.append(
-                EnvFromSecret(
-                    "AWS_SECRET_ACCESS_KEY",
-                    s3.secret_access_key_secret_ref,
-                    "spec.objectStorage.s3.secretAccessKeySecretRef",
-                )
-            )
-
-    distinct = sorted({entry.ref.name for entry in env_from})
-    if len(distinct) > MAX_REFERENCED_SECRETS:
-        over = next(e for e in env_from if e.ref.name == distinct[MAX_REFERENCED_SECRETS])
-        raise SpecError(
-            f"{over.field}: the workspace references {len(distinct)} Secrets, more than the "
-            f"{MAX_REFERENCED_SECRETS} Crossplane fetches for one workspace; keep the keys in fewer Secrets"
-        )
-
-    backups = None
-    pgvector = rag.pgvector if rag else None
-    if spec.backups.enabled and (mongodb or pgvector):
-        # The bucket when LibreChat reaches it with keys the CronJobs can reference too; an IAM role (IRSA) is
-        # bound to LibreChat's own service account, so then the dumps go to a volume like without a bucket.
-        keyed = files is not None and not (storage.aws and storage.aws.role_arn)
-        backups = Backups(
-            mongodb=mongodb,
-            pgvector=pgvector,
-            volume=None if keyed else obj("backups"),
-            prefix=f"aiworkspace-backups/{ns}/{name}" if keyed else "",
-        )
-
-    librechat_endpoint = Endpoint(obj("librechat", RELEASE_NAME_LIMIT), ns, 3080, app=LIBRECHAT)
-    return Plan(
+    reads: list[TeamKey] = []
+    for part_of in parts:
+        part = part_of(Draft(workspace, spec, platform, name_key, MappingProxyType(dict(filled))))
+        twice = sorted(filled.keys() & part.fields.keys())
+        if twice:
+            raise ValueError(f"{part_of.__module__}.{part_of.__name__} fills {', '.join(twice)}, filled already")
+        filled.update(part.fields)
+        generated += part.generated
+        env_from += part.env_from
+        reads += part.reads
+    plan = Plan(
         workspace=workspace,
         spec=spec,
         platform=platform,
         retain_data=spec.data_deletion_policy == DataDeletionPolicy.RETAIN,
-        librechat_fullname=obj("librechat", RELEASE_NAME_LIMIT),
-        librechat_env_secret=env_secret,
-        librechat_config_map=obj("librechat-config"),
-        librechat_files_pvc=obj("librechat-files"),
-        datastore_secret=datastore_secret,
-        tls_secret=tls_secret,
-        librechat=librechat_endpoint,
-        chat_url=f"{scheme}://{librechat.domain}",
-        mongodb=mongodb,
-        meilisearch=Endpoint(obj("meilisearch"), ns, 7700, app="meilisearch"),
-        redis=Endpoint(obj("redis"), ns, 6379, scheme="redis", app="redis"),
         generated_secrets=tuple(generated),
         env_from_secrets=tuple(env_from),
-        # LibreChat refuses in-cluster and private addresses unless exempted: only the Services the team may
-        # reach are; a public host needs no exemption.
-        mcp_allowed_addresses=tuple(
-            sorted({s.host_port for s in cluster_services if s.caller == LIBRECHAT and s.host_port in mcp_hosts})
-        ),
-        cluster_services=cluster_services,
-        searxng=searxng,
-        searxng_secret=obj("searxng"),
-        firecrawl=firecrawl,
-        firecrawl_playwright=Endpoint(obj("firecrawl-playwright"), ns, 3000, app="firecrawl-playwright")
-        if firecrawl
-        else None,
-        firecrawl_postgres=Endpoint(obj("firecrawl-postgres"), ns, 5432, scheme="postgresql", app="firecrawl-postgres")
-        if firecrawl
-        else None,
-        firecrawl_redis=Endpoint(obj("firecrawl-redis"), ns, 6379, scheme="redis", app="firecrawl-redis")
-        if firecrawl
-        else None,
-        firecrawl_secret=obj("firecrawl"),
-        firecrawl_llm_key=firecrawl_llm_key,
-        speaches=speaches,
-        speaches_secret=obj("speaches"),
-        stt=stt,
-        tts=tts,
-        ollama=ollama,
-        ollama_pulls=tuple(
-            dict.fromkeys(
-                [
-                    *spec.ollama.models,
-                    *([rag.embeddings_model] if rag and rag.embeddings is EmbeddingsProvider.OLLAMA else []),
-                ]
-            )
-        )
-        if ollama
-        else (),
-        vllm=vllm,
-        rag=rag,
-        files=files,
-        backups=backups,
-        vllm_secret=obj("vllm"),
+        team_keys=tuple(reads),
+        **filled,
     )
+    _check_referenced(plan)
+    return plan
 
 
-def _files_url(provider: ObjectStorageProvider, bucket: str, account: str, endpoint: str) -> str:
+def _check_referenced(plan: Plan) -> None:
+    """Refuse a workspace that references more Secrets than Crossplane fetches for one."""
+    references = plan.references()
+    distinct = sorted({ref.name for ref, _, _ in references})
+    if len(distinct) > MAX_REFERENCED_SECRETS:
+        over = next(field for ref, field, _ in references if ref.name == distinct[MAX_REFERENCED_SECRETS])
+        raise SpecError(
+            f"{over}: the workspace references {len(distinct)} Secrets, more than the "
+            f"{MAX_REFERENCED_SECRETS} Crossplane fetches for one workspace; keep the keys in fewer Secrets"
+        )
+
+
+def files_url(provider: ObjectStorageProvider, bucket: str, account: str, endpoint: str) -> str:
     urls = {
         ObjectStorageProvider.AWS: f"s3://{bucket}",
         ObjectStorageProvider.GCP: f"gs://{bucket}",
@@ -932,9 +712,9 @@ def with_existing_names(plan: Plan, external_names: dict[str, str]) -> Plan:
         existing = external_names.get(GLOBALLY_NAMED[files.provider])
         if files.provider is ObjectStorageProvider.AZURE:
             if existing and existing == storage_account_name(ns, name):
-                files = replace(files, account=existing, url=_files_url(files.provider, files.bucket, existing, ""))
+                files = replace(files, account=existing, url=files_url(files.provider, files.bucket, existing, ""))
         elif existing and existing == files_bucket_name(ns, name, files.provider):
-            files = replace(files, bucket=existing, url=_files_url(files.provider, existing, files.account, ""))
+            files = replace(files, bucket=existing, url=files_url(files.provider, existing, files.account, ""))
     if rag is not None and rag.database is DatabaseProvider.AZURE:
         existing = external_names.get(AZURE_SERVER)
         if existing and existing == database_instance_name(ns, name, rag.database):

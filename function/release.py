@@ -20,6 +20,11 @@ MAINTAINER = "function-ai-workspace maintainers"
 LICENSE = "Apache-2.0"
 
 FUNCTION_PACKAGE = f"{REGISTRY}/function-ai-workspace"
+# The Helm chart that carries a placed workspace's Secrets to its workload cluster (charts/aiworkspace-secrets),
+# pushed beside the packages with each release (RELEASING.md); its version is the chart's own (Chart.yaml).
+SECRETS_CHART_REPOSITORY = f"oci://{REGISTRY}/charts"
+SECRETS_CHART_NAME = "aiworkspace-secrets"
+SECRETS_CHART_VERSION = "0.1.0"
 FLAVOURS = ("claims", "namespaced")
 
 

@@ -4,7 +4,9 @@ Claims flavour (LegacyCluster XR): cluster-scoped managed resources (helm.crossp
 kubernetes.crossplane.io). Namespaced flavour: namespaced managed resources (helm.m.crossplane.io,
 kubernetes.m.crossplane.io) plus plain ConfigMaps. In both flavours a Secret holding generated or copied
 credentials is composed as a plain v1 Secret in the workspace's namespace, because wrapping it in an Object
-would write its values into the Object's spec.
+would write its values into the Object's spec. In a placement every Object and Release uses the placement's
+provider configs (ConfigMaps become Objects there too), and services/placement.py carries the Secrets to its
+cluster.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def kubernetes_object(
     spec: dict[str, Any] = {
         "forProvider": {"manifest": manifest},
         "readiness": readiness,
-        "providerConfigRef": _provider_config(plan, plan.platform.kubernetes),
+        "providerConfigRef": _provider_config(plan, plan.kubernetes_provider_config),
     }
     _protect(plan, spec, holds_data)
     body = {
@@ -105,8 +107,11 @@ def helm_release(
     release_name: str,
     chart: Chart,
     values: dict[str, Any],
+    values_from: tuple[str, str] | None = None,
     depends_on: tuple[str, ...] = (),
 ) -> Composed:
+    """A Helm release by provider-helm. `values_from` (Secret, key) names a Secret in the workspace's namespace whose
+    key holds a values document: provider-helm reads it when it installs, and never writes it into the Release."""
     for_provider: dict[str, Any] = {
         "chart": {"repository": chart.repository, "name": chart.name, "version": chart.version},
         "namespace": plan.workspace.namespace,
@@ -115,6 +120,8 @@ def helm_release(
         "waitTimeout": "10m",
         "values": values,
     }
+    if values_from is not None:
+        for_provider["valuesFrom"] = [{"secretKeyRef": secret_ref(plan, *values_from)}]
     body = {
         "apiVersion": release_api_version(plan),
         "kind": "Release",
@@ -122,7 +129,7 @@ def helm_release(
         "spec": {
             "forProvider": for_provider,
             "rollbackLimit": 3,
-            "providerConfigRef": _provider_config(plan, plan.platform.helm),
+            "providerConfigRef": _provider_config(plan, plan.helm_provider_config),
         },
     }
     return Composed(key, body, component, depends_on=depends_on)
@@ -150,8 +157,8 @@ def config_map(plan: Plan, key: str, component: str, *, name: str, data: dict[st
         "metadata": {"name": name, "namespace": plan.workspace.namespace},
         "data": dict(sorted(data.items())),
     }
-    if plan.workspace.flavour is Flavour.CLAIMS:
-        return kubernetes_object(plan, key, component, manifest)
+    if plan.workspace.flavour is Flavour.CLAIMS or plan.placement is not None:
+        return kubernetes_object(plan, key, component, manifest)  # an Object: in a placement, in its cluster
     manifest["metadata"].update(_metadata(component, False))
     return Composed(key, manifest, component)
 

@@ -67,6 +67,7 @@ from function.strings import (
     NamespaceName,
     OAuthClientId,
     OAuthScope,
+    PlacementName,
     PublicHostname,
     PublicURL,
     RdsInstanceClass,
@@ -1052,7 +1053,9 @@ class AWSDatabase(Model):
         ),
     )
 
-    region: AwsRegion = Field(description="AWS region, e.g. eu-west-1.")
+    region: AwsRegion | None = Field(
+        default=None, description="AWS region, e.g. eu-west-1; unset: the placement's first AWS region."
+    )
     instance_class: RdsInstanceClass = Field(
         default="db.t4g.medium", description="RDS instance class (one the platform allows)."
     )
@@ -1091,7 +1094,9 @@ class GCPDatabase(Model):
         ),
     )
 
-    region: GcpRegion = Field(description="GCP region, e.g. europe-west1.")
+    region: GcpRegion | None = Field(
+        default=None, description="GCP region, e.g. europe-west1; unset: the placement's first GCP region."
+    )
     tier: GcpSqlTier = Field(default="db-custom-1-3840", description="Machine tier (one the platform allows).")
     availability_type: SQLAvailability = Field(
         default=SQLAvailability.ZONAL, description="REGIONAL adds a standby in another zone."
@@ -1107,7 +1112,9 @@ class GCPDatabase(Model):
 class AzureDatabase(Model):
     """Azure Database for PostgreSQL flexible server in a delegated subnet, pgvector allow-listed."""
 
-    location: AzureLocation = Field(description="Azure region, e.g. westeurope.")
+    location: AzureLocation | None = Field(
+        default=None, description="Azure region, e.g. westeurope; unset: the placement's first Azure location."
+    )
     resource_group_name: AzureResourceGroup = Field(
         description="Existing resource group (one the platform allows; by default named for the namespace)."
     )
@@ -1182,7 +1189,9 @@ class AWSBucket(Model):
         ),
     )
 
-    region: AwsRegion = Field(description="AWS region, e.g. eu-west-1.")
+    region: AwsRegion | None = Field(
+        default=None, description="AWS region, e.g. eu-west-1; unset: the placement's first AWS region."
+    )
     role_arn: AwsRoleArn | None = Field(
         default=None,
         description="An IAM role for IRSA or EKS Pod Identity that LibreChat's pods assume: the bucket policy is "
@@ -1199,7 +1208,9 @@ class AWSBucket(Model):
 class GCPBucket(Model):
     """A Cloud Storage bucket reached through its S3-compatible XML API with an HMAC key."""
 
-    location: GcpLocation = Field(description="Bucket location, e.g. EU or europe-west1.")
+    location: GcpLocation | None = Field(
+        default=None, description="Bucket location, e.g. EU or europe-west1; unset: the placement's first GCP region."
+    )
     project: GcpProject | None = Field(
         default=None, description="Project (one the platform allows); the provider config's when unset."
     )
@@ -1215,7 +1226,9 @@ class AzureReplication(StrEnum):
 class AzureBlob(Model):
     """A storage account and a private container, used through LibreChat's azure_blob strategy."""
 
-    location: AzureLocation = Field(description="Azure region, e.g. westeurope.")
+    location: AzureLocation | None = Field(
+        default=None, description="Azure region, e.g. westeurope; unset: the placement's first Azure location."
+    )
     resource_group_name: AzureResourceGroup = Field(
         description="Existing resource group (one the platform allows; by default named for the namespace)."
     )
@@ -1311,6 +1324,47 @@ class DataDeletionPolicy(StrEnum):
     DELETE = "Delete"
 
 
+class PlacementChangePolicy(StrEnum):
+    REFUSE = "Refuse"
+    DROP_DATA = "DropData"  # the only choice that lets a change of placement leave in-cluster data behind
+
+
+# Where each cloud datastore's region is set: (section of the spec, cloud, field of its settings). Without
+# spec.placement the team sets it; with one it defaults to the placement's region for that cloud.
+REGION_FIELDS = (
+    ("database", "aws", "region"),
+    ("database", "gcp", "region"),
+    ("database", "azure", "location"),
+    ("objectStorage", "aws", "region"),
+    ("objectStorage", "gcp", "location"),
+    ("objectStorage", "azure", "location"),
+)
+
+
+def _region_rule(section_name: str, cloud: str, field_name: str) -> Rule:
+    """A cloud datastore's region is the team's to set unless a placement gives it."""
+    attribute = {"objectStorage": "object_storage"}.get(section_name, section_name)
+
+    def check(m: AIWorkspaceSpec) -> bool:
+        section_model = getattr(m, attribute)
+        settings = getattr(section_model, cloud)
+        return (
+            m.placement is not None
+            or section_model.provider.value != cloud
+            or settings is None
+            or getattr(settings, field_name) is not None
+        )
+
+    where = f"spec.{section_name}.{cloud}.{field_name}"
+    return Rule(
+        cel=f"has(self.placement) || self.{section_name}.provider != '{cloud}' || !has(self.{section_name}.{cloud})"
+        f" || has(self.{section_name}.{cloud}.{field_name})",
+        message=f"{where}: required without spec.placement; set it, or choose a placement (spec.placement), which "
+        f"puts the workspace's datastores in its region",
+        check=check,
+    )
+
+
 def _speech_rule(direction: str, implementation: SpeechImplementation) -> Rule:
     """spec.librechat.<direction> may select an implementation only while its section is enabled."""
     section_name = SPEECH_SECTIONS[implementation]
@@ -1351,6 +1405,7 @@ class AIWorkspaceSpec(Model):
             "spec.ollama for embeddings (or spec.rag.enabled), or keep provider: inCluster",
             check=lambda m: m.database.provider == DatabaseProvider.IN_CLUSTER or rag_on(m),
         ),
+        *(_region_rule(section_name, cloud, field_name) for section_name, cloud, field_name in REGION_FIELDS),
         Rule(
             cel="!self.firecrawl.enabled || has(self.firecrawl.provider.apiKeySecretRef) || self.openai.enabled",
             message="spec.firecrawl.provider.apiKeySecretRef: Firecrawl's openai provider needs a key; reference "
@@ -1383,6 +1438,20 @@ class AIWorkspaceSpec(Model):
     backups: Backups = section(Backups, "Scheduled backups of the in-cluster databases (off by default).")
     network_policies: NetworkPolicies = section(
         NetworkPolicies, "NetworkPolicies from the wiring: each part reachable only by its callers (on by default)."
+    )
+    placement: PlacementName | None = Field(
+        default=None,
+        description="Where the workspace runs: one of the placements the platform defines in the Composition's "
+        "input (a workload cluster, its cloud regions and ingress defaults). Unset: the control plane's own "
+        "cluster.",
+    )
+    placement_change_policy: PlacementChangePolicy | None = Field(
+        default=None,
+        description="Refuse (also when unset): a change of spec.placement that would leave data behind (volumes "
+        "in the old cluster, a cloud database or bucket in the old region) is refused, with how to migrate (back "
+        "up, a new workspace, restore). DropData: the workspace starts empty in the new placement; what held its "
+        "data in the old cluster stays there, unmanaged, until the platform deletes it (a cloud datastore never "
+        "moves).",
     )
     data_deletion_policy: DataDeletionPolicy = Field(
         default=DataDeletionPolicy.RETAIN,

@@ -117,6 +117,11 @@ PATTERN_HINTS[UNQUOTED_NAME] = (
 NamespaceName = typed(
     DNS_LABEL, 63, "a namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit"
 )
+# A placement's name: what the platform calls a workload cluster and its regions in the Composition's input (a DNS
+# label); it lands only in the function's lookup and in an annotation of what the workspace composes.
+PlacementName = typed(
+    DNS_LABEL, 63, "a placement name: lower-case letters, digits and '-', starting and ending with a letter or digit"
+)
 SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
 # A key of a Secret's data.
 SecretKey = typed(SECRET_KEY, 253, "a Secret key: letters, digits, '-', '_' and '.'")

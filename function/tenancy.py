@@ -46,7 +46,7 @@ DEFAULT_INGRESS_ANNOTATIONS = (
 )
 
 
-class _Settings(BaseModel):
+class Settings(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
@@ -63,7 +63,7 @@ def _unambiguous(patterns: tuple[str, ...]) -> tuple[str, ...]:
 Patterns = Annotated[tuple[str, ...], AfterValidator(_unambiguous)]
 
 
-class AWSTenancy(_Settings):
+class AWSTenancy(Settings):
     """AWS coordinates a team may name."""
 
     regions: Patterns = Field(default=("*",), description="Regions of databases and buckets.")
@@ -81,7 +81,7 @@ class AWSTenancy(_Settings):
     )
 
 
-class GCPTenancy(_Settings):
+class GCPTenancy(Settings):
     """GCP coordinates a team may name."""
 
     projects: Patterns = Field(
@@ -96,7 +96,7 @@ class GCPTenancy(_Settings):
     networks: Patterns = Field(default=("*",), description="VPC networks (self links) of Cloud SQL's private IP.")
 
 
-class AzureTenancy(_Settings):
+class AzureTenancy(Settings):
     """Azure coordinates a team may name."""
 
     resource_groups: Patterns = Field(
@@ -111,7 +111,7 @@ class AzureTenancy(_Settings):
     private_dns_zone_ids: Patterns = Field(default=("*",), description="Private DNS zones (resource ids).")
 
 
-class Ceilings(_Settings):
+class Ceilings(Settings):
     """What one workspace may take of the cluster, counted over everything it composes."""
 
     cpu: Quantity = Field(default="64", description="CPU requested by all its pods, at their most replicas.")
@@ -121,7 +121,7 @@ class Ceilings(_Settings):
     replicas: int = Field(default=20, ge=1, description="Pods of any one workload (replicas or maxReplicas).")
 
 
-class Tenancy(_Settings):
+class Tenancy(Settings):
     """What the platform lets teams use: anything else in a spec is refused, naming the field."""
 
     provider_configs: tuple[str, ...] = Field(

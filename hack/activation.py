@@ -88,11 +88,8 @@ def compose(example: Path, spec_change: dict[str, Any] | None = None) -> list[di
     xr = yaml.safe_load((example / "xr.yaml").read_text())
     if spec_change:
         xr["spec"] = _merge(xr["spec"], spec_change)
-    flavour = xp.flavour_of(example)
-    composition = yaml.safe_load((ROOT / "apis" / flavour / "composition.yaml").read_text())
-    step_input = composition["spec"]["pipeline"][0]["input"]
     try:
-        _, rsp = bench.converge(example, xr, step_input)
+        _, rsp = bench.converge(example, xr, xp.step_input(example))
     except RuntimeError as error:
         raise RuntimeError(f"{error} {spec_change or ''}") from None
     return [resource.struct_to_dict(r.resource) for r in rsp.desired.resources.values()]

@@ -54,7 +54,7 @@ from crossplane.function import resource  # noqa: E402
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1  # noqa: E402
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1  # noqa: E402
 
-from function.fn import FunctionRunner, requirement_name  # noqa: E402
+from function.fn import PLAN_PARTS, FunctionRunner, requirement_name  # noqa: E402
 from function.input import platform_settings  # noqa: E402
 from function.plan import build_plan, workspace_from_xr  # noqa: E402
 from function.spec import parse_spec  # noqa: E402
@@ -83,10 +83,10 @@ def build_request(example: Path) -> fnv1.RunFunctionRequest:
 def converge(
     example: Path, xr: dict[str, Any] | None = None, step_input: dict[str, Any] | None = None
 ) -> tuple[fnv1.RunFunctionRequest, fnv1.RunFunctionResponse]:
-    """The converged request for the example (its XR, or `xr`; the default Input, or the Composition's
+    """The converged request for the example (its XR, or `xr`; the input of the example's Composition, or
     `step_input`) and the function's response to it, composed in-process; a Fatal result raises."""
     xr = xr or yaml.safe_load((example / "xr.yaml").read_text())
-    step_input = step_input or {"apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1", "kind": "Input"}
+    step_input = step_input or xp.step_input(example)
     req = fnv1.RunFunctionRequest(
         observed=fnv1.State(composite=fnv1.Resource(resource=resource.dict_to_struct(xr))),
         input=resource.dict_to_struct(step_input),
@@ -98,7 +98,7 @@ def converge(
         for name, value in sorted(details.items()):
             req.observed.resources[key].connection_details[name] = value.encode()
     secrets = {d["metadata"]["name"]: d for d in _docs(example / "required-resources.yaml")}
-    plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform_settings(step_input))
+    plan = build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform_settings(step_input), PLAN_PARTS)
     for ref in plan.referenced_secrets():
         bucket = req.required_resources[requirement_name(ref)]
         if ref.name in secrets:

@@ -5,7 +5,9 @@
 For each flavour, the fixture (hack/fixture.py: etcd, kube-apiserver, kube-controller-manager, core Crossplane,
 the function installed from a loopback registry and served, provider-kubernetes, a node, the core Configuration)
 comes up, hack/scenarios.py writes the flavour's Chainsaw tests (one per example, the hostile sample, and the
-hand-written ones of e2e/scenarios/), and Chainsaw runs them against it: one line per scenario. Then one cloud's
+hand-written ones of e2e/scenarios/), and Chainsaw runs them against it: one line per scenario. The namespaced run
+also brings up a second API server, reached by provider-kubernetes as the placement workload-eu, for the
+two-cluster scenario (placement-workload-cluster). Then one cloud's
 Configuration is installed on top of the core (CLOUD_ON_TOP). Naming examples runs only their scenarios. Where it
 may (root, `unshare`), the whole run lives in a private network namespace, so nothing listens beyond its own
 loopback and the node's bridge.
@@ -13,6 +15,7 @@ loopback and the node's bridge.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -61,14 +64,19 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
             ) as fx,
             tempfile.TemporaryDirectory(prefix="aiworkspace-scenarios-") as tmp,
         ):
+            workload = None
             if flavour == FLAVOURS[0] and not only:
-                fx.second_api_server()  # what a case with a workload cluster adds to the fixture
+                workload = fx.second_api_server()  # the placement-workload-cluster scenario's workload cluster
                 proc = fx.extra[-1].kubectl("get", "--raw", "/readyz", check=False)
                 if proc.returncode != 0:
                     raise E2EError(f"a second API server did not come up: {proc.stderr.strip()}")
-                say(f"ok   {flavour:<10} a second API server on loopback (Fixture.second_api_server), ready")
+                reach_workload_cluster(fx, workload)
+                say(
+                    f"ok   {flavour:<10} a second API server on loopback (Fixture.second_api_server), ready, reached "
+                    f"by provider-kubernetes as placement {WORKLOAD_PLACEMENT}"
+                )
             tests = Path(tmp) / "tests"
-            names = scenarios.write(flavour, tests, node=fx.node is not None, only=only)
+            names = scenarios.write(flavour, tests, node=fx.node is not None, only=only, workload=workload)
             failures = chainsaw(fx, tests, Path(tmp), names)
             failures += function_metrics(fx)
             failures += cloud_on_top(fx)
@@ -78,6 +86,39 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
         say(f"FAIL {flavour:<10} {str(error).splitlines()[0]}")
         failures.append(f"{flavour}: {error}")
     return failures
+
+
+# The placement of examples/placement-remote-namespaced: its kubernetesProviderConfigName names the
+# ClusterProviderConfig that reaches the second API server.
+WORKLOAD_PLACEMENT = "workload-eu"
+
+
+def reach_workload_cluster(fx: fixture.Fixture, kubeconfig: Path) -> None:
+    """What a platform does for a placement: its placements in the input of the Composition the XRD enforces (the
+    installed one, patched as a platform edits it), and a provider-kubernetes config of the placement's name
+    whose credentials are the workload cluster's kubeconfig (provider-helm's is not made: none runs here)."""
+    placements = xp.step_input(scenarios.PLACED_EXAMPLE)["placements"]
+    patch = [{"op": "add", "path": "/spec/pipeline/0/input/placements", "value": placements}]
+    composition = f"aiworkspace-{fx.flavour}"
+    fx.cp.kubectl("patch", "composition", composition, "--type=json", "-p", json.dumps(patch))
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": f"{WORKLOAD_PLACEMENT}-kubeconfig", "namespace": fixture.SYSTEM},
+        "data": {"kubeconfig": base64.b64encode(kubeconfig.read_bytes()).decode()},
+    }
+    config = {
+        "apiVersion": "kubernetes.m.crossplane.io/v1alpha1",
+        "kind": "ClusterProviderConfig",
+        "metadata": {"name": WORKLOAD_PLACEMENT},
+        "spec": {
+            "credentials": {
+                "source": "Secret",
+                "secretRef": {"namespace": fixture.SYSTEM, "name": secret["metadata"]["name"], "key": "kubeconfig"},
+            }
+        },
+    }
+    fx.cp.apply([secret, config])
 
 
 def cloud_on_top(fx: fixture.Fixture) -> list[str]:

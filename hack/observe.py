@@ -40,6 +40,8 @@ EXISTING = (
     "librechat-config",
     "rag-api-deployment",
     "librechat-release",
+    "workload-secrets",
+    "workload-secrets-release",
 )
 
 

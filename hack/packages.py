@@ -387,6 +387,8 @@ def references() -> dict[str, str]:
         "SOURCE": release.SOURCE,
         "FUNCTION_PACKAGE": FUNCTION_PACKAGE,
         "FUNCTION_XPKG": str(FUNCTION_XPKG.relative_to(ROOT)),
+        "SECRETS_CHART_REPOSITORY": release.SECRETS_CHART_REPOSITORY,
+        "SECRETS_CHART_VERSION": release.SECRETS_CHART_VERSION,
     }
     for flavour in FLAVOURS:
         for part in PARTS:

@@ -3,7 +3,8 @@
 Hand-written scenarios live in e2e/scenarios/ (invalid specs, the lifecycle cases, the node). Two kinds are
 generated here, from data that already exists, so they never drift from it:
 
-- one per example (examples/<name>/): its team's Secrets and its workspace applied in a namespace of its own;
+- one per example (examples/<name>/, but those with a function input of their own: placements name workload
+  clusters this control plane does not reach): its team's Secrets and its workspace applied in a namespace of its own;
   the workspace Synced, with exactly the composed resources of its golden render (tests/golden/<name>.yaml, the
   converged render) and its status; every Object applied by provider-kubernetes; every Deployment's pods
   created, admitted under the Pod Security level the README promises (restricted, or baseline where a named
@@ -48,6 +49,12 @@ def _docs(path: Path) -> list[dict[str, Any]]:
 
 def _dump(path: Path, docs: list[dict[str, Any]]) -> None:
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False, width=1_000_000))
+
+
+def own_input(example: Path) -> bool:
+    """Whether the example renders with a function input of its own (input.yaml: the platform's placements),
+    which the installed Configuration's Composition does not carry."""
+    return (example / "input.yaml").exists()
 
 
 def flavour_of(example: Path) -> str:
@@ -346,6 +353,127 @@ def restore_scenario(out: Path) -> None:
     _dump(out / "restore" / "chainsaw-test.yaml", [test])
 
 
+# The two-cluster scenario: examples/placement-remote-namespaced on a control plane whose second API server is the
+# placement's workload cluster. hack/e2e.py sets it up as a platform would: the example's placements added to the
+# input of the installed Composition (the XRD enforces that one), a provider-kubernetes ClusterProviderConfig of
+# the placement's name reaching the second API server, whose kubeconfig it gives as $values.workloadKubeconfig.
+PLACED_EXAMPLE = EXAMPLES / "placement-remote-namespaced"
+# Each Object's manifest ($OBJECTS, kind/name) found in the workload cluster within two minutes.
+IN_WORKLOAD_CLUSTER = r"""set -eu
+for object in $OBJECTS; do
+  for _ in $(seq 1 60); do
+    kubectl --kubeconfig "$WORKLOAD" -n "$NAMESPACE" get "$object" >/dev/null 2>&1 && continue 2
+    sleep 2
+  done
+  echo "$object is not in the workload cluster"
+  exit 1
+done
+"""
+# What a placed workspace leaves in the control plane's namespace besides Secrets: nothing (kube-root-ca.crt is
+# the controller-manager's, in every namespace).
+LEFT_IN_CONTROL_PLANE = r"""set -eu
+left=$(kubectl -n "$NAMESPACE" get deployments,services,persistentvolumeclaims,networkpolicies,configmaps,cronjobs \
+  -o name | grep -v '^configmap/kube-root-ca.crt$' || true)
+if [ -n "$left" ]; then
+  echo "left in the control plane: $left"
+  exit 1
+fi
+"""
+# Every value of the namespace's Secrets (but where a database is: host, port, username, database; and the carried
+# values document itself), looked for in every Object and Release of the namespace, as written and base64-encoded.
+NO_VALUE_IN_MANAGED_RESOURCES = r"""python3 - "$NAMESPACE" <<'EOF'
+import base64, json, subprocess, sys
+
+def get(kinds):
+    out = subprocess.run(["kubectl", "get", kinds, "-n", sys.argv[1], "-o", "json"], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)["items"]
+
+values = set()
+for item in get("secrets"):
+    for key, value in (item.get("data") or {}).items():
+        text = base64.b64decode(value).decode(errors="replace")
+        if key not in ("host", "port", "username", "database", "values.yaml") and len(text) >= 8:
+            values.add(text)
+if not values:
+    sys.exit("no secret values found to look for")
+managed = get("objects.kubernetes.m.crossplane.io") + get("releases.helm.m.crossplane.io")
+leaks = sorted({(m["kind"], m["metadata"]["name"]) for m in managed for v in values
+                if v in json.dumps(m) or base64.b64encode(v.encode()).decode() in json.dumps(m)})
+if leaks:
+    sys.exit(f"secret values in {leaks}")
+print(f"{len(values)} secret values, none in {len(managed)} Objects and Releases")
+EOF
+"""
+
+
+def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
+    """The placed example (expecting `rendered`, expected()) with its workload cluster: its Objects applied in the
+    second API server, nothing of it but Secrets in the control plane's namespace, and no Secret's value in any
+    Object or Release there."""
+    example = PLACED_EXAMPLE
+    created = _docs(example / "xr.yaml")[0]
+    created["metadata"].pop("namespace", None)
+    team = [
+        {**doc, "metadata": {k: v for k, v in doc["metadata"].items() if k != "namespace"}}
+        for doc in _team_secrets(example, rendered[1:])
+    ]
+    manifests = [doc["spec"]["forProvider"]["manifest"] for doc in rendered[1:] if doc["kind"] == "Object"]
+    where = out / "placement-workload-cluster"
+    where.mkdir(parents=True)
+    _dump(where / "workspace.yaml", [created])
+    _dump(where / "team.yaml", team)
+    objects = " ".join(f"{m['kind'].lower()}/{m['metadata']['name']}" for m in manifests)
+    env = [
+        {"name": "WORKLOAD", "value": "($values.workloadKubeconfig)"},
+        {"name": "NAMESPACE", "value": "($namespace)"},
+    ]
+    create_namespace = 'kubectl --kubeconfig "$WORKLOAD" create namespace "$NAMESPACE"'
+    synced = {
+        "apiVersion": created["apiVersion"],
+        "kind": created["kind"],
+        "metadata": {"name": created["metadata"]["name"]},
+        "status": _synced(),
+    }
+    steps = [
+        _step(
+            "the workspace's namespace exists in the placement's cluster, as the platform creates it there",
+            {"script": {"content": create_namespace, "env": env}},
+        ),
+        _step(
+            "the team's Secret and its workspace, placed, Synced",
+            {"apply": {"file": "team.yaml"}},
+            {"apply": {"file": "workspace.yaml"}},
+            {"assert": {"resource": synced}},
+        ),
+        _step(
+            "provider-kubernetes applied every Object in the workload cluster",
+            {
+                "script": {
+                    "content": IN_WORKLOAD_CLUSTER,
+                    "env": [*env, {"name": "OBJECTS", "value": objects}],
+                    "timeout": "150s",
+                }
+            },
+        ),
+        _step(
+            "nothing of the workspace but its Secrets in the control plane's namespace",
+            {"script": {"content": LEFT_IN_CONTROL_PLANE, "env": env}},
+        ),
+        _step(
+            "no Secret's value in any Object or Release",
+            {"script": {"content": NO_VALUE_IN_MANAGED_RESOURCES, "env": env}},
+        ),
+    ]
+    test = _test(
+        "placement-workload-cluster",
+        "A workspace placed in a workload cluster (a second API server): its Objects there, its Secrets carried "
+        "without their values in any managed resource.",
+        steps,
+    )
+    _dump(where / "chainsaw-test.yaml", [test])
+
+
 def kinds(flavour: str) -> set[tuple[str, str]]:
     """(group, kind) of everything the flavour's examples compose, and of what their Objects hold that only a CRD
     defines (ServiceMonitor, PrometheusRule): the CRDs the fixture installs."""
@@ -367,15 +495,23 @@ def _group_kind(doc: dict[str, Any]) -> tuple[str, str]:
     return (api_version.split("/")[0] if "/" in api_version else "", str(doc["kind"]))
 
 
-def write(flavour: str, out: Path, *, node: bool, only: list[str] | None = None) -> list[str]:
-    """Every scenario of the flavour in `out` (and values.yaml beside them); the names of the tests."""
+def write(
+    flavour: str, out: Path, *, node: bool, only: list[str] | None = None, workload: Path | None = None
+) -> list[str]:
+    """Every scenario of the flavour in `out` (and values.yaml beside them); the names of the tests. With the
+    kubeconfig of a `workload` cluster (the namespaced flavour), also the two-cluster scenario."""
     names = []
     tool = xp.tools()
     with xp.function_server() as address:
         for example in sorted(p for p in EXAMPLES.iterdir() if (p / "xr.yaml").exists()):
+            if own_input(example):
+                continue  # the platform's placements: workload clusters the fixture's control plane does not reach
             if flavour_of(example) == flavour and (not only or example.name in only):
                 example_scenario(example, out, node, expected(example, address, tool))
                 names.append(f"example-{example.name}")
+        if workload is not None and flavour == flavour_of(PLACED_EXAMPLE) and not only:
+            placement_scenario(out, expected(PLACED_EXAMPLE, address, tool))
+            names.append("placement-workload-cluster")
     if not only:
         hostile_scenario(out)
         names.append("hostile-specs")
@@ -386,7 +522,8 @@ def write(flavour: str, out: Path, *, node: bool, only: list[str] | None = None)
                 continue
             shutil.copytree(scenario, out / scenario.name)
             names.append(scenario.name)
-    (out / "values.yaml").write_text(
-        yaml.safe_dump({"flavour": flavour, "objectApiVersion": OBJECT_API_VERSION[flavour]})
-    )
+    values = {"flavour": flavour, "objectApiVersion": OBJECT_API_VERSION[flavour]}
+    if workload is not None:
+        values["workloadKubeconfig"] = str(workload)
+    (out / "values.yaml").write_text(yaml.safe_dump(values))
     return names

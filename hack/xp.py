@@ -135,6 +135,23 @@ def _own(example: Path, name: str, given: Path | None) -> Path | None:
     return example / name if (example / name).exists() else None
 
 
+def composition(example: Path) -> dict[str, Any]:
+    """The Composition an example renders with: its flavour's, with the example's own function input
+    (input.yaml, the Input a platform writes in its Composition, e.g. its placements) when it has one."""
+    flavour = flavour_of(example)
+    document: dict[str, Any] = yaml.safe_load((ROOT / "apis" / flavour / "composition.yaml").read_text())
+    own = example / "input.yaml"
+    if own.exists():
+        document["spec"]["pipeline"][0]["input"] = yaml.safe_load(own.read_text())
+    return document
+
+
+def step_input(example: Path) -> dict[str, Any]:
+    """The function input an example's Composition gives (see composition)."""
+    found: dict[str, Any] = composition(example)["spec"]["pipeline"][0]["input"]
+    return found
+
+
 def render(
     example: Path,
     address: str,
@@ -152,17 +169,34 @@ def render(
     flavour = flavour_of(example)
     observed = _own(example, "observed-resources.yaml", observed)
     required = _own(example, "required-resources.yaml", required)
+    composition_file = ROOT / "apis" / flavour / "composition.yaml"
+    with tempfile.TemporaryDirectory(prefix="render-") as scratch:
+        if (example / "input.yaml").exists():
+            composition_file = Path(scratch) / "composition.yaml"
+            composition_file.write_text(yaml.safe_dump(composition(example), sort_keys=False))
+        return _render(example, address, tool, composition_file, observed, required, results)
+
+
+def _render(
+    example: Path,
+    address: str,
+    tool: Tools,
+    composition_file: Path,
+    observed: Path | None,
+    required: Path | None,
+    results: bool,
+) -> str:
     args = [
         tool.crossplane,
         "composition",
         "render",
         str(example / "xr.yaml"),
-        str(ROOT / "apis" / flavour / "composition.yaml"),
+        str(composition_file),
         str(EXAMPLES / "functions.yaml"),
         "--crossplane-binary",
         tool.core,
         "--xrd",
-        str(ROOT / "apis" / flavour / "definition.yaml"),
+        str(ROOT / "apis" / flavour_of(example) / "definition.yaml"),
         "--include-full-xr",
         "--function-annotations",
         f"render.crossplane.io/runtime-development-target={address}",

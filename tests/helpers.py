@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import json
 from typing import Any
 
 import xp
@@ -59,6 +60,10 @@ def secret(name: str, data: dict[str, str], namespace: str = "team-a") -> dict[s
     }
 
 
+# The placement open_input defines: a workload cluster with a region on every cloud.
+ANYWHERE = "anywhere"
+
+
 def open_input(extra_name: str = "extra") -> dict[str, Any]:
     """The function's input with a tenancy that allows (nearly) everything: for tests about what a spec turns into,
     not about what the platform allows."""
@@ -75,6 +80,14 @@ def open_input(extra_name: str = "extra") -> dict[str, Any]:
             "azure": {"resourceGroups": ["*"], "skus": ["*"]},
             "ceilings": {"cpu": "100000", "memory": "100Ti", "gpus": 10000, "storage": "100Pi", "replicas": 50},
         },
+        "placements": [
+            {
+                "name": ANYWHERE,
+                "helmProviderConfigName": "workload",
+                "kubernetesProviderConfigName": "workload",
+                "regions": {"aws": ["eu-west-1"], "gcp": ["europe-west1"], "azure": ["westeurope"]},
+            }
+        ],
     }
 
 
@@ -169,3 +182,22 @@ def full_request(
         required=required_for(xr, [secret("openai", {"api-key": OPENAI_KEY})]),
         **kwargs,
     )
+
+
+def carried_secrets(state: dict[str, dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The Secrets a placed workspace has in its workload cluster, as the aiworkspace-secrets chart renders them
+    from the values Secret the function composes (services/placement.py); None without a placement."""
+    for body in state.values():
+        annotations = body.get("metadata", {}).get("annotations", {})
+        if body["kind"] == "Secret" and annotations.get("aiworkspace.io/component") == "placement":
+            document = json.loads(base64.b64decode(body["data"]["values.yaml"]))
+            return [
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "metadata": {"name": entry["name"], "namespace": body["metadata"]["namespace"]},
+                    "data": entry["data"],
+                }
+                for entry in document["secrets"]
+            ]
+    return None

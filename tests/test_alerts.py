@@ -87,7 +87,8 @@ def composed(example: str) -> Composed:
         xr = yaml.safe_load((where / "xr.yaml").read_text())
         xr["spec"]["monitoring"] = {**xr["spec"].get("monitoring", {}), "enabled": True}
         observed, connections = example_observed(where)
-        state = full_state(xr, yaml_docs(where / "required-resources.yaml"), observed, connections)
+        secrets = yaml_docs(where / "required-resources.yaml")
+        state = full_state(xr, secrets, observed, connections, xp.step_input(where))
         manifests, source = _manifests_of(list(state.values())), "composed with spec.monitoring.enabled"
     prometheus_rules = [m for m in manifests if m["kind"] == "PrometheusRule"]
     assert len(prometheus_rules) == 1, f"{example}: {len(prometheus_rules)} PrometheusRules"

@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NonInteractiveExampleWarning
 
-from function.spec import QUANTITY, AIWorkspaceSpec, SpecError, parse_spec, quantity_value
+from function.spec import QUANTITY, REGION_FIELDS, AIWorkspaceSpec, SpecError, parse_spec, quantity_value
 from function.xrds import openapi_schema
-from tests.helpers import desired, namespaced_xr, open_input, request, required_for, run, secret
+from tests.helpers import ANYWHERE, desired, namespaced_xr, open_input, request, required_for, run, secret
 from tests.test_names import LABEL_VALUE, _check
 from tests.test_render import SCHEMA_CHECK, leaks
 
@@ -128,11 +128,29 @@ def toward_valid(spec: dict[str, Any]) -> dict[str, Any]:
     for _ in range(12):
         try:
             parse_spec(spec)
-            return spec
+            return _placed(spec)
         except SpecError as error:
             paths = FIELD.findall(str(error))
+            if paths and paths[0] in REGION_PATHS and "placement" not in spec:
+                spec["placement"] = ANYWHERE  # a region the spec lacks is the placement's
+                continue
             if not paths or not _delete(spec, paths[0]):
                 return spec
+    return spec
+
+
+REGION_PATHS = {f"spec.{section}.{cloud}.{name}" for section, cloud, name in REGION_FIELDS}
+
+
+def _placed(spec: dict[str, Any]) -> dict[str, Any]:
+    """A placed spec in open_input's placement, its datastores in the placement's regions (a generated region is
+    one the placement does not offer)."""
+    if "placement" in spec:
+        spec["placement"] = ANYWHERE
+        for section, cloud, name in REGION_FIELDS:
+            settings = spec.get(section, {}).get(cloud)
+            if isinstance(settings, dict):
+                settings.pop(name, None)
     return spec
 
 

@@ -49,7 +49,7 @@ ALLOWED_VOLUMES = {
 
 def _pods(docs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """(app label, pod spec) of every Deployment and CronJob inside the Objects, and LibreChat's chart pod as its
-    values shape it."""
+    values shape it (the aiworkspace-secrets chart of a placement runs no pod)."""
     out = []
     for doc in docs:
         if doc.get("kind") == "Object":
@@ -61,7 +61,7 @@ def _pods(docs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
             else:
                 continue
             out.append((template["metadata"]["labels"]["app.kubernetes.io/name"], template["spec"]))
-        elif doc.get("kind") == "Release":
+        elif doc.get("kind") == "Release" and doc["spec"]["forProvider"]["chart"]["name"] == "librechat":
             values = doc["spec"]["forProvider"]["values"]
             chart_pod = {
                 "securityContext": values.get("podSecurityContext", {}),

@@ -13,7 +13,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hack"))
 import scenarios  # noqa: E402
+import xp  # noqa: E402
 
+import e2e  # noqa: E402
 from function.k8s import RUNS_AS_ROOT  # noqa: E402
 
 
@@ -28,11 +30,13 @@ def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def test_every_example_has_its_scenario(written: tuple[str, Path, list[str]]) -> None:
-    """Adding an example adds its scenario: every example of the flavour is one, beside the hostile sample and the
-    hand-written scenarios."""
+    """Adding an example adds its scenario: every example of the flavour is one (but those whose Composition input
+    names placements), beside the hostile sample and the hand-written scenarios."""
     flavour, out, names = written
     examples = sorted(
-        p.name for p in (ROOT / "examples").iterdir() if (p / "xr.yaml").exists() and scenarios.flavour_of(p) == flavour
+        p.name
+        for p in (ROOT / "examples").iterdir()
+        if (p / "xr.yaml").exists() and scenarios.flavour_of(p) == flavour and not scenarios.own_input(p)
     )
     assert [n for n in names if n.startswith("example-")] == [f"example-{e}" for e in examples]
     assert {"hostile-specs", "invalid-specs", "keep-data", "orphan-on-delete", "delete-when-asked"} <= set(names)
@@ -48,7 +52,7 @@ def test_an_example_expects_its_golden_render(written: tuple[str, Path, list[str
     for example in (ROOT / "examples").iterdir():
         if not (example / "xr.yaml").exists() or scenarios.flavour_of(example) != flavour:
             continue
-        if (example / "observed-resources.yaml").exists():
+        if (example / "observed-resources.yaml").exists() or scenarios.own_input(example):
             continue
         golden = _docs(ROOT / "tests" / "golden" / f"{example.name}.yaml")[1:]
         composed = _docs(out / example.name / "composed.yaml")
@@ -119,3 +123,29 @@ def test_the_restore_scenario_runs_the_readmes_commands(written: tuple[str, Path
     assert script.splitlines()[1:] == [c.replace("-n team-a", '-n "$NAMESPACE"') for c in readme]
     assert any("--from=cronjob/chat-mongodb-restore" in c and "RESTORE_DUMP=" in c for c in readme)
     assert all(c.startswith("kubectl ") for c in scenarios.readme_restore_commands())
+
+
+def test_the_placement_scenario_looks_for_every_object_in_the_workload_cluster(
+    tmp_path: Path, function_address: str, tools: Any
+) -> None:
+    """The two-cluster scenario applies the placed example (its placement is the one hack/e2e.py adds to the
+    installed Composition and reaches the second API server by) and looks in the workload cluster for every Object
+    it composes without providers (Deployments, Services, volumes, ConfigMaps, NetworkPolicies)."""
+    rendered = scenarios.expected(scenarios.PLACED_EXAMPLE, function_address, tools)
+    scenarios.placement_scenario(tmp_path, rendered)
+    where = tmp_path / "placement-workload-cluster"
+    [workspace] = _docs(where / "workspace.yaml")
+    placements = {p["name"]: p for p in xp.step_input(scenarios.PLACED_EXAMPLE)["placements"]}
+    assert placements[workspace["spec"]["placement"]]["kubernetesProviderConfigName"] == e2e.WORKLOAD_PLACEMENT
+    [test] = _docs(where / "chainsaw-test.yaml")
+    [looked_for] = [
+        e["value"].split()
+        for step in test["spec"]["steps"]
+        for operation in step["try"]
+        for e in operation.get("script", {}).get("env", [])
+        if e["name"] == "OBJECTS"
+    ]
+    manifests = [d["spec"]["forProvider"]["manifest"] for d in rendered[1:] if d["kind"] == "Object"]
+    assert looked_for == [f"{m['kind'].lower()}/{m['metadata']['name']}" for m in manifests]
+    kinds = {m["kind"] for m in manifests}
+    assert {"Deployment", "Service", "PersistentVolumeClaim", "ConfigMap", "NetworkPolicy"} <= kinds

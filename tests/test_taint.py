@@ -34,6 +34,7 @@ from crossplane.function import resource
 
 from function.spec import SpecError, parse_spec
 from tests.helpers import (
+    ANYWHERE,
     _secret_refs,
     example_observed,
     fatal,
@@ -339,13 +340,18 @@ def _compose(base: str, spec: dict[str, Any]) -> dict[str, dict[str, Any]] | str
         elif ref.key not in stored[ref.name].get("data", {}):
             stored[ref.name]["data"][ref.key] = base64.b64encode(b"value").decode()
     state: dict[str, dict[str, Any]] = {}
+    # The platform defines whatever placement the spec names (a canary's too): the canary meets the sinks.
+    placed = OPEN
+    if isinstance(spec.get("placement"), str) and spec["placement"] != ANYWHERE:
+        defined = {**OPEN["placements"][0], "name": spec["placement"]}
+        placed = {**OPEN, "placements": [*OPEN["placements"], defined]}
     for _ in range(5):
         rsp = run(
             request(
                 xr,
                 observed={**state, **observed},
                 required=required_for(xr, secrets),
-                function_input=OPEN,
+                function_input=placed,
                 connections=connections,
             )
         )

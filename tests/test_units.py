@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import pytest
+import xp
 import yaml
 from crossplane.function import resource
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from function import readiness, structs, yamltext
+from function.fn import PLAN_PARTS
+from function.input import platform_settings
 from function.plan import (
+    Draft,
     Flavour,
     GeneratedSecret,
+    Part,
+    Plan,
     Platform,
     Workspace,
-    _url_host_port,
     build_plan,
-    mcp_secret_env,
+    url_host_port,
     workspace_from_xr,
 )
 from function.secrets import SeedError, check_seed, derive, resolve
-from function.services.librechat import CONFIG_YAML_OPTIONS, librechat_config
+from function.services.librechat import CONFIG_YAML_OPTIONS, librechat_config, mcp_secret_env
 from function.spec import parse_spec
 from tests.helpers import basic_spec
 
@@ -62,12 +67,12 @@ HOST_PORT_CASES = [
 
 @pytest.mark.parametrize("case", HOST_PORT_CASES, ids=lambda c: c.reason)
 def test_url_host_port(case: HostPortCase) -> None:
-    assert _url_host_port(case.url) == case.want, case.reason
+    assert url_host_port(case.url) == case.want, case.reason
 
 
 def test_plan_urls_come_from_service_names() -> None:
     """In-cluster URLs are <service>.<namespace>.svc.cluster.local with each service's port."""
-    plan = build_plan(WS, parse_spec(basic_spec()), Platform())
+    plan = build_plan(WS, parse_spec(basic_spec()), Platform(), PLAN_PARTS)
     assert plan.meilisearch.url == "http://chat-meilisearch.team-a.svc.cluster.local:7700"
     assert plan.redis.host_port == "chat-redis.team-a.svc.cluster.local:6379"
     assert plan.mongodb is not None and plan.mongodb.host_port == "chat-mongodb.team-a.svc.cluster.local:27017"
@@ -78,7 +83,7 @@ def test_plan_without_tls_serves_http() -> None:
     """With TLS off the chat URL (and so DOMAIN_CLIENT) is http, and no TLS Secret is named."""
     spec = basic_spec()
     spec["librechat"]["ingress"] = {"tls": {"enabled": False}}
-    plan = build_plan(WS, parse_spec(spec), Platform())
+    plan = build_plan(WS, parse_spec(spec), Platform(), PLAN_PARTS)
     assert plan.chat_url == "http://chat.team-a.example.com" and plan.tls_secret is None
 
 
@@ -86,7 +91,7 @@ def test_plan_existing_mongodb() -> None:
     """An existing MongoDB replaces the in-cluster one and its URI comes from the team's Secret."""
     spec = basic_spec()
     spec["librechat"]["mongodb"] = {"existingUriSecretRef": {"name": "mongo", "key": "uri"}}
-    plan = build_plan(WS, parse_spec(spec), Platform())
+    plan = build_plan(WS, parse_spec(spec), Platform(), PLAN_PARTS)
     assert plan.mongodb is None
     assert ("MONGO_URI", "mongo", "uri") in [(e.env, e.ref.name, e.ref.key) for e in plan.env_from_secrets]
     assert all(s.key != "mongodb-root-password" for s in plan.generated_secrets)
@@ -102,7 +107,7 @@ def test_plan_mcp_secret_headers() -> None:
         {"name": "tools", "url": "http://tools.team-a.svc.cluster.local:8000/mcp", "headers": [bearer]},
         {"name": "docs", "url": "https://docs.example.com/mcp", "headers": [bearer, {**bearer, "name": "X-Token"}]},
     ]
-    plan = build_plan(WS, parse_spec(spec), Platform())
+    plan = build_plan(WS, parse_spec(spec), Platform(), PLAN_PARTS)
     entries = [e for e in plan.env_from_secrets if e.ref.name == "mcp"]
     assert [(e.env, e.ref.key, e.header) for e in entries] == [(mcp_secret_env(entries[0].ref), "token", True)]
     assert entries[0].env.startswith("MCP_MCP_TOKEN_")
@@ -111,12 +116,49 @@ def test_plan_mcp_secret_headers() -> None:
     assert headers == {"Authorization": f"Bearer ${{{entries[0].env}}}", "X-Token": f"Bearer ${{{entries[0].env}}}"}
 
 
+ASSEMBLER_FIELDS = {
+    "workspace",
+    "spec",
+    "platform",
+    "retain_data",
+    "generated_secrets",
+    "env_from_secrets",
+    "placement",
+    "team_keys",
+}
+
+
+def test_every_plan_field_is_one_parts() -> None:
+    """plan.py only assembles: every Plan field but the assembler's own is filled by exactly one service's part,
+    with every service enabled or off."""
+    spec = basic_spec() | {"searxng": {"enabled": True}, "firecrawl": {"enabled": True}}
+    for parsed in (parse_spec(basic_spec()), parse_spec(spec)):
+        filled: dict[str, str] = {}
+        for part_of in PLAN_PARTS:
+            draft = Draft(WS, parsed, Platform(), b"", dict.fromkeys(filled))
+            for name in part_of(draft).fields:
+                assert name not in filled, f"{name} is filled by {filled.get(name)} and {part_of.__module__}"
+                filled[name] = part_of.__module__
+        assert set(filled) == {f.name for f in fields(Plan)} - ASSEMBLER_FIELDS
+
+
+def test_a_field_filled_twice_is_refused() -> None:
+    """A part that fills a field another part filled is a wiring error, named with the part, not a silent
+    overwrite."""
+
+    def stray(draft: Draft) -> Part:
+        return Part({"redis": draft.endpoint("redis", 6380, "redis")})
+
+    with pytest.raises(ValueError, match=r"stray fills redis, filled already"):
+        build_plan(WS, parse_spec(basic_spec()), Platform(), (*PLAN_PARTS, stray))
+
+
 SEED = check_seed("s" * 32)
 
 
 def test_derivation_is_stable_and_distinct() -> None:
     """The same workspace gets the same values; another workspace or key gets different ones."""
-    plan = build_plan(WS, parse_spec(basic_spec()), Platform())
+    plan = build_plan(WS, parse_spec(basic_spec()), Platform(), PLAN_PARTS)
     first = resolve(SEED, WS, plan.generated_secrets, {})
     assert first == resolve(SEED, WS, plan.generated_secrets, {})
     other = Workspace(name="chat", namespace="team-b", flavour=Flavour.NAMESPACED)
@@ -237,7 +279,8 @@ def test_c_emitter_writes_what_the_python_one_does(example: str) -> None:
     """The libyaml emitter yamltext uses gives byte for byte the pure-Python emitter's text (golden files rest
     on it), for every example's librechat.yaml and for text that YAML quotes, folds or escapes."""
     xr = yaml.safe_load((ROOT / "examples" / example / "xr.yaml").read_text())
-    config = librechat_config(build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), Platform()))
+    platform = platform_settings(xp.step_input(ROOT / "examples" / example))
+    config = librechat_config(build_plan(workspace_from_xr(xr), parse_spec(xr["spec"]), platform, PLAN_PARTS))
     config["tricky"] = {f"k{i}": text for i, text in enumerate(TRICKY_TEXT)} | {"list": TRICKY_TEXT}
     for options in (CONFIG_YAML_OPTIONS, {"sort_keys": True}):
         fast = yamltext.dump(config, dumper=yaml.CSafeDumper, **options)

@@ -18,10 +18,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import xp
 import yaml
 
 from function.services.librechat import CONFIG_KEY
-from tests.helpers import SEED, desired, example_observed, fatal, request, required_for, results, run, yaml_docs
+from tests.helpers import (
+    SEED,
+    carried_secrets,
+    desired,
+    example_observed,
+    fatal,
+    request,
+    required_for,
+    results,
+    run,
+    yaml_docs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/xr.yaml"))
@@ -74,18 +86,21 @@ def full_state(
 def example_state(example: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     xr = yaml.safe_load((example / "xr.yaml").read_text())
     observed, connections = example_observed(example)
-    return xr, full_state(xr, yaml_docs(example / "required-resources.yaml"), observed, connections)
+    secrets = yaml_docs(example / "required-resources.yaml")
+    return xr, full_state(xr, secrets, observed, connections, xp.step_input(example))
 
 
 def manifests(state: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every Kubernetes object the workspace ends up with (unwrapping Objects)."""
+    """Every Kubernetes object the workspace ends up with (unwrapping Objects); in a placement, the Secrets the
+    aiworkspace-secrets chart renders there from the carried values instead of the control plane's."""
+    carried = carried_secrets(state)
     out = []
     for body in state.values():
         if body["kind"] == "Object":
             out.append(body["spec"]["forProvider"]["manifest"])
-        elif body["kind"] in ("Secret", "ConfigMap"):
+        elif body["kind"] == "ConfigMap" or (body["kind"] == "Secret" and carried is None):
             out.append(body)
-    return out
+    return out + (carried or [])
 
 
 def services(state: dict[str, dict[str, Any]]) -> set[tuple[str, str, int]]:

@@ -212,6 +212,7 @@ def bucket(ctx: Context) -> CloudBucket:
     config = storage.provider_config_ref
     name = plan.files.bucket
     region = aws.region
+    assert region is not None  # the team's, or the placement's (spec rules, placements.place)
     on_bucket = {"region": region, "bucketSelector": select("aws-files-bucket")}
     main = managed(
         plan,

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 from function import k8s
-from function.plan import BACKUP, CRON_JOB_NAME_LIMIT, Backups, Endpoint, Plan
+from function.plan import BACKUP, CRON_JOB_NAME_LIMIT, RAG, Backups, Draft, Endpoint, Files, Part, Plan
 from function.resources import Composed, kubernetes_object
 from function.services import Context, files
 from function.services.datastores import MONGODB_USER
@@ -34,6 +34,7 @@ from function.spec import ObjectStorageProvider
 from function.versions import MONGODB_IMAGE, PGVECTOR_IMAGE, RCLONE_IMAGE, RCLONE_UID
 
 COMPONENT = "backups"
+
 DUMP_UID = 999  # the mongodb and postgres users of both database images
 DUMP_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}
 UPLOAD_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
@@ -62,6 +63,29 @@ RESTORE = {
     "pgvector": f"pg_restore {PG_CONNECTION} --clean --if-exists --no-owner --single-transaction --exit-on-error "
     '"$file"',
 }
+
+
+def plan_part(draft: Draft) -> Part:
+    """Which in-cluster databases are dumped, and where to: the bucket when LibreChat reaches it with keys the
+    CronJobs can reference too; an IAM role (IRSA) is bound to LibreChat's own service account, so then the dumps
+    go to a volume, as without a bucket."""
+    mongodb: Endpoint | None = draft.get("mongodb")
+    rag: RAG | None = draft.get("rag")
+    files: Files | None = draft.get("files")
+    pgvector = rag.pgvector if rag else None
+    if not draft.spec.backups.enabled or not (mongodb or pgvector):
+        return Part({"backups": None})
+    storage = draft.spec.object_storage
+    role = storage.provider is ObjectStorageProvider.AWS and storage.aws is not None and storage.aws.role_arn
+    keyed = files is not None and not role
+    ns, name = draft.workspace.namespace, draft.workspace.name
+    backups = Backups(
+        mongodb=mongodb,
+        pgvector=pgvector,
+        volume=None if keyed else draft.name("backups"),
+        prefix=f"aiworkspace-backups/{ns}/{name}" if keyed else "",
+    )
+    return Part({"backups": backups})
 
 
 def _cleanup(datastore: str, *files: str) -> str:
@@ -155,7 +179,7 @@ def _rclone_env(plan: Plan) -> list[dict[str, Any]]:
         k8s.secret_env(f"{option}SECRET_ACCESS_KEY", secret, "AWS_SECRET_ACCESS_KEY"),
         {"name": f"{option}NO_CHECK_BUCKET", "value": "true"},  # the bucket exists; the keys may not create one
     ]
-    if storage.aws:
+    if plan.files.provider is ObjectStorageProvider.AWS and storage.aws:
         env.append({"name": f"{option}REGION", "value": storage.aws.region})
     elif plan.files.provider is ObjectStorageProvider.GCP:
         env.append({"name": f"{option}ENDPOINT", "value": "https://storage.googleapis.com"})

@@ -11,6 +11,7 @@ import hmac
 from typing import Any
 
 from function import k8s
+from function.plan import Draft, EnvFromSecret, GeneratedSecret, Part
 from function.resources import Composed, secret, workload
 from function.services import Context
 from function.versions import MEILISEARCH_IMAGE, MONGODB_IMAGE, VALKEY_IMAGE
@@ -21,6 +22,26 @@ MONGODB_USER = "librechat"
 MONGODB_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
 MEILISEARCH_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}
 REDIS_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "512Mi"}}
+
+
+def plan_part(draft: Draft) -> Part:
+    """MongoDB (unless the team brings its own, whose URI LibreChat gets from the team's Secret), Meilisearch and
+    Valkey, and the passwords generated for them in the datastore Secret."""
+    datastore_secret = draft.name("datastores")
+    generated = [GeneratedSecret(datastore_secret, "redis-password", 24)]
+    env_from: tuple[EnvFromSecret, ...] = ()
+    existing = draft.spec.librechat.mongodb.existing_uri_secret_ref
+    if existing:
+        env_from = (EnvFromSecret("MONGO_URI", existing, "spec.librechat.mongodb.existingUriSecretRef"),)
+    else:
+        generated.append(GeneratedSecret(datastore_secret, "mongodb-root-password", 24))
+    fields = {
+        "datastore_secret": datastore_secret,
+        "mongodb": None if existing else draft.endpoint("mongodb", 27017, "mongodb"),
+        "meilisearch": draft.endpoint("meilisearch", 7700),
+        "redis": draft.endpoint("redis", 6379, "redis"),
+    }
+    return Part(fields, tuple(generated), env_from)
 
 
 def mongodb_uri(ctx: Context) -> str:

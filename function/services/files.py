@@ -6,6 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from function.clouds import FILES_COMPONENT, BucketAccess, CloudBucket, aws, azure, gcp
+from function.plan import (
+    Draft,
+    EnvFromSecret,
+    Files,
+    Part,
+    cloud_name,
+    files_bucket_name,
+    files_url,
+    storage_account_name,
+)
 from function.resources import Composed, release_api_version, usage
 from function.services import Context
 from function.spec import ObjectStorageProvider
@@ -22,6 +32,40 @@ class Storage:
     access: BucketAccess | None
     waiting_for: str
     service_account_annotations: dict[str, str]
+
+
+def plan_part(draft: Draft) -> Part:
+    """Where LibreChat's files live (none: its volume): the strategy, the bucket, where the provider writes its
+    credentials, and for an existing S3-compatible bucket the team's keys LibreChat gets."""
+    storage = draft.spec.object_storage
+    if storage.provider == ObjectStorageProvider.LOCAL:
+        return Part({"files": None})
+    ns, name, key = draft.workspace.namespace, draft.workspace.name, draft.name_key
+    azure = storage.provider == ObjectStorageProvider.AZURE
+    bucket = storage.s3.bucket if storage.s3 else files_bucket_name(ns, name, storage.provider, key)
+    account = storage_account_name(ns, name, key) if azure else ""
+    files = Files(
+        url=files_url(storage.provider, bucket, account, storage.s3.endpoint if storage.s3 else ""),
+        provider=storage.provider,
+        strategy="azure_blob" if azure else "s3",
+        bucket="files" if azure else bucket,
+        account=account,
+        connection_secret=draft.name(f"{storage.provider.value}-files-connection"),
+        user=cloud_name(ns, name, "files", max_len=30 if storage.provider == ObjectStorageProvider.GCP else 64),
+    )
+    keys: tuple[EnvFromSecret, ...] = ()
+    if storage.s3:
+        keys = (
+            EnvFromSecret(
+                "AWS_ACCESS_KEY_ID", storage.s3.access_key_id_secret_ref, "spec.objectStorage.s3.accessKeyIdSecretRef"
+            ),
+            EnvFromSecret(
+                "AWS_SECRET_ACCESS_KEY",
+                storage.s3.secret_access_key_secret_ref,
+                "spec.objectStorage.s3.secretAccessKeySecretRef",
+            ),
+        )
+    return Part({"files": files}, env_from=keys)
 
 
 def cloud(ctx: Context) -> CloudBucket | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from function import k8s
+from function.plan import Draft, GeneratedSecret, Part, TeamKey
 from function.resources import (
     DEPLOYMENT_AVAILABLE,
     Composed,
@@ -45,6 +46,35 @@ PROCESSES: tuple[tuple[str, str, str, int, str, str | None], ...] = (
     ),
     ("firecrawl-extract-worker", "dist/src/services/extract-worker.js", "EXTRACT_WORKER_PORT", 3004, "", None),
 )
+
+
+def plan_part(draft: Draft) -> Part:
+    """Firecrawl's API (what LibreChat calls, with a key generated into LibreChat's env), Playwright, its own
+    Postgres and Redis with their generated passwords, and the LLM key it uses: its own, else the workspace's
+    OpenAI key."""
+    spec = draft.spec
+    secret_name = draft.name("firecrawl")
+    if not spec.firecrawl.enabled:
+        off = ("firecrawl", "firecrawl_playwright", "firecrawl_postgres", "firecrawl_redis", "firecrawl_llm_key")
+        return Part({"firecrawl_secret": secret_name, **dict.fromkeys(off)})
+    generated = (
+        GeneratedSecret(draft.get("librechat_env_secret"), "FIRECRAWL_API_KEY", 24),
+        GeneratedSecret(secret_name, "postgres-password", 24),
+        GeneratedSecret(secret_name, "redis-password", 24),
+        GeneratedSecret(secret_name, "BULL_AUTH_KEY", 24),
+    )
+    own = spec.firecrawl.provider.api_key_secret_ref
+    llm_key = own or spec.openai.api_key_secret_ref
+    field = "spec.firecrawl.provider.apiKeySecretRef" if own else "spec.openai.apiKeySecretRef"
+    fields = {
+        "firecrawl": draft.endpoint("firecrawl-api", 3002),
+        "firecrawl_playwright": draft.endpoint("firecrawl-playwright", 3000),
+        "firecrawl_postgres": draft.endpoint("firecrawl-postgres", 5432, "postgresql"),
+        "firecrawl_redis": draft.endpoint("firecrawl-redis", 6379, "redis"),
+        "firecrawl_secret": secret_name,
+        "firecrawl_llm_key": llm_key,
+    }
+    return Part(fields, generated, reads=(TeamKey(llm_key, field),) if llm_key else ())
 
 
 def _secret_values(ctx: Context) -> dict[str, str]:
@@ -85,7 +115,7 @@ def _common_env(ctx: Context) -> list[dict[str, Any]]:
         {"name": "MODEL_EMBEDDING_NAME", "value": spec.provider.embedding_model},
     ]
     if plan.firecrawl_llm_key:
-        env.append(k8s.secret_env("OPENAI_API_KEY", plan.firecrawl_llm_key.name, plan.firecrawl_llm_key.key))
+        env.append(k8s.secret_env("OPENAI_API_KEY", *plan.secret_key(plan.firecrawl_llm_key)))
     if plan.searxng:
         env.append({"name": "SEARXNG_ENDPOINT", "value": plan.searxng.url})
     return env

@@ -8,11 +8,22 @@ datastores and RAG API are switched off: datastores.py runs LibreChat's datastor
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 from typing import Any
 
 from function import k8s, yamltext
-from function.plan import Plan, Speech, mcp_secret_env
+from function.plan import (
+    LIBRECHAT,
+    RELEASE_NAME_LIMIT,
+    WORKLOAD_SECRETS_RELEASE,
+    Draft,
+    EnvFromSecret,
+    GeneratedSecret,
+    Part,
+    Plan,
+    Speech,
+)
 from function.resources import (
     Composed,
     autoscaler,
@@ -25,7 +36,15 @@ from function.resources import (
 from function.secrets import fingerprint
 from function.services import Context, files
 from function.services.datastores import mongodb_uri, redis_uri
-from function.spec import Interface, MCPTransport, RerankerType, SafeSearch, SpecError, SpeechImplementation
+from function.spec import (
+    Interface,
+    MCPTransport,
+    RerankerType,
+    SafeSearch,
+    SecretKeySelector,
+    SpecError,
+    SpeechImplementation,
+)
 from function.versions import LIBRECHAT_CHART, LIBRECHAT_CONFIG_VERSION, LIBRECHAT_IMAGE
 
 CONFIG_KEY = "librechat.yaml"
@@ -39,6 +58,75 @@ FILES_MOUNTS = (("images", "/app/client/public/images"), ("uploads", "/app/uploa
 LIBRECHAT_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
 # Demo credentials in the chart's default configEnv; null removes them from the rendered ConfigMap.
 CHART_DEMO_ENV = ("CREDS_KEY", "CREDS_IV", "JWT_SECRET", "JWT_REFRESH_SECRET")
+
+# The keys generated for LibreChat, in its env Secret: (key, random bytes). Meilisearch reads its master key there.
+GENERATED_ENV = (
+    ("CREDS_KEY", 32),
+    ("CREDS_IV", 16),
+    ("JWT_SECRET", 32),
+    ("JWT_REFRESH_SECRET", 32),
+    ("MEILI_MASTER_KEY", 32),
+)
+
+
+def mcp_secret_env(ref: SecretKeySelector) -> str:
+    """The env var that carries a Secret key MCP headers send into LibreChat (referenced as ${VAR} in
+    librechat.yaml): readable, at most 100 characters, distinct for every distinct Secret key."""
+    clean = re.sub(r"[^A-Z0-9]+", "_", f"{ref.name[:40]}_{ref.key[:40]}".upper())
+    digest = hashlib.sha256(f"{ref.name}/{ref.key}".encode()).hexdigest()[:8].upper()
+    return f"MCP_{clean}_{digest}"
+
+
+def plan_part(draft: Draft) -> Part:
+    """LibreChat's names and URL, the keys generated for it, and the team's sign-in client secrets and MCP header
+    keys it gets in its env."""
+    librechat = draft.spec.librechat
+    tls = librechat.ingress.tls
+    ingress_tls = librechat.ingress.enabled and tls.enabled
+    env_secret = draft.name("librechat-env")
+    generated = [GeneratedSecret(env_secret, key, nbytes) for key, nbytes in GENERATED_ENV]
+    if librechat.authentication.openid:
+        generated.append(GeneratedSecret(env_secret, "OPENID_SESSION_SECRET", 32))
+    env_from: list[EnvFromSecret] = []
+    auth = librechat.authentication
+    for provider, login in (("GITHUB", auth.github), ("GOOGLE", auth.google), ("OPENID", auth.openid)):
+        if login:
+            field = f"spec.librechat.authentication.{provider.lower()}.clientSecretRef"
+            env_from.append(EnvFromSecret(f"{provider}_CLIENT_SECRET", login.client_secret_ref, field))
+    # One env var per distinct Secret key, however many headers send it: a referenced value is copied once.
+    mcp_refs: dict[str, EnvFromSecret] = {}
+    for i, server in enumerate(librechat.mcp_servers):
+        for j, header in enumerate(server.headers):
+            if header.secret_ref:
+                env = mcp_secret_env(header.secret_ref)
+                field = f"spec.librechat.mcpServers[{i}].headers[{j}].secretRef"
+                mcp_refs.setdefault(env, EnvFromSecret(env, header.secret_ref, field, header=True))
+    env_from += mcp_refs.values()
+    fields = {
+        "librechat_fullname": draft.name(LIBRECHAT, RELEASE_NAME_LIMIT),
+        "librechat_env_secret": env_secret,
+        "librechat_config_map": draft.name("librechat-config"),
+        "librechat_files_pvc": draft.name("librechat-files"),
+        "tls_secret": (tls.secret_name or draft.name("librechat-tls")) if ingress_tls else None,
+        "librechat": draft.endpoint(LIBRECHAT, 3080, limit=RELEASE_NAME_LIMIT),
+        "chat_url": f"{'https' if ingress_tls else 'http'}://{librechat.domain}",
+    }
+    return Part(fields, tuple(generated), tuple(env_from))
+
+
+def web_search_part(draft: Draft) -> Part:
+    """The reranker's key LibreChat's web search sends, when SearXNG or Firecrawl is wired in."""
+    reranker = draft.spec.librechat.web_search.reranker
+    searching = draft.get("searxng") is not None or draft.get("firecrawl") is not None
+    if not searching or reranker.type == RerankerType.NONE or not reranker.api_key_secret_ref:
+        return Part()
+    key = EnvFromSecret(
+        f"{reranker.type.value.upper()}_API_KEY",
+        reranker.api_key_secret_ref,
+        "spec.librechat.webSearch.reranker.apiKeySecretRef",
+    )
+    return Part(env_from=(key,))
+
 
 _INTERFACE_KEYS: tuple[tuple[str, str], ...] = (
     ("model_select", "modelSelect"),
@@ -412,6 +500,9 @@ def compose(ctx: Context) -> list[Composed]:
         depends_on=(env_secret.key, config.key),
     )
     held = [replace(item, hold=hold) for item in (env_secret, config, release)]
+    if held[2].hold is None and plan.placement is not None and not ctx.observed.ready(WORKLOAD_SECRETS_RELEASE):
+        # In a placement the chart starts once its Secrets are in the cluster (the carrying Release is Ready).
+        held[2] = replace(held[2], hold=f"the workspace's Secrets in placement {plan.placement.name}")
     out = [held[0], held[1], volume, held[2]]
     librechat = plan.spec.librechat
     if k8s.several_pods(librechat.replicas, librechat.autoscaling):

@@ -1,18 +1,65 @@
-"""Self-hosted model servers: Ollama and vLLM, each registered in LibreChat as a custom endpoint."""
+"""Model providers: the OpenAI and Anthropic keys LibreChat gets, and the self-hosted model servers, Ollama and
+vLLM, each registered in LibreChat as a custom endpoint."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from function import k8s
+from function.plan import RAG, Draft, EnvFromSecret, GeneratedSecret, ModelEndpoint, Part, TeamKey
 from function.resources import Composed, workload
 from function.services import Context
+from function.spec import EmbeddingsProvider
 from function.versions import OLLAMA_IMAGE, VLLM_IMAGE
 
 OLLAMA_UID = 1000
 OLLAMA_CPU_RESOURCES = {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"memory": "16Gi"}}
 OLLAMA_GPU_RESOURCES = {"requests": {"cpu": "1", "memory": "8Gi"}, "limits": {"memory": "16Gi"}}
 VLLM_RESOURCES = {"requests": {"cpu": "4", "memory": "16Gi"}, "limits": {"memory": "32Gi"}}
+
+
+def hosted_part(draft: Draft) -> Part:
+    """The keys of the hosted providers LibreChat calls, copied from the team's Secrets."""
+    spec = draft.spec
+    keys: list[EnvFromSecret] = []
+    if spec.openai.enabled and spec.openai.api_key_secret_ref:
+        keys.append(EnvFromSecret("OPENAI_API_KEY", spec.openai.api_key_secret_ref, "spec.openai.apiKeySecretRef"))
+    if spec.anthropic.enabled and spec.anthropic.api_key_secret_ref:
+        keys.append(
+            EnvFromSecret("ANTHROPIC_API_KEY", spec.anthropic.api_key_secret_ref, "spec.anthropic.apiKeySecretRef")
+        )
+    return Part(env_from=tuple(keys))
+
+
+def plan_part(draft: Draft) -> Part:
+    """Ollama and vLLM as LibreChat's custom endpoints: Ollama pulls its models and the RAG API's embeddings
+    model when it serves them; vLLM takes the team's key, or one generated into LibreChat's env."""
+    spec = draft.spec
+    ollama = None
+    pulls: tuple[str, ...] = ()
+    if spec.ollama.enabled:
+        endpoint = draft.endpoint("ollama", 11434)
+        ollama = ModelEndpoint("Ollama", endpoint, f"{endpoint.url}/v1", None, tuple(spec.ollama.models))
+        rag: RAG | None = draft.get("rag")
+        embeddings = [rag.embeddings_model] if rag and rag.embeddings is EmbeddingsProvider.OLLAMA else []
+        pulls = tuple(dict.fromkeys([*spec.ollama.models, *embeddings]))
+    vllm = None
+    generated: tuple[GeneratedSecret, ...] = ()
+    env_from: tuple[EnvFromSecret, ...] = ()
+    reads: list[TeamKey] = []
+    if spec.vllm and spec.vllm.enabled:
+        endpoint = draft.endpoint("vllm", 8000)
+        served = spec.vllm.served_model_name or spec.vllm.model
+        vllm = ModelEndpoint("vLLM", endpoint, f"{endpoint.url}/v1", "VLLM_API_KEY", (served,))
+        if spec.vllm.api_key_secret_ref:
+            env_from = (EnvFromSecret("VLLM_API_KEY", spec.vllm.api_key_secret_ref, "spec.vllm.apiKeySecretRef"),)
+            reads.append(TeamKey(spec.vllm.api_key_secret_ref, "spec.vllm.apiKeySecretRef"))
+        else:
+            generated = (GeneratedSecret(draft.get("librechat_env_secret"), "VLLM_API_KEY", 24),)
+        if spec.vllm.hf_token_secret_ref:
+            reads.append(TeamKey(spec.vllm.hf_token_secret_ref, "spec.vllm.hfTokenSecretRef"))
+    fields = {"ollama": ollama, "ollama_pulls": pulls, "vllm": vllm, "vllm_secret": draft.name("vllm")}
+    return Part(fields, generated, env_from, tuple(reads))
 
 
 def _ollama(ctx: Context) -> list[Composed]:
@@ -94,13 +141,13 @@ def _vllm(ctx: Context) -> list[Composed]:
     key = spec.api_key_secret_ref
     env: list[dict[str, Any]] = [
         # vLLM requires this key on every request; LibreChat sends the same value.
-        k8s.secret_env("VLLM_API_KEY", key.name, key.key)
+        k8s.secret_env("VLLM_API_KEY", *plan.secret_key(key))
         if key
         else k8s.secret_env("VLLM_API_KEY", plan.librechat_env_secret, "VLLM_API_KEY"),
         {"name": "HF_HOME", "value": "/root/.cache/huggingface"},
     ]
     if spec.hf_token_secret_ref:
-        env.append(k8s.secret_env("HF_TOKEN", spec.hf_token_secret_ref.name, spec.hf_token_secret_ref.key))
+        env.append(k8s.secret_env("HF_TOKEN", *plan.secret_key(spec.hf_token_secret_ref)))
     container: dict[str, Any] = {
         "name": "vllm",
         "image": VLLM_IMAGE.reference,

@@ -18,9 +18,21 @@ from collections import defaultdict
 from typing import Any
 
 from function import k8s, tenancy
-from function.plan import BACKUP, FIRECRAWL_PROCESSES, LIBRECHAT, ClusterService, Endpoint, Plan
+from function.plan import (
+    BACKUP,
+    BACKUP_JOBS,
+    FIRECRAWL_PROCESSES,
+    LIBRECHAT,
+    ClusterService,
+    Draft,
+    Endpoint,
+    Part,
+    Plan,
+    url_host_port,
+)
 from function.resources import Composed, kubernetes_object
 from function.services import Context
+from function.spec import AIWorkspaceSpec, ObjectStorageProvider
 
 COMPONENT = "network"
 # Workloads that call out of the cluster: model providers, sign-in, MCP and buckets (LibreChat), search engines,
@@ -35,9 +47,47 @@ METADATA_V4 = ("100.100.100.200/32", "127.0.0.0/8", "169.254.0.0/16")
 METADATA_V6 = ("fd00:ec2::254/128", "fe80::/10")
 
 
+def _team_urls(spec: AIWorkspaceSpec) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every URL a team gives: (field, URL, the workloads that call it)."""
+    librechat = spec.librechat
+    auth = librechat.authentication
+    urls: list[tuple[str, str, tuple[str, ...]]] = [
+        (f"spec.librechat.mcpServers[{i}].url", s.url, (LIBRECHAT,)) for i, s in enumerate(librechat.mcp_servers)
+    ]
+    if auth.github and auth.github.enterprise_base_url:
+        urls.append(
+            ("spec.librechat.authentication.github.enterpriseBaseUrl", auth.github.enterprise_base_url, (LIBRECHAT,))
+        )
+    if auth.openid:
+        urls.append(("spec.librechat.authentication.openid.issuer", auth.openid.issuer, (LIBRECHAT,)))
+    storage = spec.object_storage
+    if storage.provider == ObjectStorageProvider.S3 and storage.s3:
+        urls.append(("spec.objectStorage.s3.endpoint", storage.s3.endpoint, (LIBRECHAT, *BACKUP_JOBS)))
+    return urls
+
+
+def plan_part(draft: Draft) -> Part:
+    """The in-cluster Services the team's URLs name, each checked against the namespaces the platform allows (the
+    policies let their callers reach exactly those), and the ones LibreChat's SSRF guard exempts for MCP: it
+    refuses in-cluster and private addresses unless exempted, and a public host needs no exemption."""
+    services: list[ClusterService] = []
+    for where, url, callers in _team_urls(draft.spec):
+        tenancy.check_url(where, url, draft.workspace.namespace, draft.platform.tenancy)
+        namespace = tenancy.service_namespace(url)
+        if namespace is None:
+            continue
+        host_port = url_host_port(url)
+        port = int(host_port.rsplit(":", 1)[1])
+        services += [ClusterService(caller, namespace, port, host_port) for caller in callers]
+    cluster_services = tuple(sorted(set(services), key=lambda s: (s.caller, s.namespace, s.port, s.host_port)))
+    mcp_hosts = {url_host_port(server.url) for server in draft.spec.librechat.mcp_servers}
+    allowed = {s.host_port for s in cluster_services if s.caller == LIBRECHAT and s.host_port in mcp_hosts}
+    return Part({"cluster_services": cluster_services, "mcp_allowed_addresses": tuple(sorted(allowed))})
+
+
 def internet(plan: Plan) -> list[dict[str, Any]]:
     """0.0.0.0/0 and ::/0 but the metadata ranges and the cluster's own networks."""
-    cluster = [ipaddress.ip_network(c, strict=False) for c in plan.platform.cluster_networks]
+    cluster = [ipaddress.ip_network(c, strict=False) for c in plan.cluster_networks]
     v4 = sorted({*METADATA_V4, *(str(n) for n in cluster if n.version == 4)})
     v6 = sorted({*METADATA_V6, *(str(n) for n in cluster if n.version == 6)})
     return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": v4}}, {"ipBlock": {"cidr": "::/0", "except": v6}}]

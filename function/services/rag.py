@@ -11,14 +11,53 @@ from dataclasses import replace
 from typing import Any
 
 from function import k8s
+from function.plan import RAG, Draft, GeneratedSecret, Part, TeamKey, database_instance_name
 from function.resources import Composed, workload
 from function.services import Context
 from function.services.database import RAG_DEPLOYMENT_KEY, SECRET_KEY
-from function.spec import EmbeddingsProvider
+from function.spec import DatabaseProvider, EmbeddingsProvider, embeddings_provider, rag_on
 from function.versions import RAG_API_IMAGE
 
 COMPONENT = "rag-api"
 RAG_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
+
+
+DEFAULT_EMBEDDINGS_MODELS = {
+    EmbeddingsProvider.OPENAI: "text-embedding-3-small",
+    EmbeddingsProvider.OLLAMA: "nomic-embed-text",
+}
+
+
+def plan_part(draft: Draft) -> Part:
+    """The RAG API (LibreChat's RAG_API_URL), its embeddings and the Postgres it keeps them in: in the cluster, or
+    a cloud's, whose Secrets are per cloud (a retained database of another cloud keeps its own). The function
+    generates the password where no provider does: the in-cluster database and Cloud SQL."""
+    spec = draft.spec
+    embeddings = embeddings_provider(spec)
+    if not rag_on(spec) or embeddings is None:
+        return Part({"rag": None})
+    database = spec.database.provider
+    cloud = database != DatabaseProvider.IN_CLUSTER
+    ns, name = draft.workspace.namespace, draft.workspace.name
+    rag = RAG(
+        endpoint=draft.endpoint("rag-api", 8000),
+        embeddings=embeddings,
+        embeddings_model=spec.rag.embeddings.model or DEFAULT_EMBEDDINGS_MODELS[embeddings],
+        database=database,
+        database_secret=draft.name("rag-database"),
+        pgvector=None if cloud else draft.endpoint("pgvector", 5432, "postgresql"),
+        admin_secret=draft.name(f"{database.value}-database-admin") if cloud else "",
+        connection_secret=draft.name(f"{database.value}-database-connection") if cloud else "",
+        instance_name=database_instance_name(ns, name, database, draft.name_key),
+    )
+    generated: tuple[GeneratedSecret, ...] = ()
+    if database == DatabaseProvider.IN_CLUSTER:
+        generated = (GeneratedSecret(rag.database_secret, "password", 24),)
+    elif database == DatabaseProvider.GCP:
+        generated = (GeneratedSecret(rag.admin_secret, "password", 24),)
+    key = spec.openai.api_key_secret_ref
+    reads = (TeamKey(key, "spec.openai.apiKeySecretRef"),) if embeddings is EmbeddingsProvider.OPENAI and key else ()
+    return Part({"rag": rag}, generated, reads=reads)
 
 
 def compose(ctx: Context) -> list[Composed]:
@@ -44,8 +83,7 @@ def compose(ctx: Context) -> list[Composed]:
         {"name": "RAG_UPLOAD_DIR", "value": "/app/uploads/"},
     ]
     if rag.embeddings == EmbeddingsProvider.OPENAI and spec.openai.api_key_secret_ref:
-        key = spec.openai.api_key_secret_ref
-        env.append(k8s.secret_env("RAG_OPENAI_API_KEY", key.name, key.key))
+        env.append(k8s.secret_env("RAG_OPENAI_API_KEY", *plan.secret_key(spec.openai.api_key_secret_ref)))
     elif rag.embeddings == EmbeddingsProvider.OLLAMA and plan.ollama:
         env.append({"name": "OLLAMA_BASE_URL", "value": plan.ollama.endpoint.url})
     container = {

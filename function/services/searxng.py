@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from function import k8s, yamltext
+from function.plan import Draft, GeneratedSecret, Part
 from function.resources import Composed, config_map, secret, workload
 from function.services import Context
 from function.spec import SafeSearch
@@ -20,6 +21,15 @@ SEARXNG_UID = 977  # the searxng user of the image (container/dist.dockerfile)
 SEARXNG_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}
 SAFE_SEARCH = {SafeSearch.OFF: 0, SafeSearch.MODERATE: 1, SafeSearch.STRICT: 2}
 SETTINGS_KEY = "settings.yml"
+
+
+def plan_part(draft: Draft) -> Part:
+    """SearXNG's Service and its Secret, with the secret key generated for it."""
+    secret_name = draft.name("searxng")
+    if not draft.spec.searxng.enabled:
+        return Part({"searxng": None, "searxng_secret": secret_name})
+    fields = {"searxng": draft.endpoint("searxng", 8080), "searxng_secret": secret_name}
+    return Part(fields, (GeneratedSecret(secret_name, "SEARXNG_SECRET", 32),))
 
 
 def settings(ctx: Context) -> dict[str, Any]:

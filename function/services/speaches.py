@@ -18,10 +18,61 @@ from __future__ import annotations
 from typing import Any
 
 from function import k8s
-from function.plan import KOKORO_MODEL, speaches_stt_model
+from function.plan import Draft, Endpoint, GeneratedSecret, Part, Speech
 from function.resources import Composed, secret, workload
 from function.services import Context
+from function.spec import SpeechImplementation
 from function.versions import SPEACHES_CPU_IMAGE, SPEACHES_CUDA_IMAGE
+
+KOKORO_MODEL = "speaches-ai/Kokoro-82M-v1.0-ONNX"
+
+
+def speaches_stt_model(model: str) -> str:
+    """A faster-whisper size (large-v3) as the Hugging Face id Speaches loads; full ids pass through."""
+    if "/" in model:
+        return model
+    if model.startswith("distil-"):
+        return f"Systran/faster-distil-whisper-{model.removeprefix('distil-')}"
+    return f"Systran/faster-whisper-{model}"
+
+
+def plan_part(draft: Draft) -> Part:
+    """Speaches' Service and its Secret, with the API key generated for it (LibreChat sends the same key)."""
+    secret_name = draft.name("speaches")
+    if not draft.spec.speaches.enabled:
+        return Part({"speaches": None, "speaches_secret": secret_name})
+    fields = {"speaches": draft.endpoint("speaches", 8000), "speaches_secret": secret_name}
+    return Part(fields, (GeneratedSecret(secret_name, "api-key", 24),))
+
+
+def stt(draft: Draft) -> Speech | None:
+    """Speech-to-text through Speaches' OpenAI-compatible API: the full URL LibreChat calls, with the key as
+    STT_API_KEY."""
+    speaches: Endpoint | None = draft.get("speaches")
+    if speaches is None:
+        return None
+    spec = draft.spec.speaches.stt
+    url = f"{speaches.url}/v1/audio/transcriptions"
+    model = speaches_stt_model(spec.model)
+    return Speech(SpeechImplementation.SPEACHES, "STT_API_KEY", url, speaches.host_port, model, language=spec.language)
+
+
+def tts(draft: Draft) -> Speech | None:
+    """Text-to-speech through Speaches' Kokoro, with the key as TTS_API_KEY."""
+    speaches: Endpoint | None = draft.get("speaches")
+    if speaches is None:
+        return None
+    spec = draft.spec.speaches.tts
+    return Speech(
+        SpeechImplementation.SPEACHES,
+        "TTS_API_KEY",
+        f"{speaches.url}/v1/audio/speech",
+        speaches.host_port,
+        KOKORO_MODEL,
+        tuple(v.value for v in spec.voices),
+        language=spec.language,
+    )
+
 
 SPEACHES_UID = 1000  # the image's ubuntu user
 HF_CACHE = "/home/ubuntu/.cache/huggingface/hub"

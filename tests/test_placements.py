@@ -1,0 +1,371 @@
+"""Placements: a workspace in a workload cluster the platform defines, picked by spec.placement.
+
+Everything of a placed workspace that runs goes through the placement's provider configs; its Secrets reach the
+cluster through one Release whose values provider-helm reads from a control-plane Secret, so no managed resource's
+spec holds a value; its cloud datastores take the placement's regions; a change of placement that would leave data
+behind is refused with how to migrate. Without a placement nothing changes (the goldens of the other examples).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xp
+import yaml
+
+from function import release
+from function.plan import team_key_name
+from function.services import placement
+from function.spec import SecretKeySelector
+from tests.helpers import (
+    carried_secrets,
+    desired,
+    fatal,
+    namespaced_xr,
+    request,
+    required_for,
+    run,
+    secret,
+    yaml_docs,
+)
+from tests.test_wiring import example_state, full_state
+
+ROOT = Path(__file__).resolve().parent.parent
+REMOTE = ROOT / "examples" / "placement-remote-namespaced"
+REMOTE_CLAIMS = ROOT / "examples" / "placement-remote-claims"
+REGIONS = ROOT / "examples" / "placement-regions-namespaced"
+OPENAI = secret("openai", {"api-key": "sk-placement-canary-0123456789"})
+INPUT: dict[str, Any] = {
+    "apiVersion": "aiworkspace.fn.crossplane.io/v1alpha1",
+    "kind": "Input",
+    "placements": [
+        {
+            "name": "eu",
+            "helmProviderConfigName": "helm-eu",
+            "kubernetesProviderConfigName": "kubernetes-eu",
+            "regions": {"aws": ["eu-west-1", "eu-central-1"]},
+            "ingress": {"className": "nginx-eu", "clusterIssuer": "issuer-eu"},
+            "clusterNetworks": ["10.64.0.0/14"],
+        },
+        {
+            "name": "us",
+            "helmProviderConfigName": "helm-us",
+            "kubernetesProviderConfigName": "kubernetes-us",
+            "regions": {"aws": ["us-east-1"]},
+            "namespaces": ["team-b"],
+        },
+    ],
+}
+# Keys of a carried Secret that say where a database is, not how to get in (the RDS username is ragadmin).
+NOT_SECRET = {"host", "port", "username", "database"}
+AWS_DATABASE = {
+    "provider": "aws",
+    "aws": {"subnetGroupName": "private", "securityGroupIds": ["sg-0a1b2c3d4e5f60000"]},
+}
+
+
+def _spec(**extra: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "librechat": {"domain": "chat.team-a.example.com"},
+        "openai": {"enabled": True, "apiKeySecretRef": {"name": "openai", "key": "api-key"}},
+    }
+    spec.update(extra)
+    return spec
+
+
+def _compose(spec: dict[str, Any], observed: dict[str, dict[str, Any]] | None = None) -> tuple[str | None, Any]:
+    xr = namespaced_xr(spec)
+    rsp = run(request(xr, observed=observed, required=required_for(xr, [OPENAI]), function_input=INPUT))
+    return fatal(rsp), desired(rsp)
+
+
+def _state(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return full_state(namespaced_xr(spec), [OPENAI], function_input=INPUT)
+
+
+def _string_values(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for value in node.values() for v in _string_values(value)]
+    if isinstance(node, list):
+        return [v for value in node for v in _string_values(value)]
+    return [node] if isinstance(node, str) else []
+
+
+@pytest.mark.parametrize("example", [REMOTE, REMOTE_CLAIMS, REGIONS], ids=lambda p: p.name)
+def test_every_object_and_release_goes_through_the_placement(example: Path) -> None:
+    """Every Object and Release of a placed workspace names the placement's provider configs, and nothing but its
+    Secrets (the carrier's source) and cloud managed resources stays in the control plane."""
+    _, state = example_state(example)
+    placed = {p["name"]: p for p in xp.step_input(example)["placements"]}
+    spec = yaml.safe_load((example / "xr.yaml").read_text())["spec"]
+    chosen = placed[spec["placement"]]
+    kinds = set()
+    for key, body in state.items():
+        kinds.add(body["kind"])
+        if body["kind"] == "Object":
+            assert body["spec"]["providerConfigRef"]["name"] == chosen["kubernetesProviderConfigName"], key
+        elif body["kind"] == "Release":
+            assert body["spec"]["providerConfigRef"]["name"] == chosen["helmProviderConfigName"], key
+        else:
+            assert body["kind"] == "Secret" or "upbound.io" in body["apiVersion"] or "Usage" in body["kind"], key
+        assert body["metadata"]["annotations"]["aiworkspace.io/placement"] == spec["placement"], key
+    assert {"Object", "Release", "Secret"} <= kinds
+
+
+@pytest.mark.parametrize("example", [REMOTE, REMOTE_CLAIMS, REGIONS], ids=lambda p: p.name)
+def test_no_secret_value_in_any_managed_resource(example: Path) -> None:
+    """No value of any Secret (generated, copied from the team, or from a provider's connection details) appears
+    anywhere in an Object's or a Release's body: the Secrets reach the cluster only through valuesFrom."""
+    _, state = example_state(example)
+    carried = carried_secrets(state)
+    assert carried, "a placed workspace carries its Secrets"
+    values = {
+        base64.b64decode(value).decode()
+        for body in carried
+        for name, value in (body.get("data") or {}).items()
+        if name not in NOT_SECRET and len(base64.b64decode(value)) >= 8
+    }
+    assert values
+    for key, body in state.items():
+        if body["kind"] == "Secret":
+            continue
+        text = json.dumps(body)
+        leaked = sorted(v for v in values if v in text or base64.b64encode(v.encode()).decode() in text)
+        assert not leaked, f"{key} holds a secret value"
+    releases = [b for b in state.values() if b["kind"] == "Release"]
+    carrier = next(b for b in releases if b["spec"]["forProvider"]["chart"]["name"] == release.SECRETS_CHART_NAME)
+    assert carrier["spec"]["forProvider"]["values"] == {}
+    assert [ref["secretKeyRef"]["key"] for ref in carrier["spec"]["forProvider"]["valuesFrom"]] == ["values.yaml"]
+    manifests = [b["spec"]["forProvider"]["manifest"] for b in state.values() if b["kind"] == "Object"]
+    assert not [m for m in manifests if m["kind"] == "Secret"], "no Secret is wrapped in an Object"
+
+
+def test_the_chart_renders_the_carried_secrets_as_they_are(tools: xp.Tools) -> None:
+    """helm template of the aiworkspace-secrets chart with the values the function composes gives each Secret with
+    exactly its data, even when a value holds template text, quotes or line breaks: data never becomes code."""
+    hostile = "{{ .Release.Name }}\"\n${X} $(id) '\x01"
+    spec = _spec(placement="eu")
+    openai = secret("openai", {"api-key": hostile})
+    xr = namespaced_xr(spec)
+    state = full_state(xr, [openai], function_input=INPUT)
+    carried = carried_secrets(state)
+    assert carried is not None
+    document = base64.b64decode(state[placement.SECRET_KEY]["data"][placement.VALUES_KEY]).decode()
+    proc = subprocess.run(
+        [
+            tools.helm,
+            "template",
+            "chat-workload-secrets",
+            str(ROOT / "charts" / "aiworkspace-secrets"),
+            "-n",
+            "team-a",
+            "-f",
+            "-",
+        ],
+        input=document,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rendered = {d["metadata"]["name"]: d for d in yaml.safe_load_all(proc.stdout) if d}
+    assert set(rendered) == {c["metadata"]["name"] for c in carried}
+    for want in carried:
+        got = rendered[want["metadata"]["name"]]
+        assert (got["kind"], got["metadata"]["namespace"]) == ("Secret", "team-a")
+        assert (got.get("data") or {}) == want["data"]
+    key = team_key_name(SecretKeySelector(name="openai", key="api-key"))
+    assert base64.b64decode(rendered["chat-team-keys"]["data"][key]).decode() == hostile
+
+
+def test_the_chart_pin_is_the_charts_own() -> None:
+    """The chart the function installs is the version charts/aiworkspace-secrets says it is."""
+    chart = yaml.safe_load((ROOT / "charts" / "aiworkspace-secrets" / "Chart.yaml").read_text())
+    assert (chart["name"], chart["version"]) == (release.SECRETS_CHART_NAME, release.SECRETS_CHART_VERSION)
+
+
+def test_workloads_read_the_teams_keys_from_the_workspaces_copy() -> None:
+    """In a placement the team's Secret does not exist: the RAG API reads the workspace's copy, which the function
+    fetches and carries; without a placement it reads the team's own Secret, as before."""
+    placed = _state(_spec(placement="eu"))
+    env = placed["rag-api-deployment"]["spec"]["forProvider"]["manifest"]["spec"]["template"]["spec"]["containers"][0]
+    key = next(e for e in env["env"] if e["name"] == "RAG_OPENAI_API_KEY")["valueFrom"]["secretKeyRef"]
+    assert key == {"name": "chat-team-keys", "key": "openai_api-key"}
+    carried = {s["metadata"]["name"]: s for s in carried_secrets(placed) or []}
+    assert (
+        base64.b64decode(carried["chat-team-keys"]["data"]["openai_api-key"]).decode()
+        == "sk-placement-canary-0123456789"
+    )
+    local = _state(_spec())
+    env = local["rag-api-deployment"]["spec"]["forProvider"]["manifest"]["spec"]["template"]["spec"]["containers"][0]
+    key = next(e for e in env["env"] if e["name"] == "RAG_OPENAI_API_KEY")["valueFrom"]["secretKeyRef"]
+    assert key == {"name": "openai", "key": "api-key"}
+
+
+def test_librechat_waits_for_its_secrets_in_the_cluster() -> None:
+    """LibreChat's Release is not created before the Release carrying its env Secret is Ready there (the chart
+    mounts the Secret as optional)."""
+    problem, first = _compose(_spec(placement="eu"))
+    assert problem is None and "librechat-release" not in first and "workload-secrets" in first
+    state = _state(_spec(placement="eu"))
+    assert "librechat-release" not in state, "the carrying Release is not Ready yet"
+    ready = {k: {**v, "status": {"conditions": [{"type": "Ready", "status": "True"}]}} for k, v in state.items()}
+    _, after = _compose(_spec(placement="eu"), ready)
+    assert after["librechat-release"]["spec"]["providerConfigRef"]["name"] == "helm-eu"
+
+
+def test_ingress_and_networks_come_from_the_placement() -> None:
+    """The placement's IngressClass and ClusterIssuer apply where the team set none (a team's own win), and its
+    cluster networks are what internet egress excludes."""
+    state = _state(_spec(placement="eu"))
+    policy = state["librechat-networkpolicy"]["spec"]["forProvider"]["manifest"]
+    excepted = {
+        c
+        for rule in policy["spec"]["egress"]
+        for to in rule.get("to", [])
+        for c in to.get("ipBlock", {}).get("except", [])
+    }
+    assert "10.64.0.0/14" in excepted
+    own = _spec(
+        placement="eu",
+        librechat={
+            "domain": "chat.team-a.example.com",
+            "ingress": {"className": "own", "tls": {"clusterIssuer": "letsencrypt"}},
+        },
+    )
+    for spec, want in ((_spec(placement="eu"), ("nginx-eu", "issuer-eu")), (own, ("own", "letsencrypt"))):
+        ready = {
+            k: {**v, "status": {"conditions": [{"type": "Ready", "status": "True"}]}} for k, v in _state(spec).items()
+        }
+        _, after = _compose(spec, ready)
+        ingress = after["librechat-release"]["spec"]["forProvider"]["values"]["ingress"]
+        assert (ingress["className"], ingress["annotations"]["cert-manager.io/cluster-issuer"]) == want
+
+
+@pytest.mark.parametrize(
+    ("reason", "spec", "want"),
+    [
+        (
+            "A placement the platform does not define is refused, naming the field and the placements offered.",
+            _spec(placement="mars"),
+            "spec.placement: 'mars' is not a placement the platform defines (placements here: eu)",
+        ),
+        (
+            "A placement kept for other namespaces is refused like an unknown one.",
+            _spec(placement="us"),
+            "spec.placement: 'us' is not offered to namespace team-a",
+        ),
+        (
+            "A team's region outside the placement's is refused, with the placement's regions.",
+            _spec(placement="eu", database={**AWS_DATABASE, "aws": {**AWS_DATABASE["aws"], "region": "us-east-1"}}),
+            "spec.database.aws.region: 'us-east-1' is not a region of placement eu (eu-west-1, eu-central-1)",
+        ),
+        (
+            "A cloud the placement puts no datastores on is refused.",
+            _spec(placement="eu", objectStorage={"provider": "gcp", "gcp": {}}),
+            "spec.objectStorage.provider: placement eu puts no datastores on gcp",
+        ),
+        (
+            "Without a placement a cloud datastore needs its region (the admission rule, in the function too).",
+            _spec(database=AWS_DATABASE),
+            "spec.database.aws.region: required without spec.placement",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.endswith(".") else "",
+)
+def test_refused(reason: str, spec: dict[str, Any], want: str) -> None:
+    problem, _ = _compose(spec)
+    assert problem is not None and want in problem, reason
+
+
+def test_regions_default_to_the_placements() -> None:
+    """A cloud datastore without a region goes to the placement's first; a team may name another of its regions."""
+    _, state = _compose(_spec(placement="eu", database=AWS_DATABASE))
+    assert state["aws-database-instance"]["spec"]["forProvider"]["region"] == "eu-west-1"
+    chosen = {**AWS_DATABASE, "aws": {**AWS_DATABASE["aws"], "region": "eu-central-1"}}
+    _, state = _compose(_spec(placement="eu", database=chosen))
+    assert state["aws-database-instance"]["spec"]["forProvider"]["region"] == "eu-central-1"
+
+
+def _observed(state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the cluster reports for a state: every resource, named, Ready."""
+    out = {}
+    for key, composed in state.items():
+        body = copy.deepcopy(composed)
+        body["metadata"].setdefault("name", f"chat-{key}")
+        body["status"] = {"conditions": [{"type": "Ready", "status": "True"}]}
+        out[key] = body
+    return out
+
+
+@pytest.mark.parametrize(
+    ("reason", "before", "after", "refused"),
+    [
+        (
+            "Moving a workspace with volumes from the control plane's cluster to a placement is refused.",
+            _spec(),
+            _spec(placement="eu"),
+            "spec.placement: the workspace holds data in the control plane's cluster",
+        ),
+        (
+            "Moving it back from a placement to the control plane's cluster is refused the same way.",
+            _spec(placement="eu"),
+            _spec(),
+            "spec.placement: the workspace holds data in placement eu",
+        ),
+        (
+            "DropData lets a workspace start empty in the new placement.",
+            _spec(),
+            _spec(placement="eu", placementChangePolicy="DropData"),
+            None,
+        ),
+        (
+            "A cloud database never changes region, even with DropData.",
+            _spec(database={**AWS_DATABASE, "aws": {**AWS_DATABASE["aws"], "region": "eu-central-1"}}),
+            _spec(placement="eu", database=AWS_DATABASE, placementChangePolicy="DropData"),
+            "a cloud database or bucket never changes region",
+        ),
+        (
+            "Picking a placement whose cluster and regions are where the data is moves nothing, so nothing is refused.",
+            _spec(placement="eu", database=AWS_DATABASE),
+            _spec(placement="eu", database={**AWS_DATABASE, "aws": {**AWS_DATABASE["aws"], "region": "eu-west-1"}}),
+            None,
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.endswith(".") else "",
+)
+def test_moving_a_workspace_with_data(
+    reason: str, before: dict[str, Any], after: dict[str, Any], refused: str | None
+) -> None:
+    observed = _observed(_state(before))
+    problem, state = _compose(after, observed)
+    if refused is None:
+        assert problem is None, reason
+        return
+    assert problem is not None and refused in problem, reason
+    for step in ("back up", "new workspace", "restore"):
+        assert step in problem, f"{reason} The message says how to migrate: {step}"
+
+
+def test_duplicate_placement_names_are_refused() -> None:
+    """Two placements of one name in the input are the platform's error, named as such."""
+    doubled = {**INPUT, "placements": [INPUT["placements"][0], INPUT["placements"][0]]}
+    xr = namespaced_xr(_spec())
+    rsp = run(request(xr, required=required_for(xr, [OPENAI]), function_input=doubled))
+    problem = fatal(rsp)
+    assert problem is not None and "Composition input placements" in problem and "eu named twice" in problem
+
+
+def test_without_a_placement_nothing_is_carried() -> None:
+    """No placement: no carrier, no copy of the team's keys, no placement annotation (the other goldens show the
+    rest is as before)."""
+    state = _state(_spec())
+    assert "workload-secrets" not in state and "workload-secrets-release" not in state
+    assert carried_secrets(state) is None
+    assert not [k for k, b in state.items() if "aiworkspace.io/placement" in b["metadata"].get("annotations", {})]
+    assert yaml_docs(REMOTE / "required-resources.yaml")
