@@ -144,7 +144,10 @@ def place(spec: AIWorkspaceSpec, placement: Placement | None) -> AIWorkspaceSpec
     ingress_update: dict[str, Any] = {}
     if ingress.class_name is None and defaults.class_name:
         ingress_update["class_name"] = defaults.class_name
-    if ingress.tls.enabled and not (ingress.tls.cluster_issuer or ingress.tls.issuer) and defaults.cluster_issuer:
+    # The placement's issuer only where the team named no certificate of its own: on a Secret it names, cert-manager
+    # would issue into that Secret and replace the certificate it holds (a shared wildcard, a purchased one).
+    tls = ingress.tls
+    if tls.enabled and not (tls.cluster_issuer or tls.issuer or tls.secret_name) and defaults.cluster_issuer:
         ingress_update["tls"] = ingress.tls.model_copy(update={"cluster_issuer": defaults.cluster_issuer})
     if ingress_update:
         librechat = spec.librechat.model_copy(update={"ingress": ingress.model_copy(update=ingress_update)})
@@ -183,8 +186,17 @@ def check_move(
         if before == after:
             continue
         volume = body.get("kind") == "Object"
-        if volume and spec.placement_change_policy is PlacementChangePolicy.DROP_DATA:
+        # DropData is the team's consent to one move it asks for: a change of spec.placement. When the platform
+        # points the same placement at another cluster, the team asked for nothing, so nothing is dropped.
+        if volume and spec.placement_change_policy is PlacementChangePolicy.DROP_DATA and old != spec.placement:
             continue
+        if old is not None and old == spec.placement:
+            raise SpecError(
+                f"spec.placement: placement {old} now reaches {after}, but the workspace holds data in {before} "
+                f"({key}); the platform changed where the placement points, and the workspace stays where its data "
+                f"is: point the placement back, or back up, create a new workspace and restore into it "
+                f"(README: Backups, Restore)"
+            )
         old_place = f"placement {old}" if old else "the control plane's cluster"
         new_place = f"placement {spec.placement}" if spec.placement else "the control plane's cluster"
         migrate = (

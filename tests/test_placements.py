@@ -19,10 +19,11 @@ import pytest
 import xp
 import yaml
 
-from function import release
+from function import placements, release
+from function.input import platform_settings
 from function.plan import team_key_name
 from function.services import placement
-from function.spec import SecretKeySelector
+from function.spec import SecretKeySelector, parse_spec
 from tests.helpers import (
     carried_secrets,
     desired,
@@ -79,9 +80,11 @@ def _spec(**extra: Any) -> dict[str, Any]:
     return spec
 
 
-def _compose(spec: dict[str, Any], observed: dict[str, dict[str, Any]] | None = None) -> tuple[str | None, Any]:
+def _compose(
+    spec: dict[str, Any], observed: dict[str, dict[str, Any]] | None = None, function_input: dict[str, Any] = INPUT
+) -> tuple[str | None, Any]:
     xr = namespaced_xr(spec)
-    rsp = run(request(xr, observed=observed, required=required_for(xr, [OPENAI]), function_input=INPUT))
+    rsp = run(request(xr, observed=observed, required=required_for(xr, [OPENAI]), function_input=function_input))
     return fatal(rsp), desired(rsp)
 
 
@@ -369,3 +372,25 @@ def test_without_a_placement_nothing_is_carried() -> None:
     assert carried_secrets(state) is None
     assert not [k for k, b in state.items() if "aiworkspace.io/placement" in b["metadata"].get("annotations", {})]
     assert yaml_docs(REMOTE / "required-resources.yaml")
+
+
+def test_dropdata_is_consent_to_the_teams_move_only() -> None:
+    """A workspace placed with DropData whose placement the platform points at another cluster: nothing the team
+    asked for moves, so its volumes are not dropped; the change is refused, saying what the platform changed."""
+    spec = _spec(placement="eu", placementChangePolicy="DropData")
+    observed = _observed(_state(spec))
+    moved = copy.deepcopy(INPUT)
+    moved["placements"][0]["kubernetesProviderConfigName"] = "kubernetes-eu-2"
+    problem, _ = _compose(spec, observed, function_input=moved)
+    assert problem is not None and "placement eu now reaches" in problem and "point the placement back" in problem
+
+
+def test_a_teams_own_certificate_gets_no_placement_issuer() -> None:
+    """A team naming its own TLS Secret keeps it: the placement's default issuer goes only on Ingresses whose
+    certificate nobody named (cert-manager would otherwise reissue into the team's Secret)."""
+    [eu] = [p for p in platform_settings(INPUT).placements if p.name == "eu"]
+    librechat = {"domain": "chat.team-a.example.com", "ingress": {"tls": {"secretName": "team-a-wildcard"}}}
+    own = parse_spec(_spec(placement="eu", librechat=librechat))
+    tls = placements.place(own, eu).librechat.ingress.tls
+    assert tls.secret_name == "team-a-wildcard" and tls.cluster_issuer is None
+    assert placements.place(parse_spec(_spec(placement="eu")), eu).librechat.ingress.tls.cluster_issuer == "issuer-eu"
