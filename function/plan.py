@@ -642,7 +642,19 @@ def build_plan(
     names in a cloud's global namespace (cloud_name)."""
     tenancy.check(spec, workspace.namespace, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
     placement = placements.select(spec, workspace.namespace, platform.placements)
-    spec = placements.place(spec, placement)
+    placed = placements.place(spec, placement)
+    if placement is not None and placed is not spec:
+        # The regions a placement fills in are held to the same tenancy as a team's own (its ingress defaults are
+        # the platform's own choice for its cluster, as tenancy is for what teams write).
+        regions_only = placed.model_copy(update={"librechat": spec.librechat})
+        try:
+            tenancy.check(regions_only, workspace.namespace, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
+        except SpecError as error:
+            raise SpecError(
+                f"spec.placement: placement {placement.name} fills in what the platform's tenancy refuses ({error}); "
+                f"choose another placement, or ask the platform team to align the placement with its tenancy"
+            ) from None
+    spec = placed
     filled: dict[str, Any] = {"placement": placement}
     generated: list[GeneratedSecret] = []
     env_from: list[EnvFromSecret] = []

@@ -394,3 +394,16 @@ def test_a_teams_own_certificate_gets_no_placement_issuer() -> None:
     tls = placements.place(own, eu).librechat.ingress.tls
     assert tls.secret_name == "team-a-wildcard" and tls.cluster_issuer is None
     assert placements.place(parse_spec(_spec(placement="eu")), eu).librechat.ingress.tls.cluster_issuer == "issuer-eu"
+
+
+def test_what_a_placement_fills_in_is_held_to_tenancy() -> None:
+    """A placement whose region the platform's tenancy refuses cannot carry a team's database there: the team
+    could not write that region itself, so the placement may not fill it in."""
+    strict = copy.deepcopy(INPUT)
+    strict["tenancy"] = {"aws": {"regions": ["eu-*"]}}
+    xr = namespaced_xr(_spec(placement="us", database=AWS_DATABASE), namespace="team-b")
+    rsp = run(request(xr, required=required_for(xr, [secret("openai", {"api-key": "sk-x"}, "team-b")]),
+                      function_input=strict))  # fmt: skip
+    problem = fatal(rsp)
+    assert problem is not None and "placement us fills in what the platform's tenancy refuses" in problem
+    assert "us-east-1" in problem
