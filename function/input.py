@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from function.placements import Placement, check_unique
+from function.placements import Placement, check_elsewhere, check_unique
 from function.plan import Platform
 from function.spec import SpecError
 from function.strings import CIDR
@@ -66,6 +66,11 @@ class FunctionInput(BaseModel):
     def _unique_placements(cls, placements: list[Placement]) -> list[Placement]:
         return list(check_unique(tuple(placements)))
 
+    @model_validator(mode="after")
+    def _placements_elsewhere(self) -> FunctionInput:
+        check_elsewhere(tuple(self.placements), self.helm_provider_config_name, self.kubernetes_provider_config_name)
+        return self
+
     @field_validator("images")
     @classmethod
     def _known_images(cls, images: dict[str, str]) -> dict[str, str]:
@@ -82,7 +87,9 @@ def platform_settings(raw: dict[str, Any]) -> Platform:
         parsed = FunctionInput.model_validate(raw)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
-        raise SpecError(f"Composition input {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        where = ".".join(map(str, first["loc"]))
+        message = first["msg"].removeprefix("Value error, ")
+        raise SpecError(f"Composition input {where}: {message}" if where else f"Composition input {message}") from None
     return Platform(
         helm=parsed.helm_provider_config_name,
         kubernetes=parsed.kubernetes_provider_config_name,

@@ -70,10 +70,10 @@ class Placement(Settings):
     )
     regions: Regions = Field(default_factory=Regions, description="Regions of the workspace's cloud datastores.")
     ingress: IngressDefaults = Field(default_factory=IngressDefaults, description="Ingress defaults there.")
-    cluster_networks: tuple[CIDR, ...] | None = Field(
-        default=None,
-        description="The placement cluster's pod and service CIDRs, which internet egress excludes; unset: the "
-        "input's clusterNetworks.",
+    cluster_networks: tuple[CIDR, ...] = Field(
+        min_length=1,
+        description="The placement cluster's own pod and service CIDRs, which internet egress excludes (the "
+        "input's clusterNetworks are the control plane's, not this cluster's).",
     )
 
 
@@ -83,6 +83,24 @@ def check_unique(placements: tuple[Placement, ...]) -> tuple[Placement, ...]:
     if twice:
         raise ValueError(f"placement names must be unique: {', '.join(twice)} named twice")
     return placements
+
+
+def check_elsewhere(placements: tuple[Placement, ...], helm: str, kubernetes: str) -> None:
+    """Refuse a placement that names a provider config of the control plane's own cluster (the input's): it would
+    render the Secrets it carries under the names the function composes them by in the same namespace (Helm and
+    Crossplane then own one Secret each), and its workloads would see the control plane's networks as its own. A
+    region for a workspace in the control plane's cluster is the team's to write, within the tenancy's rules."""
+    for i, placement in enumerate(placements):
+        for field_name, mine, theirs in (
+            ("helmProviderConfigName", placement.helm_provider_config_name, helm),
+            ("kubernetesProviderConfigName", placement.kubernetes_provider_config_name, kubernetes),
+        ):
+            if mine == theirs:
+                raise ValueError(
+                    f"placements.{i}.{field_name}: {mine!r} (placement {placement.name}) is the input's own, the "
+                    f"control plane's cluster; a placement reaches another cluster: name the provider config that "
+                    f"reaches it, or remove the placement and let teams choose regions within tenancy"
+                )
 
 
 def select(spec: AIWorkspaceSpec, namespace: str, placements: tuple[Placement, ...]) -> Placement | None:

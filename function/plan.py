@@ -416,7 +416,7 @@ class Plan:
     @property
     def cluster_networks(self) -> tuple[str, ...]:
         """The pod and service ranges of the cluster the workspace runs in."""
-        if self.placement and self.placement.cluster_networks is not None:
+        if self.placement is not None:
             return tuple(self.placement.cluster_networks)
         return self.platform.cluster_networks
 

@@ -37,6 +37,18 @@ promtool_bin="$bin_dir/promtool-$PROMETHEUS_VERSION"
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 
+# One run at a time per cache: two checkouts (or worktrees) of one machine share it, and two builds of the same
+# binary would move each other's temporary file away.
+# (flock is util-linux's; where there is none, as on macOS, runs are not serialized.)
+mkdir -p "$cache_root"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$cache_root/.lock"
+  if ! flock -n 9; then
+    log "waiting for another hack/tools.sh run on $cache_root"
+    flock 9
+  fi
+fi
+
 tools_mode=${FUNCTION_AI_WORKSPACE_TOOLS:-auto}
 case $tools_mode in
   auto | download | build) ;;

@@ -86,6 +86,7 @@ def open_input(extra_name: str = "extra") -> dict[str, Any]:
                 "helmProviderConfigName": "workload",
                 "kubernetesProviderConfigName": "workload",
                 "regions": {"aws": ["eu-west-1"], "gcp": ["europe-west1"], "azure": ["westeurope"]},
+                "clusterNetworks": ["10.64.0.0/14"],
             }
         ],
     }

@@ -60,6 +60,7 @@ INPUT: dict[str, Any] = {
             "kubernetesProviderConfigName": "kubernetes-us",
             "regions": {"aws": ["us-east-1"]},
             "namespaces": ["team-b"],
+            "clusterNetworks": ["10.72.0.0/14"],
         },
     ],
 }
@@ -362,6 +363,45 @@ def test_duplicate_placement_names_are_refused() -> None:
     rsp = run(request(xr, required=required_for(xr, [OPENAI]), function_input=doubled))
     problem = fatal(rsp)
     assert problem is not None and "Composition input placements" in problem and "eu named twice" in problem
+
+
+@pytest.mark.parametrize(
+    ("reason", "changed", "want"),
+    [
+        (
+            "A placement naming the input's own helm config would render its carried Secrets over the ones Crossplane "
+            "composes in the control plane's namespace.",
+            {"helmProviderConfigName": "default"},
+            "Composition input placements.0.helmProviderConfigName: 'default' (placement eu) is the input's own",
+        ),
+        (
+            "The same for the kubernetes config.",
+            {"kubernetesProviderConfigName": "default"},
+            "Composition input placements.0.kubernetesProviderConfigName: 'default' (placement eu) is the input's own",
+        ),
+        (
+            "A placement's cluster networks are its own: the input's are the control plane's.",
+            {"clusterNetworks": None},
+            "Composition input placements.0.clusterNetworks: Field required",
+        ),
+        (
+            "An empty list of them is no better.",
+            {"clusterNetworks": []},
+            "Composition input placements.0.clusterNetworks: Tuple should have at least 1 item",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.endswith(".") else "",
+)
+def test_a_placement_is_another_cluster(reason: str, changed: dict[str, Any], want: str) -> None:
+    eu = {k: v for k, v in {**INPUT["placements"][0], **changed}.items() if v is not None}
+    function_input = {**INPUT, "placements": [eu, *INPUT["placements"][1:]]}
+    xr = namespaced_xr(_spec())
+    problem = fatal(run(request(xr, required=required_for(xr, [OPENAI]), function_input=function_input)))
+    assert problem is not None and want in problem, reason
+    # It is the name the input gives its own configs that counts: with those named otherwise, "default" is a placement.
+    named = {**function_input, "helmProviderConfigName": "cp", "kubernetesProviderConfigName": "cp"}
+    if "default" in changed.values():
+        assert fatal(run(request(xr, required=required_for(xr, [OPENAI]), function_input=named))) is None, reason
 
 
 def test_without_a_placement_nothing_is_carried() -> None:
