@@ -21,6 +21,7 @@ import argparse
 import copy
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -280,6 +281,8 @@ def markdown(reports: list[Report]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    # A terminated run still stops its control plane (the fixture's finally blocks run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workspaces", type=int, default=100, nargs="+")
     parser.add_argument("--flavour", choices=sorted(EXAMPLES), default="namespaced")
