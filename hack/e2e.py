@@ -8,11 +8,10 @@ comes up, hack/scenarios.py writes the flavour's Chainsaw tests (one per example
 hand-written ones of e2e/scenarios/), and Chainsaw runs them against it: one line per scenario. The namespaced run
 also brings up a second API server, reached by provider-kubernetes as the placement workload-eu, for the
 two-cluster scenario (placement-workload-cluster), and publishes the Secrets chart where its composed name leads
-Helm (fixture.publish_secrets_chart). Then one cloud's
-Configuration is installed on top of the core (CLOUD_ON_TOP). Naming examples (or placement-workload-cluster)
-runs only their scenarios. Where it
-may (root, `unshare`), the whole run lives in a private network namespace, so nothing listens beyond its own
-loopback and the node's bridge.
+Helm (fixture.publish_secrets_chart). Then one cloud's Configuration is installed on top of the core
+(CLOUD_ON_TOP). Naming examples (or placement-workload-cluster) runs only their scenarios. Where it may (root,
+`unshare`), the whole run lives in a private network namespace, so nothing listens beyond its own loopback and the
+node's bridge.
 """
 
 from __future__ import annotations

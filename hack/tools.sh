@@ -229,7 +229,8 @@ build_promtool
 #   registry                 go-containerregistry's loopback OCI registry, for pushing the function package
 #   provider-kubernetes      turns the workspace's Objects into real Deployments, Services, PVCs and ConfigMaps
 # (provider-helm is not among them: the module proxy serves github.com/crossplane-contrib/provider-helm@v1.4.0's
-# .info and .mod but refuses its zip, 403; helm plays its part for the Secrets chart, hack/scenarios.py.)
+# .info and .mod but refuses its zip, 403, and that of its dependency github.com/nebius/gosdk@v0.2.28 too; helm
+# plays its part for the Secrets chart, hack/scenarios.py.)
 e2e_bin() { printf '%s/%s-%s' "$bin_dir" "$1" "$2"; }
 etcd_bin=$(e2e_bin etcd "$ETCD_VERSION")
 apiserver_bin=$(e2e_bin kube-apiserver "$KUBERNETES_VERSION")
