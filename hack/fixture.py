@@ -1761,7 +1761,12 @@ class Fixture:
                     "kubernetes.crossplane.io" if flavour == "claims" else "kubernetes.m.crossplane.io",
                     "Object",
                 )
-                cp.apply(provider_crds(kinds | {objects}), server_side=True)
+                crds = provider_crds(kinds | {objects})
+                cp.apply(crds, server_side=True)
+                # Before their first objects (the provider configs): a CRD not yet Established is not served, and
+                # kubectl then finds no mapping for its kind (seen on a busy machine).
+                cp.kubectl("wait", "--for=condition=Established", f"--timeout={TIMEOUT:.0f}s",
+                           *(f"crd/{crd['metadata']['name']}" for crd in crds))  # fmt: skip
                 start_provider_kubernetes(cp, flavour)
                 say(f"ok   {flavour:<10} provider-kubernetes running against this API server")
                 cp.apply((ROOT / "apis" / "rbac" / "composed-kinds.yaml").read_text())
