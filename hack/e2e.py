@@ -7,10 +7,11 @@ the function installed from a loopback registry and served, provider-kubernetes,
 comes up, hack/scenarios.py writes the flavour's Chainsaw tests (one per example, the hostile sample, and the
 hand-written ones of e2e/scenarios/), and Chainsaw runs them against it: one line per scenario. The namespaced run
 also brings up a second API server, reached by provider-kubernetes as the placement workload-eu, for the
-two-cluster scenario (placement-workload-cluster). Then one cloud's
-Configuration is installed on top of the core (CLOUD_ON_TOP). Naming examples runs only their scenarios. Where it
-may (root, `unshare`), the whole run lives in a private network namespace, so nothing listens beyond its own
-loopback and the node's bridge.
+two-cluster scenario (placement-workload-cluster), and publishes the Secrets chart where its composed name leads
+Helm (fixture.publish_secrets_chart). Then one cloud's Configuration is installed on top of the core
+(CLOUD_ON_TOP). Naming examples (or placement-workload-cluster) runs only their scenarios. Where it may (root,
+`unshare`), the whole run lives in a private network namespace, so nothing listens beyond its own loopback and the
+node's bridge.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from fixture import (
     say,
 )
 
+from function import release
+
 # The cloud whose Configuration each flavour installs on top of its core after the scenarios.
 CLOUD_ON_TOP = {"namespaced": "aws", "claims": "gcp"}
 
@@ -64,8 +67,8 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
             ) as fx,
             tempfile.TemporaryDirectory(prefix="aiworkspace-scenarios-") as tmp,
         ):
-            workload = None
-            if flavour == FLAVOURS[0] and not only:
+            workload, charts = None, None
+            if flavour == FLAVOURS[0] and (not only or PLACEMENT_SCENARIO in only):
                 workload = fx.second_api_server()  # the placement-workload-cluster scenario's workload cluster
                 proc = fx.extra[-1].kubectl("get", "--raw", "/readyz", check=False)
                 if proc.returncode != 0:
@@ -75,9 +78,26 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
                     f"ok   {flavour:<10} a second API server on loopback (Fixture.second_api_server), ready, reached "
                     f"by provider-kubernetes as placement {WORKLOAD_PLACEMENT}"
                 )
+                charts = fixture.publish_secrets_chart(fx.cp, fx.registry)
+                say(
+                    f"ok   {flavour:<10} charts/{release.SECRETS_CHART_NAME} packaged and pushed by helm, served to "
+                    f"Helm as {release.SECRETS_CHART_REPOSITORY}/{release.SECRETS_CHART_NAME}:"
+                    f"{release.SECRETS_CHART_VERSION} (fixture.PublishedChartRegistry)"
+                )
             tests = Path(tmp) / "tests"
-            names = scenarios.write(flavour, tests, node=fx.node is not None, only=only, workload=workload)
-            failures = chainsaw(fx, tests, Path(tmp), names)
+            try:
+                names = scenarios.write(
+                    flavour,
+                    tests,
+                    node=fx.node is not None,
+                    only=only,
+                    workload=workload,
+                    helm_env=charts.env() if charts else None,
+                )
+                failures = chainsaw(fx, tests, Path(tmp), names)
+            finally:
+                if charts:
+                    charts.stop()
             failures += function_metrics(fx)
             failures += cloud_on_top(fx)
             if failures and (os.environ.get("E2E_LOGS") or os.environ.get("CI")):
@@ -91,12 +111,15 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
 # The placement of examples/placement-remote-namespaced: its kubernetesProviderConfigName names the
 # ClusterProviderConfig that reaches the second API server.
 WORKLOAD_PLACEMENT = "workload-eu"
+# The two-cluster scenario's name, which `make e2e FLAVOURS="namespaced placement-workload-cluster"` runs alone.
+PLACEMENT_SCENARIO = "placement-workload-cluster"
 
 
 def reach_workload_cluster(fx: fixture.Fixture, kubeconfig: Path) -> None:
     """What a platform does for a placement: its placements in the input of the Composition the XRD enforces (the
     installed one, patched as a platform edits it), and a provider-kubernetes config of the placement's name
-    whose credentials are the workload cluster's kubeconfig (provider-helm's is not made: none runs here)."""
+    whose credentials are the workload cluster's kubeconfig (provider-helm's is not made: none runs here; the
+    scenario installs the Secrets chart with helm in its place)."""
     placements = xp.step_input(scenarios.PLACED_EXAMPLE)["placements"]
     patch = [{"op": "add", "path": "/spec/pipeline/0/input/placements", "value": placements}]
     composition = f"aiworkspace-{fx.flavour}"
@@ -165,6 +188,9 @@ def chainsaw(fx: fixture.Fixture, tests: Path, tmp: Path, names: list[str]) -> l
     path.mkdir(exist_ok=True)
     (path / "kubectl").unlink(missing_ok=True)
     (path / "kubectl").symlink_to(fx.cp.tools.kubectl)
+    # ... and `helm` the pinned one (the two-cluster scenario installs the Secrets chart with it).
+    (path / "helm").unlink(missing_ok=True)
+    (path / "helm").symlink_to(fx.cp.tools.helm)
     proc = subprocess.run(
         [
             fx.cp.tools.chainsaw,

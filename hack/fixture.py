@@ -6,6 +6,7 @@
                                                     # the core Configuration
         fx.cloud_on_top("aws")                      # a cloud's Configuration on top of the core
         fx.second_api_server()                      # another API server (a workload cluster), when a case needs one
+        publish_secrets_chart(fx.cp, fx.registry)   # the Secrets chart, served to Helm by its published name
 
 Every piece is built from the Go module proxy by `hack/tools.sh e2e` (pinned in hack/versions.env) or comes from
 Debian's packages (the node's containerd, runc and CNI plugins), and every process is stopped by PID at the end.
@@ -37,11 +38,13 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -59,7 +62,7 @@ import packages
 import upgrade
 import xp
 
-from function import xrds
+from function import release, xrds
 
 ROOT = xp.ROOT
 FLAVOURS = ("namespaced", "claims")
@@ -113,6 +116,7 @@ class E2ETools:
     scheduler: str
     kubelet: str
     chainsaw: str
+    helm: str
 
 
 def e2e_tools() -> E2ETools:
@@ -135,6 +139,7 @@ def e2e_tools() -> E2ETools:
         scheduler=paths["KUBE_SCHEDULER"],
         kubelet=paths["KUBELET"],
         chainsaw=paths["CHAINSAW"],
+        helm=paths["HELM"],
     )
 
 
@@ -605,6 +610,119 @@ def publish(cp: ControlPlane, registry: str, package: Path, repository: str, ver
     reference."""
     push(cp, package, f"{registry}/{repository}:{version}")
     return f"{repository}:{version}"
+
+
+# The Secrets chart, pulled by the name the function composes --------------------------------------------------------
+
+
+class PublishedChartRegistry:
+    """Where Helm finds charts by their published names (under release.SECRETS_CHART_REPOSITORY): an HTTPS proxy
+    on loopback, for a Helm client started with HTTPS_PROXY and SSL_CERT_FILE pointing here. Asked to CONNECT to
+    the published registry's host, it ends TLS with a certificate for that host (self-signed, the only root that
+    client trusts) and relays the requests to the loopback registry, which so answers for that host (its repository
+    paths without the host: <registry path>/charts/aiworkspace-secrets); any other host is refused, so nothing
+    leaves loopback. What ImageConfigs do for packages and containerd's hosts.toml for images, done for Helm's OCI
+    client, which has neither (helm.sh/helm/v4 pkg/registry/transport.go@v4.2.3: a clone of http.DefaultTransport,
+    which reads HTTPS_PROXY; its TLS roots are the system's, which Go reads from SSL_CERT_FILE)."""
+
+    def __init__(self, cp: ControlPlane, registry: str, host: str) -> None:
+        self.registry, self.host = registry, host
+        pki = cp.dir / "published-registry"
+        pki.mkdir(exist_ok=True)
+        self.ca = pki / "tls.crt"
+        key = pki / "tls.key"
+        subject = ("-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host}")
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", *subject, "-keyout", str(key), "-out",
+                str(self.ca))  # fmt: skip
+        self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.tls.load_cert_chain(self.ca, key)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.proxy = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.relayed = 0  # connections relayed to the loopback registry
+        threading.Thread(target=self._serve, name="published-chart-registry", daemon=True).start()
+
+    def env(self) -> dict[str, str]:
+        """What a Helm client needs to pull from here by published names."""
+        return {"HTTPS_PROXY": self.proxy, "SSL_CERT_FILE": str(self.ca)}
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return  # closed by stop()
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError), client:
+            client.settimeout(30)
+            request = b""
+            while b"\r\n\r\n" not in request and len(request) < 8192:
+                chunk = client.recv(1024)
+                if not chunk:
+                    return
+                request += chunk
+            method, target, *_ = [*request.split(b"\r\n", 1)[0].split(b" "), b"", b""]
+            if method != b"CONNECT" or target.decode(errors="replace") != f"{self.host}:443":
+                client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            host, port = self.registry.rsplit(":", 1)
+            with (
+                self.tls.wrap_socket(client, server_side=True) as tls,
+                socket.create_connection((host, int(port))) as up,
+            ):
+                self.relayed += 1
+                tls.settimeout(None)
+                back = threading.Thread(target=_pump, args=(up, tls), daemon=True)
+                back.start()
+                _pump(tls, up)
+                back.join(timeout=30)
+
+    def stop(self) -> None:
+        self.server.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    """Copy bytes from source to sink until source ends; then end sink's writing side."""
+    with contextlib.suppress(OSError, ssl.SSLError):
+        while chunk := source.recv(65536):
+            sink.sendall(chunk)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+def publish_secrets_chart(cp: ControlPlane, registry: str) -> PublishedChartRegistry:
+    """charts/aiworkspace-secrets packaged by the pinned Helm and pushed to the loopback registry, where the
+    PublishedChartRegistry serves it under the name the function composes (release.SECRETS_CHART_REPOSITORY)."""
+    published = urllib.parse.urlsplit(release.SECRETS_CHART_REPOSITORY)
+    helm_env = {**os.environ, **helm_homes(cp.dir / "helm-publisher")}
+    with tempfile.TemporaryDirectory(prefix="aiworkspace-chart-") as tmp:
+        packaged = subprocess.run(
+            [cp.tools.helm, "package", str(ROOT / "charts" / release.SECRETS_CHART_NAME), "--destination", tmp],
+            capture_output=True, text=True, env=helm_env, timeout=120, check=False,
+        )  # fmt: skip
+        if packaged.returncode != 0:
+            raise E2EError(f"helm package failed: {packaged.stderr}{packaged.stdout}")
+        archive = Path(tmp) / f"{release.SECRETS_CHART_NAME}-{release.SECRETS_CHART_VERSION}.tgz"
+        if not archive.exists():
+            raise E2EError(f"helm package made {sorted(os.listdir(tmp))}, not {archive.name}: versions disagree")
+        pushed = subprocess.run(
+            [cp.tools.helm, "push", str(archive), f"oci://{registry}{published.path}", "--plain-http"],
+            capture_output=True, text=True, env=helm_env, timeout=120, check=False,
+        )  # fmt: skip
+        if pushed.returncode != 0:
+            raise E2EError(f"helm push failed: {pushed.stderr}{pushed.stdout}")
+    return PublishedChartRegistry(cp, registry, published.netloc)
+
+
+def helm_homes(root: Path) -> dict[str, str]:
+    """Helm's config, cache and data directories of its own under `root` (no registry login or repository of the
+    machine's user is read or written)."""
+    homes = {name: root / name.lower() for name in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME")}
+    for home in homes.values():
+        home.mkdir(parents=True, exist_ok=True)
+    return {name: str(home) for name, home in homes.items()}
 
 
 @functools.cache
@@ -1643,7 +1761,12 @@ class Fixture:
                     "kubernetes.crossplane.io" if flavour == "claims" else "kubernetes.m.crossplane.io",
                     "Object",
                 )
-                cp.apply(provider_crds(kinds | {objects}), server_side=True)
+                crds = provider_crds(kinds | {objects})
+                cp.apply(crds, server_side=True)
+                # Before their first objects (the provider configs): a CRD not yet Established is not served, and
+                # kubectl then finds no mapping for its kind (seen on a busy machine).
+                cp.kubectl("wait", "--for=condition=Established", f"--timeout={TIMEOUT:.0f}s",
+                           *(f"crd/{crd['metadata']['name']}" for crd in crds))  # fmt: skip
                 start_provider_kubernetes(cp, flavour)
                 say(f"ok   {flavour:<10} provider-kubernetes running against this API server")
                 cp.apply((ROOT / "apis" / "rbac" / "composed-kinds.yaml").read_text())

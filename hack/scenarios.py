@@ -18,7 +18,9 @@ the flavour and the API version of provider-kubernetes' Object in it.
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,7 +30,10 @@ import xp
 import yaml
 
 from function.k8s import RUNS_AS_ROOT
+from function.plan import WORKLOAD_SECRETS_RELEASE, team_key_name
 from function.resources import NAMESPACE_LABEL, RESOURCE_LABEL
+from function.services.placement import SECRET_KEY, VALUES_KEY
+from function.spec import SecretKeySelector
 from tests import hostile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -356,7 +361,9 @@ def restore_scenario(out: Path) -> None:
 # The two-cluster scenario: examples/placement-remote-namespaced on a control plane whose second API server is the
 # placement's workload cluster. hack/e2e.py sets it up as a platform would: the example's placements added to the
 # input of the installed Composition (the XRD enforces that one), a provider-kubernetes ClusterProviderConfig of
-# the placement's name reaching the second API server, whose kubeconfig it gives as $values.workloadKubeconfig.
+# the placement's name reaching the second API server, whose kubeconfig it gives as $values.workloadKubeconfig; and
+# the Secrets chart published where the name the function composes (release.SECRETS_CHART_REPOSITORY) leads Helm
+# (fixture.PublishedChartRegistry, whose client settings it gives as $values.helmEnv).
 PLACED_EXAMPLE = EXAMPLES / "placement-remote-namespaced"
 # Each Object's manifest ($OBJECTS, kind/name) found in the workload cluster within two minutes.
 IN_WORKLOAD_CLUSTER = r"""set -eu
@@ -407,10 +414,145 @@ EOF
 """
 
 
+# provider-helm's part, played by Helm. provider-helm cannot be built here: the Go module proxy serves
+# github.com/crossplane-contrib/provider-helm@v1.4.0's .info and .mod but refuses its source (403 on the module's
+# zip). So the pinned helm (HELM_VERSION: helm.sh/helm/v4 v4.2.3, the Helm library provider-helm v1.4.0 installs
+# with, its go.mod) does what its Release reconciler does with the Release the function composed
+# (pkg/controller/namespaced/release/release.go@v1.4.0, deploy): the values its valuesFrom names read from the
+# control plane, its spec.values over them (values.go, composeValuesFromSpec), the chart pulled by repository, name
+# and version (pkg/clients/helm/client.go, pullChart: <repository>/<name> for OCI), installed under the Release's
+# external name in its namespace with its wait. A field of the Release this does not play (set, patchesFrom, a URL,
+# a digest...) fails the step rather than be ignored. The Release's own status is provider-helm's to write: nothing
+# here writes it.
+HELM_PLAYS_PROVIDER_HELM = r"""python3 - <<'EOF'
+import base64, json, os, subprocess, sys, tempfile, time
+
+namespace, workload = os.environ["NAMESPACE"], os.environ["WORKLOAD"]
+
+def kubectl(*args):
+    return json.loads(subprocess.run(["kubectl", *args, "-o", "json"], check=True, capture_output=True,
+                                     text=True).stdout)
+
+for _ in range(60):
+    found = kubectl("get", "releases.helm.m.crossplane.io", "-n", namespace, "-l", os.environ["RELEASE_SELECTOR"])
+    if found["items"]:
+        break
+    time.sleep(2)
+else:
+    sys.exit(f"no Release {os.environ['RELEASE_SELECTOR']} in the control plane")
+release = found["items"][0]
+spec = release["spec"]["forProvider"]
+# maxHistory (the CRD defaults it) bounds upgrades only: provider-helm sets it on its upgrade client alone.
+played = {"chart", "namespace", "skipCreateNamespace", "values", "valuesFrom", "wait", "waitTimeout", "maxHistory"}
+if set(spec) - played or set(spec["chart"]) - {"repository", "name", "version"}:
+    sys.exit(f"the Release asks for what this step does not play: {sorted(set(spec) - played)} {spec['chart']}")
+name = release["metadata"]["annotations"]["crossplane.io/external-name"]
+chart = spec["chart"]
+env = {**os.environ, **json.loads(os.environ["HELM_ENV"])}
+with tempfile.TemporaryDirectory() as tmp:
+    for home in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"):
+        env[home] = os.path.join(tmp, home.lower())
+    files = []
+    for index, source in enumerate(spec.get("valuesFrom") or []):
+        ref = source["secretKeyRef"]
+        secret = kubectl("get", "secret", ref["name"], "-n", namespace)
+        files.append(os.path.join(tmp, f"values-from-{index}.yaml"))
+        with open(files[-1], "wb") as out:
+            out.write(base64.b64decode(secret["data"][ref["key"]]))
+    files.append(os.path.join(tmp, "values.yaml"))
+    with open(files[-1], "w") as out:
+        json.dump(spec.get("values") or {}, out)
+    command = ["helm", "install", name, f"{chart['repository'].rstrip('/')}/{chart['name']}", "--version",
+               chart["version"], "--namespace", spec["namespace"], "--kubeconfig", workload]
+    command += [arg for path in files for arg in ("--values", path)]
+    if not spec.get("skipCreateNamespace"):
+        command.append("--create-namespace")
+    if spec.get("wait"):
+        command += ["--wait=watcher", "--timeout", spec.get("waitTimeout", "5m")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command[:4])} failed: {done.stderr}{done.stdout}")
+    status = json.loads(subprocess.run(["helm", "status", name, "-n", spec["namespace"], "--kubeconfig", workload,
+                                        "-o", "json"], env=env, check=True, capture_output=True, text=True).stdout)
+if status["info"]["status"] != "deployed":
+    sys.exit(f"release {name}: {status['info']['status']}")
+print(f"{chart['repository']}/{chart['name']}:{chart['version']} installed as {name}: deployed")
+EOF
+"""
+# Each Secret the values document carries ($CARRIED) in the workload cluster with the data of the control plane's
+# Secret of that name, or, for the workspace's copy of the team's keys ($TEAM_KEYS), of the team's Secret keys it
+# copies; each rendered by the Helm release (its annotations and label), and no other Secret of that release.
+SECRETS_IN_WORKLOAD_CLUSTER = r"""python3 - <<'EOF'
+import json, os, subprocess, sys
+
+namespace, workload = os.environ["NAMESPACE"], os.environ["WORKLOAD"]
+carried, team_keys = json.loads(os.environ["CARRIED"]), json.loads(os.environ["TEAM_KEYS"])
+
+def get(*args, kubeconfig=None):
+    where = ["--kubeconfig", kubeconfig] if kubeconfig else []
+    return json.loads(subprocess.run(["kubectl", *where, "get", *args, "-n", namespace, "-o", "json"],
+                                     check=True, capture_output=True, text=True).stdout)
+
+release = get("releases.helm.m.crossplane.io", "-l", os.environ["RELEASE_SELECTOR"])["items"][0]
+name = release["metadata"]["annotations"]["crossplane.io/external-name"]
+there = {s["metadata"]["name"]: s for s in get("secrets", kubeconfig=workload)["items"]}
+problems = []
+for secret in carried:
+    remote = there.get(secret)
+    if remote is None:
+        problems.append(f"{secret}: not in the workload cluster")
+        continue
+    if secret in team_keys:
+        want = {key: get("secret", team)["data"][team_key] for key, (team, team_key) in team_keys[secret].items()}
+    else:
+        want = get("secret", secret)["data"]
+    have = remote.get("data") or {}
+    if have != want:
+        differ = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+        problems.append(f"{secret}: data differs from the control plane's at {differ}")
+    annotations = remote["metadata"].get("annotations") or {}
+    owner = (annotations.get("meta.helm.sh/release-name"), annotations.get("meta.helm.sh/release-namespace"),
+             (remote["metadata"].get("labels") or {}).get("app.kubernetes.io/managed-by"))
+    if owner != (name, namespace, "Helm"):
+        problems.append(f"{secret}: not the Helm release {name}'s: {owner}")
+rendered = sorted(s for s, r in there.items()
+                  if (r["metadata"].get("annotations") or {}).get("meta.helm.sh/release-name") == name)
+if rendered != sorted(carried):
+    problems.append(f"the release {name} rendered {rendered}, not {sorted(carried)}")
+if problems:
+    sys.exit("; ".join(problems))
+print(f"{len(carried)} Secrets in the workload cluster with the control plane's data, all of Helm release {name}")
+EOF
+"""
+
+
+def carried_secrets(composed: list[dict[str, Any]]) -> tuple[list[str], dict[str, dict[str, list[str]]]]:
+    """The Secrets the render's values document carries to the workload cluster (their names), and of those that
+    exist only there (the workspace's copy of the team's keys), which team Secret key each of its keys copies."""
+    values = next(
+        doc for doc in composed if doc["kind"] == "Secret" and doc["metadata"]["labels"][RESOURCE_LABEL] == SECRET_KEY
+    )
+    encoded = (values.get("data") or {}).get(VALUES_KEY)
+    text = base64.b64decode(encoded).decode() if encoded else values["stringData"][VALUES_KEY]
+    document = json.loads(text)
+    composed_secrets = {doc["metadata"]["name"] for doc in composed if doc["kind"] == "Secret"}
+    team_keys: dict[str, dict[str, list[str]]] = {}
+    for entry in document["secrets"]:
+        if entry["name"] in composed_secrets:
+            continue
+        for key in entry["data"]:
+            team, team_key = key.split("_", 1)  # team_key_name: '_' is in no Secret's name
+            if team_key_name(SecretKeySelector(name=team, key=team_key)) != key:
+                raise SystemExit(f"{entry['name']}: {key} is no team key this test can follow")
+            team_keys.setdefault(entry["name"], {})[key] = [team, team_key]
+    return [entry["name"] for entry in document["secrets"]], team_keys
+
+
 def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
     """The placed example (expecting `rendered`, expected()) with its workload cluster: its Objects applied in the
-    second API server, nothing of it but Secrets in the control plane's namespace, and no Secret's value in any
-    Object or Release there."""
+    second API server; its Secrets chart, installed there as its Release asks (by Helm, playing provider-helm),
+    rendering each Secret it carries with the control plane's data; nothing of it but Secrets in the control
+    plane's namespace, and no Secret's value in any Object or Release there."""
     example = PLACED_EXAMPLE
     created = _docs(example / "xr.yaml")[0]
     created["metadata"].pop("namespace", None)
@@ -424,9 +566,17 @@ def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
     _dump(where / "workspace.yaml", [created])
     _dump(where / "team.yaml", team)
     objects = " ".join(f"{m['kind'].lower()}/{m['metadata']['name']}" for m in manifests)
+    carried, team_keys = carried_secrets(rendered[1:])
     env = [
         {"name": "WORKLOAD", "value": "($values.workloadKubeconfig)"},
         {"name": "NAMESPACE", "value": "($namespace)"},
+    ]
+    helm_env = [
+        *env,
+        {"name": "RELEASE_SELECTOR", "value": f"{RESOURCE_LABEL}={WORKLOAD_SECRETS_RELEASE}"},
+        {"name": "HELM_ENV", "value": "($values.helmEnv)"},
+        {"name": "CARRIED", "value": json.dumps(carried)},
+        {"name": "TEAM_KEYS", "value": json.dumps(team_keys, sort_keys=True)},
     ]
     create_namespace = 'kubectl --kubeconfig "$WORKLOAD" create namespace "$NAMESPACE"'
     synced = {
@@ -457,6 +607,16 @@ def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
             },
         ),
         _step(
+            "provider-helm's part, played by the pinned Helm: the Secrets chart pulled by the name the Release "
+            "composes and installed in the workload cluster with the values its valuesFrom reads",
+            {"script": {"content": HELM_PLAYS_PROVIDER_HELM, "env": helm_env, "timeout": "150s"}},
+        ),
+        _step(
+            "every Secret the workspace carries in the workload cluster, with the control plane's data, "
+            "rendered by the Helm release",
+            {"script": {"content": SECRETS_IN_WORKLOAD_CLUSTER, "env": helm_env}},
+        ),
+        _step(
             "nothing of the workspace but its Secrets in the control plane's namespace",
             {"script": {"content": LEFT_IN_CONTROL_PLANE, "env": env}},
         ),
@@ -468,7 +628,7 @@ def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
     test = _test(
         "placement-workload-cluster",
         "A workspace placed in a workload cluster (a second API server): its Objects there, its Secrets carried "
-        "without their values in any managed resource.",
+        "there by its Secrets chart without their values in any managed resource.",
         steps,
     )
     _dump(where / "chainsaw-test.yaml", [test])
@@ -496,10 +656,17 @@ def _group_kind(doc: dict[str, Any]) -> tuple[str, str]:
 
 
 def write(
-    flavour: str, out: Path, *, node: bool, only: list[str] | None = None, workload: Path | None = None
+    flavour: str,
+    out: Path,
+    *,
+    node: bool,
+    only: list[str] | None = None,
+    workload: Path | None = None,
+    helm_env: dict[str, str] | None = None,
 ) -> list[str]:
     """Every scenario of the flavour in `out` (and values.yaml beside them); the names of the tests. With the
-    kubeconfig of a `workload` cluster (the namespaced flavour), also the two-cluster scenario."""
+    kubeconfig of a `workload` cluster (the namespaced flavour) and the settings that lead Helm to the published
+    Secrets chart (`helm_env`), also the two-cluster scenario."""
     names = []
     tool = xp.tools()
     with xp.function_server() as address:
@@ -509,7 +676,7 @@ def write(
             if flavour_of(example) == flavour and (not only or example.name in only):
                 example_scenario(example, out, node, expected(example, address, tool))
                 names.append(f"example-{example.name}")
-        if workload is not None and flavour == flavour_of(PLACED_EXAMPLE) and not only:
+        if workload is not None and flavour == flavour_of(PLACED_EXAMPLE):
             placement_scenario(out, expected(PLACED_EXAMPLE, address, tool))
             names.append("placement-workload-cluster")
     if not only:
@@ -525,5 +692,6 @@ def write(
     values = {"flavour": flavour, "objectApiVersion": OBJECT_API_VERSION[flavour]}
     if workload is not None:
         values["workloadKubeconfig"] = str(workload)
+        values["helmEnv"] = json.dumps(helm_env or {}, sort_keys=True)
     (out / "values.yaml").write_text(yaml.safe_dump(values))
     return names

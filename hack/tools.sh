@@ -11,7 +11,8 @@
 #   crossplane-core  core crossplane (github.com/crossplane/crossplane/v2/cmd/crossplane), whose hidden
 #                    `internal render` runs the real composite reconciler; render needs it as --crossplane-binary
 #                    because there is no Docker engine to run the default render image.
-#   helm             renders the pinned LibreChat chart with the values the function composes (tests only).
+#   helm             renders the pinned LibreChat chart with the values the function composes (the tests), and
+#                    installs the Secrets chart in `make e2e`'s workload cluster in provider-helm's place.
 #   promtool         checks and unit-tests the composed alerting rules (tests only); built from the Go module
 #                    proxy, see build_promtool.
 # Each is first downloaded as the project publishes it, the release binary of the pinned version with the
@@ -239,6 +240,9 @@ build_promtool
 #   kube-apiserver, kubectl, kube-controller-manager   k8s.io/kubernetes
 #   registry                 go-containerregistry's loopback OCI registry, for pushing the function package
 #   provider-kubernetes      turns the workspace's Objects into real Deployments, Services, PVCs and ConfigMaps
+# (provider-helm is not among them: the module proxy serves github.com/crossplane-contrib/provider-helm@v1.4.0's
+# .info and .mod but refuses its zip, 403, and that of its dependency github.com/nebius/gosdk@v0.2.28 too; helm
+# plays its part for the Secrets chart, hack/scenarios.py.)
 e2e_bin() { printf '%s/%s-%s' "$bin_dir" "$1" "$2"; }
 etcd_bin=$(e2e_bin etcd "$ETCD_VERSION")
 apiserver_bin=$(e2e_bin kube-apiserver "$KUBERNETES_VERSION")

@@ -3,6 +3,7 @@ sample; the hand-written ones. `make e2e` runs them on a real control plane; thi
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,31 @@ def test_the_placement_scenario_looks_for_every_object_in_the_workload_cluster(
     assert looked_for == [f"{m['kind'].lower()}/{m['metadata']['name']}" for m in manifests]
     kinds = {m["kind"] for m in manifests}
     assert {"Deployment", "Service", "PersistentVolumeClaim", "ConfigMap", "NetworkPolicy"} <= kinds
+
+
+def test_the_placement_scenario_checks_every_secret_the_workspace_carries(
+    tmp_path: Path, function_address: str, tools: Any
+) -> None:
+    """The two-cluster scenario looks in the workload cluster for every Secret the values document carries (each
+    Secret the workspace composes, and its copy of the team's keys, followed back to the team's Secret), after the
+    step that installs the Release's chart there."""
+    rendered = scenarios.expected(scenarios.PLACED_EXAMPLE, function_address, tools)
+    scenarios.placement_scenario(tmp_path, rendered)
+    [test] = _docs(tmp_path / "placement-workload-cluster" / "chainsaw-test.yaml")
+    env = {
+        step["name"]: {e["name"]: e["value"] for e in operation["script"].get("env", [])}
+        for step in test["spec"]["steps"]
+        for operation in step["try"]
+        if "script" in operation
+    }
+    [install, check] = [name for name, values in env.items() if "CARRIED" in values]
+    assert list(env).index(install) < list(env).index(check)
+    composed = {d["metadata"]["name"] for d in rendered[1:] if d["kind"] == "Secret"}
+    carried = json.loads(env[check]["CARRIED"])
+    team_keys = json.loads(env[check]["TEAM_KEYS"])
+    xr = rendered[0]
+    openai = xr["spec"]["openai"]["apiKeySecretRef"]
+    assert set(carried) == composed - {f"{xr['metadata']['name']}-workload-secrets"} | set(team_keys)
+    assert team_keys == {
+        f"{xr['metadata']['name']}-team-keys": {f"{openai['name']}_{openai['key']}": [openai["name"], openai["key"]]}
+    }
