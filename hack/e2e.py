@@ -6,12 +6,12 @@ For each flavour, the fixture (hack/fixture.py: etcd, kube-apiserver, kube-contr
 the function installed from a loopback registry and served, provider-kubernetes, a node, the core Configuration)
 comes up, hack/scenarios.py writes the flavour's Chainsaw tests (one per example, the hostile sample, and the
 hand-written ones of e2e/scenarios/), and Chainsaw runs them against it: one line per scenario. The namespaced run
-also brings up a second API server, reached by provider-kubernetes as the placement workload-eu, for the
-two-cluster scenario (placement-workload-cluster), and publishes the Secrets chart where its composed name leads
-Helm (fixture.publish_secrets_chart). Then one cloud's Configuration is installed on top of the core
-(CLOUD_ON_TOP). Naming examples (or placement-workload-cluster) runs only their scenarios. Where it may (root,
-`unshare`), the whole run lives in a private network namespace, so nothing listens beyond its own loopback and the
-node's bridge.
+also brings up a second API server, reached by provider-kubernetes as every placement of the placed examples,
+for the two-cluster scenarios (placement-workload-cluster, placement-regions), and publishes the Secrets chart
+where its composed name leads Helm (fixture.publish_secrets_chart). Then one cloud's Configuration is installed
+on top of the core (CLOUD_ON_TOP). Naming examples (or the two-cluster scenarios) runs only their scenarios. Where
+it may (root, `unshare`), the whole run lives in a private network namespace, so nothing listens beyond its own
+loopback and the node's bridge.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -68,7 +69,7 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
             tempfile.TemporaryDirectory(prefix="aiworkspace-scenarios-") as tmp,
         ):
             workload, charts = None, None
-            if flavour == FLAVOURS[0] and (not only or PLACEMENT_SCENARIO in only):
+            if flavour == FLAVOURS[0] and (not only or any(name in only for name in scenarios.PLACED_EXAMPLES)):
                 workload = fx.second_api_server()  # the placement-workload-cluster scenario's workload cluster
                 proc = fx.extra[-1].kubectl("get", "--raw", "/readyz", check=False)
                 if proc.returncode != 0:
@@ -76,7 +77,7 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
                 reach_workload_cluster(fx, workload)
                 say(
                     f"ok   {flavour:<10} a second API server on loopback (Fixture.second_api_server), ready, reached "
-                    f"by provider-kubernetes as placement {WORKLOAD_PLACEMENT}"
+                    f"by provider-kubernetes as placements {', '.join(p['name'] for p in workload_placements())}"
                 )
                 charts = fixture.publish_secrets_chart(fx.cp, fx.registry)
                 say(
@@ -111,37 +112,50 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
 # The placement of examples/placement-remote-namespaced: its kubernetesProviderConfigName names the
 # ClusterProviderConfig that reaches the second API server.
 WORKLOAD_PLACEMENT = "workload-eu"
-# The two-cluster scenario's name, which `make e2e FLAVOURS="namespaced placement-workload-cluster"` runs alone.
-PLACEMENT_SCENARIO = "placement-workload-cluster"
+
+
+def workload_placements() -> list[dict[str, Any]]:
+    """The placements of every placed example (scenarios.PLACED_EXAMPLES), each once by name: what the platform
+    writes in the Composition's input for them."""
+    placements: dict[str, dict[str, Any]] = {}
+    for example in scenarios.PLACED_EXAMPLES.values():
+        for placement in xp.step_input(example)["placements"]:
+            if placements.setdefault(placement["name"], placement) != placement:
+                raise E2EError(f"placement {placement['name']} differs between the placed examples")
+    return list(placements.values())
 
 
 def reach_workload_cluster(fx: fixture.Fixture, kubeconfig: Path) -> None:
-    """What a platform does for a placement: its placements in the input of the Composition the XRD enforces (the
-    installed one, patched as a platform edits it), and a provider-kubernetes config of the placement's name
-    whose credentials are the workload cluster's kubeconfig (provider-helm's is not made: none runs here; the
-    scenario installs the Secrets chart with helm in its place)."""
-    placements = xp.step_input(scenarios.PLACED_EXAMPLE)["placements"]
+    """What a platform does for its placements: them in the input of the Composition the XRD enforces (the
+    installed one, patched as a platform edits it), and for each provider-kubernetes config they name a
+    ClusterProviderConfig whose credentials are the workload cluster's kubeconfig (every placement reaches the one
+    second API server; provider-helm's are not made: none runs here, the scenario installs the Secrets chart with
+    helm in its place)."""
+    placements = workload_placements()
     patch = [{"op": "add", "path": "/spec/pipeline/0/input/placements", "value": placements}]
     composition = f"aiworkspace-{fx.flavour}"
     fx.cp.kubectl("patch", "composition", composition, "--type=json", "-p", json.dumps(patch))
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": f"{WORKLOAD_PLACEMENT}-kubeconfig", "namespace": fixture.SYSTEM},
+        "metadata": {"name": "workload-cluster-kubeconfig", "namespace": fixture.SYSTEM},
         "data": {"kubeconfig": base64.b64encode(kubeconfig.read_bytes()).decode()},
     }
-    config = {
-        "apiVersion": "kubernetes.m.crossplane.io/v1alpha1",
-        "kind": "ClusterProviderConfig",
-        "metadata": {"name": WORKLOAD_PLACEMENT},
-        "spec": {
-            "credentials": {
-                "source": "Secret",
-                "secretRef": {"namespace": fixture.SYSTEM, "name": secret["metadata"]["name"], "key": "kubeconfig"},
-            }
-        },
-    }
-    fx.cp.apply([secret, config])
+    configs = [
+        {
+            "apiVersion": "kubernetes.m.crossplane.io/v1alpha1",
+            "kind": "ClusterProviderConfig",
+            "metadata": {"name": name},
+            "spec": {
+                "credentials": {
+                    "source": "Secret",
+                    "secretRef": {"namespace": fixture.SYSTEM, "name": secret["metadata"]["name"], "key": "kubeconfig"},
+                }
+            },
+        }
+        for name in sorted({p["kubernetesProviderConfigName"] for p in placements})
+    ]
+    fx.cp.apply([secret, *configs])
 
 
 def cloud_on_top(fx: fixture.Fixture) -> list[str]:

@@ -365,6 +365,13 @@ def restore_scenario(out: Path) -> None:
 # the Secrets chart published where the name the function composes (release.SECRETS_CHART_REPOSITORY) leads Helm
 # (fixture.PublishedChartRegistry, whose client settings it gives as $values.helmEnv).
 PLACED_EXAMPLE = EXAMPLES / "placement-remote-namespaced"
+# Every placed example the fixture runs, by the scenario's name: one remote cluster, and two regions on one cloud
+# (its placements' provider configs reach the same second API server; its cloud datastores are composed in the
+# control plane, in the placement's region, and stay unready with no cloud provider here).
+PLACED_EXAMPLES = {
+    "placement-workload-cluster": PLACED_EXAMPLE,
+    "placement-regions": EXAMPLES / "placement-regions-namespaced",
+}
 # Each Object's manifest ($OBJECTS, kind/name) found in the workload cluster within two minutes.
 IN_WORKLOAD_CLUSTER = r"""set -eu
 for object in $OBJECTS; do
@@ -548,12 +555,34 @@ def carried_secrets(composed: list[dict[str, Any]]) -> tuple[list[str], dict[str
     return [entry["name"] for entry in document["secrets"]], team_keys
 
 
-def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
+def _in_region(composed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each composed cloud resource of the render (one with a region or location), found by its key with the
+    region or location the render gives it."""
+    found = []
+    for doc in composed:
+        for_provider = (doc.get("spec") or {}).get("forProvider") or {}
+        where = {k: for_provider[k] for k in ("region", "location") if isinstance(for_provider.get(k), str)}
+        if where:
+            key = doc["metadata"]["annotations"][COMPOSITION_RESOURCE_NAME]
+            found.append(
+                {
+                    "apiVersion": doc["apiVersion"],
+                    "kind": doc["kind"],
+                    "metadata": {"labels": {RESOURCE_LABEL: key}},
+                    "spec": {"forProvider": where},
+                }
+            )
+    return found
+
+
+def placement_scenario(
+    out: Path, rendered: list[dict[str, Any]], example: Path = PLACED_EXAMPLE, name: str = "placement-workload-cluster"
+) -> None:
     """The placed example (expecting `rendered`, expected()) with its workload cluster: its Objects applied in the
-    second API server; its Secrets chart, installed there as its Release asks (by Helm, playing provider-helm),
-    rendering each Secret it carries with the control plane's data; nothing of it but Secrets in the control
-    plane's namespace, and no Secret's value in any Object or Release there."""
-    example = PLACED_EXAMPLE
+    second API server; its cloud datastores in the control plane, in the placement's region; its Secrets chart,
+    installed there as its Release asks (by Helm, playing provider-helm), rendering each Secret it carries with the
+    control plane's data; nothing of it but Secrets in the control plane's namespace, and no Secret's value in any
+    Object or Release there."""
     created = _docs(example / "xr.yaml")[0]
     created["metadata"].pop("namespace", None)
     team = [
@@ -561,10 +590,13 @@ def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
         for doc in _team_secrets(example, rendered[1:])
     ]
     manifests = [doc["spec"]["forProvider"]["manifest"] for doc in rendered[1:] if doc["kind"] == "Object"]
-    where = out / "placement-workload-cluster"
+    where = out / name
     where.mkdir(parents=True)
     _dump(where / "workspace.yaml", [created])
     _dump(where / "team.yaml", team)
+    in_region = _in_region(rendered[1:])
+    if in_region:
+        _dump(where / "in-region.yaml", in_region)
     objects = " ".join(f"{m['kind'].lower()}/{m['metadata']['name']}" for m in manifests)
     carried, team_keys = carried_secrets(rendered[1:])
     env = [
@@ -606,6 +638,16 @@ def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
                 }
             },
         ),
+        *(
+            [
+                _step(
+                    "its cloud datastores composed in the control plane, in the placement's region",
+                    {"assert": {"file": "in-region.yaml"}},
+                )
+            ]
+            if in_region
+            else []
+        ),
         _step(
             "provider-helm's part, played by the pinned Helm: the Secrets chart pulled by the name the Release "
             "composes and installed in the workload cluster with the values its valuesFrom reads",
@@ -626,9 +668,9 @@ def placement_scenario(out: Path, rendered: list[dict[str, Any]]) -> None:
         ),
     ]
     test = _test(
-        "placement-workload-cluster",
-        "A workspace placed in a workload cluster (a second API server): its Objects there, its Secrets carried "
-        "there by its Secrets chart without their values in any managed resource.",
+        name,
+        f"{example.name}: a workspace placed in a workload cluster (a second API server): its Objects there, its "
+        "Secrets carried there by its Secrets chart without their values in any managed resource.",
         steps,
     )
     _dump(where / "chainsaw-test.yaml", [test])
@@ -676,9 +718,10 @@ def write(
             if flavour_of(example) == flavour and (not only or example.name in only):
                 example_scenario(example, out, node, expected(example, address, tool))
                 names.append(f"example-{example.name}")
-        if workload is not None and flavour == flavour_of(PLACED_EXAMPLE):
-            placement_scenario(out, expected(PLACED_EXAMPLE, address, tool))
-            names.append("placement-workload-cluster")
+        for name, example in PLACED_EXAMPLES.items():
+            if workload is not None and flavour == flavour_of(example) and (not only or name in only):
+                placement_scenario(out, expected(example, address, tool), example, name)
+                names.append(name)
     if not only:
         hostile_scenario(out)
         names.append("hostile-specs")

@@ -178,3 +178,27 @@ def test_the_placement_scenario_checks_every_secret_the_workspace_carries(
     assert team_keys == {
         f"{xr['metadata']['name']}-team-keys": {f"{openai['name']}_{openai['key']}": [openai["name"], openai["key"]]}
     }
+
+
+def test_the_regions_scenario_finds_the_cloud_datastores_in_the_placements_region(
+    tmp_path: Path, function_address: str, tools: Any
+) -> None:
+    """Two regions on one cloud: the placed workspace's database and bucket are looked for in the control plane in
+    the region its placement gives them (us-east-1, the placement's first, as the spec names none), and every
+    placement of the placed examples is one hack/e2e.py writes into the Composition's input, once, reaching the
+    second API server by its provider-kubernetes config."""
+    example = scenarios.PLACED_EXAMPLES["placement-regions"]
+    rendered = scenarios.expected(example, function_address, tools)
+    scenarios.placement_scenario(tmp_path, rendered, example, "placement-regions")
+    in_region = _docs(tmp_path / "placement-regions" / "in-region.yaml")
+    assert {(d["kind"], d["spec"]["forProvider"]["region"]) for d in in_region} >= {
+        ("Instance", "us-east-1"),
+        ("Bucket", "us-east-1"),
+    }
+    [test] = _docs(tmp_path / "placement-regions" / "chainsaw-test.yaml")
+    asserted = [o["assert"].get("file") for step in test["spec"]["steps"] for o in step["try"] if "assert" in o]
+    assert "in-region.yaml" in asserted
+    placements = {p["name"]: p for p in e2e.workload_placements()}
+    for placed in scenarios.PLACED_EXAMPLES.values():
+        for placement in xp.step_input(placed)["placements"]:
+            assert placements[placement["name"]] == placement
