@@ -5,10 +5,10 @@
 For each flavour, the fixture (hack/fixture.py: etcd, kube-apiserver, kube-controller-manager, core Crossplane,
 the function installed from a loopback registry and served, provider-kubernetes, a node, the core Configuration)
 comes up, hack/scenarios.py writes the flavour's Chainsaw tests (one per example, the hostile sample, and the
-hand-written ones of e2e/scenarios/), and Chainsaw runs them against it: one line per scenario. The namespaced run
-also brings up a second API server, reached by provider-kubernetes as every placement of the placed examples,
-for the two-cluster scenarios (placement-workload-cluster, placement-regions), and publishes the Secrets chart
-where its composed name leads Helm (fixture.publish_secrets_chart). Then one cloud's Configuration is installed
+hand-written ones of e2e/scenarios/), and Chainsaw runs them against it: one line per scenario. Each flavour's run
+also brings up a second API server, reached by provider-kubernetes as every placement of the flavour's placed
+examples, for the two-cluster scenarios (scenarios.PLACED_EXAMPLES), and publishes the Secrets chart where its
+composed name leads Helm (fixture.publish_secrets_chart). Then one cloud's Configuration is installed
 on top of the core (CLOUD_ON_TOP). Naming examples (or the two-cluster scenarios) runs only their scenarios. Where
 it may (root, `unshare`), the whole run lives in a private network namespace, so nothing listens beyond its own
 loopback and the node's bridge.
@@ -69,15 +69,16 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
             tempfile.TemporaryDirectory(prefix="aiworkspace-scenarios-") as tmp,
         ):
             workload, charts = None, None
-            if flavour == FLAVOURS[0] and (not only or any(name in only for name in scenarios.PLACED_EXAMPLES)):
-                workload = fx.second_api_server()  # the placement-workload-cluster scenario's workload cluster
+            placed = placed_examples(flavour)
+            if placed and (not only or any(name in only for name in placed)):
+                workload = fx.second_api_server()  # the two-cluster scenarios' workload cluster
                 proc = fx.extra[-1].kubectl("get", "--raw", "/readyz", check=False)
                 if proc.returncode != 0:
                     raise E2EError(f"a second API server did not come up: {proc.stderr.strip()}")
                 reach_workload_cluster(fx, workload)
                 say(
                     f"ok   {flavour:<10} a second API server on loopback (Fixture.second_api_server), ready, reached "
-                    f"by provider-kubernetes as placements {', '.join(p['name'] for p in workload_placements())}"
+                    f"by provider-kubernetes as placements {', '.join(p['name'] for p in workload_placements(flavour))}"
                 )
                 charts = fixture.publish_secrets_chart(fx.cp, fx.registry)
                 say(
@@ -114,11 +115,16 @@ def run_scenarios(tools: E2ETools, flavour: str, only: list[str], previous: upgr
 WORKLOAD_PLACEMENT = "workload-eu"
 
 
-def workload_placements() -> list[dict[str, Any]]:
-    """The placements of every placed example (scenarios.PLACED_EXAMPLES), each once by name: what the platform
-    writes in the Composition's input for them."""
+def placed_examples(flavour: str) -> dict[str, Path]:
+    """The flavour's placed examples (scenarios.PLACED_EXAMPLES), by scenario name."""
+    return {n: e for n, e in scenarios.PLACED_EXAMPLES.items() if scenarios.flavour_of(e) == flavour}
+
+
+def workload_placements(flavour: str) -> list[dict[str, Any]]:
+    """The placements of the flavour's placed examples, each once by name: what the platform writes in the
+    Composition's input for them."""
     placements: dict[str, dict[str, Any]] = {}
-    for example in scenarios.PLACED_EXAMPLES.values():
+    for example in placed_examples(flavour).values():
         for placement in xp.step_input(example)["placements"]:
             if placements.setdefault(placement["name"], placement) != placement:
                 raise E2EError(f"placement {placement['name']} differs between the placed examples")
@@ -131,7 +137,7 @@ def reach_workload_cluster(fx: fixture.Fixture, kubeconfig: Path) -> None:
     ClusterProviderConfig whose credentials are the workload cluster's kubeconfig (every placement reaches the one
     second API server; provider-helm's are not made: none runs here, the scenario installs the Secrets chart with
     helm in its place)."""
-    placements = workload_placements()
+    placements = workload_placements(fx.flavour)
     patch = [{"op": "add", "path": "/spec/pipeline/0/input/placements", "value": placements}]
     composition = f"aiworkspace-{fx.flavour}"
     fx.cp.kubectl("patch", "composition", composition, "--type=json", "-p", json.dumps(patch))
@@ -143,8 +149,11 @@ def reach_workload_cluster(fx: fixture.Fixture, kubeconfig: Path) -> None:
     }
     configs = [
         {
-            "apiVersion": "kubernetes.m.crossplane.io/v1alpha1",
-            "kind": "ClusterProviderConfig",
+            **(
+                {"apiVersion": "kubernetes.crossplane.io/v1alpha1", "kind": "ProviderConfig"}
+                if fx.flavour == "claims"
+                else {"apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "ClusterProviderConfig"}
+            ),
             "metadata": {"name": name},
             "spec": {
                 "credentials": {

@@ -371,7 +371,15 @@ PLACED_EXAMPLE = EXAMPLES / "placement-remote-namespaced"
 PLACED_EXAMPLES = {
     "placement-workload-cluster": PLACED_EXAMPLE,
     "placement-regions": EXAMPLES / "placement-regions-namespaced",
+    "placement-workload-cluster-claims": EXAMPLES / "placement-remote-claims",
 }
+# The managed kinds of a flavour a placed workspace composes: Objects and Releases, namespaced (the workspace's
+# namespace) or cluster-scoped (found by the workspace's namespace label, as for a namespaced one).
+MANAGED_KINDS = {
+    "namespaced": "objects.kubernetes.m.crossplane.io,releases.helm.m.crossplane.io",
+    "claims": "objects.kubernetes.crossplane.io,releases.helm.crossplane.io",
+}
+RELEASE_KIND = {"namespaced": "releases.helm.m.crossplane.io", "claims": "releases.helm.crossplane.io"}
 # Each Object's manifest ($OBJECTS, kind/name) found in the workload cluster within two minutes.
 IN_WORKLOAD_CLUSTER = r"""set -eu
 for object in $OBJECTS; do
@@ -395,11 +403,11 @@ fi
 """
 # Every value of the namespace's Secrets (but where a database is: host, port, username, database; and the carried
 # values document itself), looked for in every Object and Release of the namespace, as written and base64-encoded.
-NO_VALUE_IN_MANAGED_RESOURCES = r"""python3 - "$NAMESPACE" <<'EOF'
+NO_VALUE_IN_MANAGED_RESOURCES = r"""python3 - "$NAMESPACE" "$MANAGED" "$NAMESPACE_LABEL" <<'EOF'
 import base64, json, subprocess, sys
 
-def get(kinds):
-    out = subprocess.run(["kubectl", "get", kinds, "-n", sys.argv[1], "-o", "json"], check=True,
+def get(kinds, *selector):
+    out = subprocess.run(["kubectl", "get", kinds, "-n", sys.argv[1], *selector, "-o", "json"], check=True,
                          capture_output=True, text=True).stdout
     return json.loads(out)["items"]
 
@@ -411,7 +419,8 @@ for item in get("secrets"):
             values.add(text)
 if not values:
     sys.exit("no secret values found to look for")
-managed = get("objects.kubernetes.m.crossplane.io") + get("releases.helm.m.crossplane.io")
+# Cluster-scoped in the claims flavour: the workspace's own are those labelled with its namespace.
+managed = get(sys.argv[2], "-l", f"{sys.argv[3]}={sys.argv[1]}")
 leaks = sorted({(m["kind"], m["metadata"]["name"]) for m in managed for v in values
                 if v in json.dumps(m) or base64.b64encode(v.encode()).decode() in json.dumps(m)})
 if leaks:
@@ -435,18 +444,20 @@ HELM_PLAYS_PROVIDER_HELM = r"""python3 - <<'EOF'
 import base64, json, os, subprocess, sys, tempfile, time
 
 namespace, workload = os.environ["NAMESPACE"], os.environ["WORKLOAD"]
+# The workspace's Release, namespaced or (claims) cluster-scoped: found by its key and its workspace's namespace.
+selector = f"{os.environ['RELEASE_SELECTOR']},{os.environ['NAMESPACE_LABEL']}={namespace}"
 
 def kubectl(*args):
     return json.loads(subprocess.run(["kubectl", *args, "-o", "json"], check=True, capture_output=True,
                                      text=True).stdout)
 
 for _ in range(60):
-    found = kubectl("get", "releases.helm.m.crossplane.io", "-n", namespace, "-l", os.environ["RELEASE_SELECTOR"])
+    found = kubectl("get", os.environ["RELEASE_KIND"], "-n", namespace, "-l", selector)
     if found["items"]:
         break
     time.sleep(2)
 else:
-    sys.exit(f"no Release {os.environ['RELEASE_SELECTOR']} in the control plane")
+    sys.exit(f"no Release {selector} in the control plane")
 release = found["items"][0]
 spec = release["spec"]["forProvider"]
 # maxHistory (the CRD defaults it) bounds upgrades only: provider-helm sets it on its upgrade client alone.
@@ -493,6 +504,8 @@ SECRETS_IN_WORKLOAD_CLUSTER = r"""python3 - <<'EOF'
 import json, os, subprocess, sys
 
 namespace, workload = os.environ["NAMESPACE"], os.environ["WORKLOAD"]
+# The workspace's Release, namespaced or (claims) cluster-scoped: found by its key and its workspace's namespace.
+selector = f"{os.environ['RELEASE_SELECTOR']},{os.environ['NAMESPACE_LABEL']}={namespace}"
 carried, team_keys = json.loads(os.environ["CARRIED"]), json.loads(os.environ["TEAM_KEYS"])
 
 def get(*args, kubeconfig=None):
@@ -500,7 +513,7 @@ def get(*args, kubeconfig=None):
     return json.loads(subprocess.run(["kubectl", *where, "get", *args, "-n", namespace, "-o", "json"],
                                      check=True, capture_output=True, text=True).stdout)
 
-release = get("releases.helm.m.crossplane.io", "-l", os.environ["RELEASE_SELECTOR"])["items"][0]
+release = get(os.environ["RELEASE_KIND"], "-l", selector)["items"][0]
 name = release["metadata"]["annotations"]["crossplane.io/external-name"]
 there = {s["metadata"]["name"]: s for s in get("secrets", kubeconfig=workload)["items"]}
 problems = []
@@ -583,7 +596,8 @@ def placement_scenario(
     installed there as its Release asks (by Helm, playing provider-helm), rendering each Secret it carries with the
     control plane's data; nothing of it but Secrets in the control plane's namespace, and no Secret's value in any
     Object or Release there."""
-    created = _docs(example / "xr.yaml")[0]
+    flavour = flavour_of(example)
+    created = _docs(example / ("claim.yaml" if flavour == "claims" else "xr.yaml"))[0]
     created["metadata"].pop("namespace", None)
     team = [
         {**doc, "metadata": {k: v for k, v in doc["metadata"].items() if k != "namespace"}}
@@ -602,10 +616,12 @@ def placement_scenario(
     env = [
         {"name": "WORKLOAD", "value": "($values.workloadKubeconfig)"},
         {"name": "NAMESPACE", "value": "($namespace)"},
+        {"name": "NAMESPACE_LABEL", "value": NAMESPACE_LABEL},
     ]
     helm_env = [
         *env,
         {"name": "RELEASE_SELECTOR", "value": f"{RESOURCE_LABEL}={WORKLOAD_SECRETS_RELEASE}"},
+        {"name": "RELEASE_KIND", "value": RELEASE_KIND[flavour]},
         {"name": "HELM_ENV", "value": "($values.helmEnv)"},
         {"name": "CARRIED", "value": json.dumps(carried)},
         {"name": "TEAM_KEYS", "value": json.dumps(team_keys, sort_keys=True)},
@@ -664,7 +680,12 @@ def placement_scenario(
         ),
         _step(
             "no Secret's value in any Object or Release",
-            {"script": {"content": NO_VALUE_IN_MANAGED_RESOURCES, "env": env}},
+            {
+                "script": {
+                    "content": NO_VALUE_IN_MANAGED_RESOURCES,
+                    "env": [*env, {"name": "MANAGED", "value": MANAGED_KINDS[flavour]}],
+                }
+            },
         ),
     ]
     test = _test(

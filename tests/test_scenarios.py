@@ -198,7 +198,9 @@ def test_the_regions_scenario_finds_the_cloud_datastores_in_the_placements_regio
     [test] = _docs(tmp_path / "placement-regions" / "chainsaw-test.yaml")
     asserted = [o["assert"].get("file") for step in test["spec"]["steps"] for o in step["try"] if "assert" in o]
     assert "in-region.yaml" in asserted
-    placements = {p["name"]: p for p in e2e.workload_placements()}
-    for placed in scenarios.PLACED_EXAMPLES.values():
-        for placement in xp.step_input(placed)["placements"]:
-            assert placements[placement["name"]] == placement
+    for flavour in ("namespaced", "claims"):
+        placements = {p["name"]: p for p in e2e.workload_placements(flavour)}
+        for placed in e2e.placed_examples(flavour).values():
+            for placement in xp.step_input(placed)["placements"]:
+                assert placements[placement["name"]] == placement
+    assert set(e2e.placed_examples("claims")) == {"placement-workload-cluster-claims"}
