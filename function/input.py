@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from function.placements import Placement, check_elsewhere, check_unique
+from function.placements import Placement, check_elsewhere, check_one_cluster_one_network, check_unique
 from function.plan import Platform
 from function.spec import SpecError
 from function.strings import CIDR
@@ -69,6 +69,7 @@ class FunctionInput(BaseModel):
     @model_validator(mode="after")
     def _placements_elsewhere(self) -> FunctionInput:
         check_elsewhere(tuple(self.placements), self.helm_provider_config_name, self.kubernetes_provider_config_name)
+        check_one_cluster_one_network(tuple(self.placements))
         return self
 
     @field_validator("images")

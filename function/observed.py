@@ -46,13 +46,17 @@ def _struct(message: struct_pb2.Value) -> Any:
 
 
 def summary(body: struct_pb2.Struct) -> dict[str, Any]:
-    """apiVersion, kind, metadata's name, namespace, labels and annotations, status.conditions, and a
-    Secret's data: everything readiness, retention and the generated secrets read."""
+    """apiVersion, kind, metadata's name, namespace, labels and annotations, spec.providerConfigRef,
+    status.conditions, and a Secret's data: everything readiness, retention, the generated secrets and the
+    placement of a volume read."""
     fields = body.fields
     out: dict[str, Any] = {k: value(fields[k]) for k in ("apiVersion", "kind") if k in fields}
     metadata = _struct(fields["metadata"]) if "metadata" in fields else None
     if metadata is not None:
         out["metadata"] = {k: value(metadata.fields[k]) for k in SUMMARY_METADATA if k in metadata.fields}
+    spec = _struct(fields["spec"]) if "spec" in fields else None
+    if spec is not None and "providerConfigRef" in spec.fields:
+        out["spec"] = {"providerConfigRef": value(spec.fields["providerConfigRef"])}
     status = _struct(fields["status"]) if "status" in fields else None
     if status is not None and "conditions" in status.fields:
         out["status"] = {"conditions": value(status.fields["conditions"])}

@@ -85,6 +85,26 @@ def check_unique(placements: tuple[Placement, ...]) -> tuple[Placement, ...]:
     return placements
 
 
+def check_one_cluster_one_network(placements: tuple[Placement, ...]) -> None:
+    """Refuse placements that name one provider config (so one cluster) with different clusterNetworks: the
+    networks of that cluster are what a workspace's internet egress excludes, and one of them would leave that
+    cluster's own pods open to its workspaces as 'the internet'."""
+    seen: dict[tuple[str, str], tuple[int, Placement]] = {}
+    for i, placement in enumerate(placements):
+        for field_name, config in (
+            ("helmProviderConfigName", placement.helm_provider_config_name),
+            ("kubernetesProviderConfigName", placement.kubernetes_provider_config_name),
+        ):
+            j, other = seen.setdefault((field_name, config), (i, placement))
+            if set(other.cluster_networks) != set(placement.cluster_networks):
+                raise ValueError(
+                    f"placements.{i}.clusterNetworks: placement {placement.name} names {field_name} {config!r} as "
+                    f"placement {other.name} (placements.{j}) does, so the same cluster, with other networks "
+                    f"({', '.join(placement.cluster_networks)} against {', '.join(other.cluster_networks)}); give "
+                    f"both that cluster's pod and service ranges"
+                )
+
+
 def check_elsewhere(placements: tuple[Placement, ...], helm: str, kubernetes: str) -> None:
     """Refuse a placement that names a provider config of the control plane's own cluster (the input's): it would
     render the Secrets it carries under the names the function composes them by in the same namespace (Helm and
@@ -191,15 +211,18 @@ def check_move(
 ) -> None:
     """Refuse a change of placement that would leave data behind: a data-holding resource that exists where the
     new placement would not put it. A volume (an Object) moves only with placementChangePolicy: DropData, which
-    starts it empty in the new cluster; a cloud database or bucket never changes region. `summaries` (metadata) are
-    read first; a whole observed body only for a workspace placed before or now."""
+    starts it empty in the new cluster; a cloud database or bucket never changes region. A volume whose provider
+    config the platform changes in the input (no placement before or after) is refused too. `summaries` (metadata
+    and provider config) are read first; a cloud resource's whole observed body only for a workspace placed before
+    or now."""
     for key, body in desired:
         if key not in summaries:
             continue
         old = (summaries[key].get("metadata", {}).get("annotations") or {}).get(PLACEMENT_ANNOTATION)
-        if old is None and spec.placement is None:
+        if old is None and spec.placement is None and body.get("kind") != "Object":
             continue  # no placement before or after: a region the team changes is its own to change, as ever
-        current = observed[key]
+        # Where an Object is, its summary says (its provider config); a cloud resource's region, its whole body.
+        current = summaries[key] if body.get("kind") == "Object" else observed[key]
         before, after = _where(current), _where(body)
         if before == after:
             continue
@@ -208,6 +231,13 @@ def check_move(
         # points the same placement at another cluster, the team asked for nothing, so nothing is dropped.
         if volume and spec.placement_change_policy is PlacementChangePolicy.DROP_DATA and old != spec.placement:
             continue
+        if old is None and spec.placement is None:
+            raise SpecError(
+                f"spec: the Composition's input now names {after} for the workspace's volumes, but the workspace "
+                f"holds data in {before} ({key}); the platform changed the input's kubernetesProviderConfigName, and "
+                f"the workspace stays where its data is: name the former provider config again, or back up, create "
+                f"a new workspace and restore into it (README: Backups, Restore)"
+            )
         if old is not None and old == spec.placement:
             raise SpecError(
                 f"spec.placement: placement {old} now reaches {after}, but the workspace holds data in {before} "

@@ -415,10 +415,13 @@ class Plan:
 
     @property
     def cluster_networks(self) -> tuple[str, ...]:
-        """The pod and service ranges of the cluster the workspace runs in."""
-        if self.placement is not None:
-            return tuple(self.placement.cluster_networks)
-        return self.platform.cluster_networks
+        """The pod and service ranges of every cluster the platform names: the control plane's (the input's) and
+        each placement's. None of them is 'the internet' to a workspace, wherever it runs: from a workload cluster
+        that routes to the control plane, the providers holding every cloud credential would be."""
+        networks = [*self.platform.cluster_networks]
+        for placement in self.platform.placements:
+            networks += placement.cluster_networks
+        return tuple(dict.fromkeys(networks))
 
     def model_endpoints(self) -> list[ModelEndpoint]:
         return [m for m in (self.ollama, self.vllm) if m is not None]

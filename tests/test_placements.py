@@ -447,3 +447,48 @@ def test_what_a_placement_fills_in_is_held_to_tenancy() -> None:
     problem = fatal(rsp)
     assert problem is not None and "placement us fills in what the platform's tenancy refuses" in problem
     assert "us-east-1" in problem
+
+
+def test_no_cluster_the_platform_names_is_the_internet() -> None:
+    """Internet egress excludes the networks of every cluster the platform names, wherever the workspace runs: a
+    workload cluster that routes to the control plane must not reach its providers (which hold every cloud
+    credential) as 'the internet', nor a workspace in the control plane a workload cluster's pods."""
+    function_input = {**INPUT, "clusterNetworks": ["10.244.0.0/16"]}
+
+    def excepted(spec: dict[str, Any]) -> set[str]:
+        state = full_state(namespaced_xr(spec), [OPENAI], function_input=function_input)
+        policy = state["librechat-networkpolicy"]["spec"]["forProvider"]["manifest"]
+        return {
+            c
+            for rule in policy["spec"]["egress"]
+            for to in rule.get("to", [])
+            for c in to.get("ipBlock", {}).get("except", [])
+        }
+
+    every = {"10.244.0.0/16", "10.64.0.0/14", "10.72.0.0/14"}
+    assert every <= excepted(_spec(placement="eu"))
+    assert every <= excepted(_spec())
+
+
+def test_one_cluster_has_one_set_of_networks() -> None:
+    """Two placements naming one provider config (one cluster) with different clusterNetworks are refused: one of
+    them would leave that cluster's own pods open to its workspaces."""
+    shared = {**INPUT["placements"][1], "name": "shared", "namespaces": ["*"], "clusterNetworks": ["10.200.0.0/16"]}
+    shared["kubernetesProviderConfigName"] = INPUT["placements"][0]["kubernetesProviderConfigName"]
+    function_input = {**INPUT, "placements": [INPUT["placements"][0], shared]}
+    problem, _ = _compose(_spec(), function_input=function_input)
+    assert problem is not None and "Composition input placements.1.clusterNetworks: placement shared" in problem
+    same = {**shared, "clusterNetworks": INPUT["placements"][0]["clusterNetworks"]}
+    problem, _ = _compose(_spec(), function_input={**INPUT, "placements": [INPUT["placements"][0], same]})
+    assert problem is None
+
+
+def test_the_platform_repointing_the_inputs_config_keeps_volumes_where_they_are() -> None:
+    """Without a placement before or after, a change of the input's kubernetesProviderConfigName would start every
+    workspace's volumes empty wherever the new config points: refused, naming what changed and how to migrate."""
+    observed = _observed(_state(_spec()))
+    problem, _ = _compose(_spec(), observed, {**INPUT, "kubernetesProviderConfigName": "other-cluster"})
+    assert problem is not None and "the platform changed the input's kubernetesProviderConfigName" in problem
+    assert "the cluster of provider config default" in problem and "back up" in problem
+    problem, _ = _compose(_spec(), observed)
+    assert problem is None
