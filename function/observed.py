@@ -65,24 +65,36 @@ def summary(body: struct_pb2.Struct) -> dict[str, Any]:
 _summaries: LRU[bytes, dict[str, Any]] = LRU(8 * 2**20, largest=2**18)
 
 
-def kept_summary(body: struct_pb2.Struct) -> dict[str, Any]:
-    """summary(body), kept per distinct body. Callers only read it."""
-    wire = body.SerializeToString(deterministic=True)
-    key = hashlib.sha256(wire).digest()
+# What identifies an observed resource: the SHA-256 of its deterministic wire form, and that form's size.
+Digest = tuple[bytes, int]
+
+
+def digest(observed: fnv1.Resource) -> Digest:
+    """The SHA-256 of the resource's deterministic wire form (map entries sorted), and its size."""
+    wire = observed.SerializeToString(deterministic=True)
+    return hashlib.sha256(wire).digest(), len(wire)
+
+
+def kept_summary(observed: fnv1.Resource, known: Digest | None = None) -> dict[str, Any]:
+    """summary(observed.resource), kept per distinct resource (its digest, computed unless `known`). Callers only
+    read it."""
+    key, size = known or digest(observed)
     found = _summaries.get(key)
     if found is None:
-        found = summary(body)
-        _summaries.put(key, found, weight=len(wire))
+        found = summary(observed.resource)
+        _summaries.put(key, found, weight=size)
     return found
 
 
 class ObservedResources(Mapping[str, dict[str, Any]]):
-    """Observed composed resources by key: whole bodies, each converted on first use, and `summaries`."""
+    """Observed composed resources by key: whole bodies, each converted on first use, and `summaries`; `digests`
+    are the resources' own (digest()), where the caller computed them already."""
 
-    def __init__(self, resources: Mapping[str, fnv1.Resource]) -> None:
+    def __init__(self, resources: Mapping[str, fnv1.Resource], digests: Mapping[str, Digest] | None = None) -> None:
         self._resources = resources
         self._bodies: dict[str, dict[str, Any]] = {}
-        self.summaries = {key: kept_summary(resources[key].resource) for key in sorted(resources)}
+        known = digests or {}
+        self.summaries = {key: kept_summary(resources[key], known.get(key)) for key in sorted(resources)}
 
     def __getitem__(self, key: str) -> dict[str, Any]:
         found = self._bodies.get(key)

@@ -25,13 +25,14 @@ _wire: LRU[bytes, bytes] = LRU(MAX_BYTES, largest=MAX_BYTES // 32)
 
 
 def wire(data: dict[str, Any]) -> bytes:
-    """The serialized Struct of `data`."""
+    """The serialized Struct of `data`, in deterministic wire form (map entries by key): the form the response
+    carries it in (fn.py splices it into the response as it is)."""
     key = marshal.dumps(data)
     found = _wire.get(key)
     if found is None:
         message = struct_pb2.Struct()
         message.update(data)
-        found = bytes(message.SerializeToString())
+        found = bytes(message.SerializeToString(deterministic=True))
         _wire.put(key, found, weight=len(key) + len(found))
     return found
 
