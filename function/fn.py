@@ -9,7 +9,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -301,8 +301,11 @@ def _within_ceilings(plan: Plan, wanted: list[Composed]) -> None:
         )
 
 
-# A plan holds its parsed spec: it weighs about four times the spec's wire form. At most 8 MiB, none above 512 KiB.
-_plans: LRU[bytes, Plan] = LRU(8 * 2**20, largest=2**19)
+# A plan holds its parsed spec and what is derived from it: about 40 KiB for the examples (measured), more for
+# a larger spec (its key holds the spec's and the Input's wire forms). At most 1.5 MiB (some 35 workspaces), none
+# above 512 KiB.
+PLAN_WEIGHT = 40 * 2**10
+_plans: LRU[bytes, Plan] = LRU(3 * 2**19, largest=2**19)
 
 
 def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> tuple[Plan, bytes]:
@@ -335,21 +338,40 @@ def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> tuple[Plan, bytes]:
         platform = platform_settings(resource.struct_to_dict(req.input))
         tenancy.check_pins(raw, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
         plan = build_plan(workspace, parse_spec(raw), platform, PLAN_PARTS, name_key=name_key)
-        _plans.put(key, plan, weight=4 * len(key))
+        _plans.put(key, plan, weight=PLAN_WEIGHT + 8 * len(key))
     return plan, key
 
 
 @dataclass(frozen=True)
 class Output:
-    """What a step composed: its resources, each with the wire form of its desired body (None for one kept as
-    observed or held, whose body the response takes from what is observed)."""
+    """What a step composed: its resources without their bodies (what every call reads of them), the bodies in
+    marshal form (read only by a step that reads other steps' output; several times smaller than Python data),
+    and each resource's desired body in wire form (None for one kept as observed or held, whose body the response
+    takes from what is observed)."""
 
     items: tuple[Composed, ...]
+    bodies: bytes
     wires: tuple[bytes | None, ...]
+
+    def composed(self) -> list[Composed]:
+        """The resources with their bodies."""
+        bodies = marshal.loads(self.bodies)
+        return [replace(item, body=body) for item, body in zip(self.items, bodies, strict=True)]
+
+
+_NO_BODY: dict[str, Any] = {}
 
 
 def _output(plan: Plan, items: list[Composed]) -> Output:
-    return Output(tuple(items), tuple(_desired_wire(plan, item) for item in items))
+    return Output(
+        tuple(replace(item, body=_NO_BODY) for item in items),
+        marshal.dumps(tuple(item.body for item in items)),
+        tuple(_desired_wire(plan, item) for item in items),
+    )
+
+
+def _composed(outputs: list[recompose.Kept[Output]]) -> list[Composed]:
+    return [item for kept in outputs for item in kept.value.composed()]
 
 
 def _desired_wire(plan: Plan, item: Composed) -> bytes | None:
@@ -368,8 +390,8 @@ def _desired_wire(plan: Plan, item: Composed) -> bytes | None:
 
 
 def _output_weight(output: Output) -> int:
-    """About what a kept output weighs in memory: its bodies as Python data, several times their wire form."""
-    return 512 + sum(6 * len(wire) if wire is not None else 2048 for wire in output.wires)
+    """About what a kept output weighs in memory: its bodies' marshal and wire forms, and its items."""
+    return 512 + len(output.bodies) + sum(384 + len(wire or b"") for wire in output.wires)
 
 
 def _message_weight(message: str | None) -> int:
@@ -428,23 +450,23 @@ def compose(
     steps = recompose.Steps(plan, identity, view, secrets)
 
     outputs = [steps.run(name, (), step, _output_weight) for name, step in _SERVICE_STEPS]
-    composed = [item for kept in outputs for item in kept.value.items]
     # Monitoring watches exactly what the services composed, so it reads their output; in a placement, the
-    # Secrets they composed are carried to its cluster.
+    # Secrets they composed are carried to its cluster. Both read the bodies only when they run.
+    services = list(outputs)
     outputs.append(
         steps.run(
             "monitoring",
-            tuple(kept.serial for kept in outputs),
-            lambda ctx: _output(ctx.plan, monitoring.compose(ctx, composed)),
+            tuple(kept.serial for kept in services),
+            lambda ctx: _output(ctx.plan, monitoring.compose(ctx, _composed(services))),
             _output_weight,
         )
     )
-    composed = [item for kept in outputs for item in kept.value.items]
+    monitored = list(outputs)
     outputs.append(
         steps.run(
             "placement",
-            tuple(kept.serial for kept in outputs),
-            lambda ctx: _output(ctx.plan, placement.compose(ctx, composed)),
+            tuple(kept.serial for kept in monitored),
+            lambda ctx: _output(ctx.plan, placement.compose(ctx, _composed(monitored))),
             _output_weight,
         )
     )
@@ -453,14 +475,19 @@ def compose(
     serials = tuple(kept.serial for kept in outputs)
     for check in (
         steps.run(
-            "ceilings", serials, lambda ctx: _refusal(lambda: _within_ceilings(ctx.plan, wanted)), _message_weight
+            "ceilings",
+            serials,
+            lambda ctx: _refusal(lambda: _within_ceilings(ctx.plan, _composed(outputs))),
+            _message_weight,
         ),
         steps.run(
             "check_move",
             serials,
             lambda ctx: _refusal(
                 lambda: placements.check_move(
-                    ctx.plan.spec, [(item.key, item.body) for item in wanted if item.holds_data], ctx.observed
+                    ctx.plan.spec,
+                    [(item.key, item.body) for item in _composed(outputs) if item.holds_data],
+                    ctx.observed,
                 )
             ),
             _message_weight,
@@ -573,6 +600,7 @@ def compose(
 
 # Tags of the fields the response is spliced from: RunFunctionResponse.desired (2), State.resources (2, a map
 # entry: key 1, value 2), Resource.resource (1) and Resource.ready (3).
+_ONE_BYTE = tuple(bytes((number,)) for number in range(0x80))
 _RESOURCE_FIELD = b"\x0a"
 _READY_FIELD = b"\x18"
 _DESIRED_FIELD = b"\x12"
@@ -582,6 +610,10 @@ _VALUE_FIELD = b"\x12"
 
 
 def _varint(number: int) -> bytes:
+    if number < 0x80:
+        return _ONE_BYTE[number]
+    if number < 0x4000:
+        return bytes(((number & 0x7F) | 0x80, number >> 7))
     out = bytearray()
     while number > 0x7F:
         out.append((number & 0x7F) | 0x80)
@@ -602,9 +634,10 @@ def _assembled(rsp: fnv1.RunFunctionResponse, entries: dict[str, bytes]) -> byte
     fields in number order, desired (2) holding the composite (1) and then the resources (2) in upb's key order."""
     state: list[bytes] = [rsp.desired.SerializeToString(deterministic=True)]
     for name in sorted((key.encode() for key in entries), key=_upb_order):
-        key = name.decode()
-        entry = _KEY_FIELD + _varint(len(name)) + name + _VALUE_FIELD + _varint(len(entries[key])) + entries[key]
-        state.append(_ENTRY_FIELD + _varint(len(entry)) + entry)
+        value = entries[name.decode()]
+        name_size, value_size = _varint(len(name)), _varint(len(value))
+        size = 2 + len(name_size) + len(name) + len(value_size) + len(value)
+        state += (_ENTRY_FIELD, _varint(size), _KEY_FIELD, name_size, name, _VALUE_FIELD, value_size, value)
     desired = b"".join(state)
     head: bytes = fnv1.RunFunctionResponse(meta=rsp.meta).SerializeToString(deterministic=True)
     rest = fnv1.RunFunctionResponse()

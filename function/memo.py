@@ -29,7 +29,7 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from function.lru import LRU
 from function.observed import Digest, digest
 
-MAX_BYTES = 8 * 1024 * 1024  # a workspace's response is 30-110 KiB: 75 to 270 workspaces
+MAX_BYTES = 2 * 1024 * 1024  # a workspace's response is 30-120 KiB: 17 to 65 workspaces
 
 
 def _framed(digest: Any, part: bytes) -> None:

@@ -61,8 +61,9 @@ def summary(body: struct_pb2.Struct) -> dict[str, Any]:
     return out
 
 
-# A few hundred bytes each (a Secret's data more), weighing the body they summarise: at most 8 MiB of bodies.
-_summaries: LRU[bytes, dict[str, Any]] = LRU(8 * 2**20, largest=2**18)
+# A few hundred bytes each (a Secret's data more), weighing twice the body they summarise and what an entry costs
+# (measured): at most 2 MiB.
+_summaries: LRU[bytes, dict[str, Any]] = LRU(2 * 2**20, largest=2**18)
 
 
 # What identifies an observed resource: the SHA-256 of its deterministic wire form, and that form's size.
@@ -82,7 +83,7 @@ def kept_summary(observed: fnv1.Resource, known: Digest | None = None) -> dict[s
     found = _summaries.get(key)
     if found is None:
         found = summary(observed.resource)
-        _summaries.put(key, found, weight=size)
+        _summaries.put(key, found, weight=2 * size + 512)
     return found
 
 

@@ -31,7 +31,7 @@ from function.services import Asked, Context, Observed, Question, SecretValues, 
 
 T = TypeVar("T")
 
-MAX_BYTES = 16 * 2**20
+MAX_BYTES = 4 * 2**20
 _serials = itertools.count(1)
 
 
@@ -45,8 +45,8 @@ class Kept(Generic[T]):
     value: T
 
 
-# A workspace's steps weigh a few hundred KiB: the outputs of some 40 to 80 workspaces. None above 2 MiB.
-_kept: LRU[tuple[str, bytes, tuple[int, ...]], Kept[Any]] = LRU(MAX_BYTES, largest=2 * 2**20)
+# A workspace's steps weigh 50 to 250 KiB (measured): the outputs of some 16 to 80 workspaces. None above 1 MiB.
+_kept: LRU[tuple[str, bytes, tuple[int, ...]], Kept[Any]] = LRU(MAX_BYTES, largest=2**20)
 
 
 def clear() -> None:

@@ -19,8 +19,9 @@ from google.protobuf import struct_pb2
 
 from function.lru import LRU
 
-# Bodies are a few KiB; a body weighs its key and its value. At most 8 MiB in all, none above 256 KiB.
-MAX_BYTES = 8 * 2**20
+# Bodies are a few KiB; a body weighs its key and its value. At most 1 MiB in all, none above 32 KiB: the kept
+# outputs of function/recompose.py hold the bodies of whole workspaces, this only what a service composes again.
+MAX_BYTES = 2**20
 _wire: LRU[bytes, bytes] = LRU(MAX_BYTES, largest=MAX_BYTES // 32)
 
 
