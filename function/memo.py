@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from typing import Any
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
@@ -32,9 +31,8 @@ from function.observed import Digest, digest
 MAX_BYTES = 2 * 1024 * 1024  # a workspace's response is 30-120 KiB: 17 to 65 workspaces
 
 
-def _framed(digest: Any, part: bytes) -> None:
-    digest.update(len(part).to_bytes(8, "little"))
-    digest.update(part)
+def _framed(parts: list[bytes], part: bytes) -> None:
+    parts += (len(part).to_bytes(8, "little"), part)
 
 
 def request_key(req: fnv1.RunFunctionRequest) -> tuple[bytes, dict[str, Digest]]:
@@ -44,7 +42,7 @@ def request_key(req: fnv1.RunFunctionRequest) -> tuple[bytes, dict[str, Digest]]
     in its deterministic wire form, a map entry by entry in key order, and the observed resources each by its own
     digest (observed.digest). Two requests share a key only if they hold the same data."""
     resources = {key: digest(observed) for key, observed in req.observed.resources.items()}
-    key = hashlib.sha256()
+    key: list[bytes] = []
     for field, value in req.ListFields():
         _framed(key, str(field.number).encode())
         if field.name == "observed":
@@ -58,7 +56,7 @@ def request_key(req: fnv1.RunFunctionRequest) -> tuple[bytes, dict[str, Digest]]
                 _framed(key, value[name].SerializeToString(deterministic=True))
         else:
             _framed(key, value.SerializeToString(deterministic=True))
-    return key.digest(), resources
+    return hashlib.sha256(b"".join(key)).digest(), resources
 
 
 @dataclass(frozen=True)

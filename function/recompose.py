@@ -21,6 +21,7 @@ about what its Python data weighs).
 from __future__ import annotations
 
 import itertools
+import marshal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -53,6 +54,14 @@ def clear() -> None:
     _kept.clear()
 
 
+def _answers_weight(asked: Asked) -> int:
+    """About what the recorded questions and answers weigh (an answer may be a whole observed body)."""
+    try:
+        return 128 * len(asked) + 2 * len(marshal.dumps([answer for _, answer in asked]))
+    except ValueError:  # an answer marshal cannot write: weighed as a large one
+        return 128 * len(asked) + 2**16
+
+
 class Steps:
     """The steps of one compose: each run afresh or taken from what was kept."""
 
@@ -80,6 +89,6 @@ class Steps:
         # An output composed alike keeps its serial, so the steps that read it are not run again for nothing.
         serial = kept.serial if kept is not None and kept.value == value else next(_serials)
         fresh = Kept(serial, tuple(asked), value)
-        _kept.put(key, fresh, weight=weight(value))
+        _kept.put(key, fresh, weight=weight(value) + _answers_weight(asked))
         self.run_afresh += 1
         return fresh

@@ -1,28 +1,30 @@
 """`make bench`: the function against the SDK's floor, over loopback gRPC, measured and never asserted.
 
-    python hack/bench.py [--json FILE] [--calls N] [--seconds S] [EXAMPLE...]
+    python hack/bench.py [--json FILE] [--markdown FILE] [--calls N] [--seconds S] [--workspaces W] [EXAMPLE...]
 
 Serves two functions on the same runtime (`crossplane.function.cli`, insecure, loopback): this one
 (`function.main`) and a no-op (`hack/noop_function.py`, an empty RunFunction). Both get the same request per
 example: what Crossplane sends once the workspace exists (the XR, the resolved Secrets, the seed credentials,
 and every composed resource observed: the example's observed resources as written there, with their status and
 the connection details their providers publish, and the rest as composed, fed back until the desired set stops
-changing, as `make render` converges; tests/test_bench.py holds it to the converged render). For each example:
+changing, as `make render` converges; tests/test_bench.py holds it to the converged render). For each example,
+each on a server of its own:
 
-- latency: one stream, `--calls` sequential calls after a warm-up; p50 and p99;
-- throughput: 100 concurrent streams for `--seconds`, completed calls per second;
-- memory: steady RSS of each server after serving `--calls` fresh requests of the example (so the function's
-  memo holds as many responses as its budget allows), in a pass of its own on new servers (so the timing
-  passes do not inflate it and the memory pass does not slow them).
+- repeated: the same request every call, as Crossplane sends while a workspace is steady, which the function
+  answers from its memo of recent responses (function/memo.py): p50 and p99 of `--calls` sequential calls after
+  a warm-up, and completed calls per second at 100 concurrent streams for `--seconds`;
+- fresh: every call one observed resource's status changed from the call before (its Ready condition flipped,
+  with a reason never sent before; the resources in turn): what a provider reporting a change costs, which the
+  function answers by recomposing only the steps that asked about that resource (function/recompose.py);
+  latency and throughput as for repeated;
+- tag: every call a new meta.tag, nothing else changed: latency only;
+- cold: `--workspaces` workspaces the server has not seen, one call each (the example in another namespace, its
+  observed resources relabelled), then the server's steady RSS: composing from nothing, and memory with every
+  cache as full as so many workspaces make it. The no-op gets the same calls for its RSS.
 
-Latency and throughput are measured twice for the function. "Repeated": the same request every call, as
-Crossplane sends while a workspace is steady, which the function answers from its memo of recent responses
-(function/memo.py). "Fresh": every call a request the function has not seen (its `meta.tag` numbered), so every
-call composes the whole workspace: what a changed spec, Secret or observed resource costs. The no-op gets the
-repeated request.
-
-It prints one row per example with the ratios to the no-op, the cost per composed resource (fresh p50 above the
-no-op's), and with `--json` a machine-readable summary. Speed is measured here, never asserted by a test.
+The no-op's latency and throughput are measured with the repeated request. It prints one row per example with
+the ratios to the no-op and the issue 18 targets each row misses, and with `--json` a machine-readable summary.
+Speed is measured here, never asserted by a test.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from function import observed as observed_resources
 from function.fn import FunctionRunner
 from function.resources import EXTERNAL_NAME_ANNOTATION
 from function.services import Observed, SecretValues
+from tests.helpers import fatal
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/xr.yaml"))
@@ -206,7 +207,7 @@ def changes(req: fnv1.RunFunctionRequest, example: str) -> Iterator[Change]:
     yield from _sampled([_spec_field(key) for key in keys], rng)
     yield from _sampled([_external_name(key) for key in keys], rng)
     yield from _sampled([_removed(key) for key in keys], rng)
-    yield _xr_field(("spec", "librechat", "welcomeMessage"), "Changed welcome")
+    yield _xr_field(("spec", "librechat", "interface", "welcomeMessage"), "Changed welcome")
     yield _xr_field(("metadata", "labels", "changed"), "label")
 
 
@@ -234,6 +235,8 @@ def test_a_change_recomposes_as_a_full_compose_does(
         warm = _answer(runner, req)
         undone = _answer(runner, base)
         assert warm == _cold(req), f"{example}: {what}: the kept outputs gave another answer"
+        if what.startswith("XR "):
+            assert fatal(fnv1.RunFunctionResponse.FromString(warm)) is None, f"{example}: {what} was refused"
         assert undone == base_answer, f"{example}: {what}, then undone: the kept outputs gave another answer"
         tried += 1
     assert tried >= len(base.observed.resources)
