@@ -97,6 +97,16 @@ class ObservedResources(Mapping[str, dict[str, Any]]):
         known = digests or {}
         self.summaries = {key: kept_summary(resources[key], known.get(key)) for key in sorted(resources)}
 
+    def part(self, key: str, field: str) -> Any:
+        """One top-level field of the resource's body as Python data, None if the resource or field is absent;
+        converted alone unless the whole body was."""
+        if key in self._bodies:
+            return self._bodies[key].get(field)
+        if key not in self.summaries:
+            return None
+        fields = self._resources[key].resource.fields
+        return value(fields[field]) if field in fields else None
+
     def __getitem__(self, key: str) -> dict[str, Any]:
         found = self._bodies.get(key)
         if found is None:

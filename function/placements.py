@@ -175,14 +175,15 @@ def check_move(
     """Refuse a change of placement that would leave data behind: a data-holding resource that exists where the
     new placement would not put it. A volume (an Object) moves only with placementChangePolicy: DropData, which
     starts it empty in the new cluster; a cloud database or bucket never changes region. Each resource's metadata is
-    read first; its whole observed body only for a workspace placed before or now."""
+    read first; its kind and spec only for a workspace placed before or now."""
     for key, body in desired:
         if not observed.exists(key):
             continue
         old = (observed.metadata(key).get("annotations") or {}).get(PLACEMENT_ANNOTATION)
         if old is None and spec.placement is None:
             continue  # no placement before or after: a region the team changes is its own to change, as ever
-        current = observed.body(key)
+        # What _where reads of it, converted alone: the rest of a managed resource's body is often large.
+        current = {"kind": observed.part(key, "kind"), "spec": observed.part(key, "spec")}
         before, after = _where(current), _where(body)
         if before == after:
             continue

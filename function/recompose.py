@@ -32,7 +32,7 @@ from function.services import Asked, Context, Observed, Question, SecretValues, 
 
 T = TypeVar("T")
 
-MAX_BYTES = 4 * 2**20
+MAX_BYTES = 7 * 2**19
 _serials = itertools.count(1)
 
 
@@ -46,7 +46,7 @@ class Kept(Generic[T]):
     value: T
 
 
-# A workspace's steps weigh 50 to 250 KiB (measured): the outputs of some 16 to 80 workspaces. None above 1 MiB.
+# A workspace's steps weigh 50 to 250 KiB (measured): the outputs of some 14 to 70 workspaces. None above 1 MiB.
 _kept: LRU[tuple[str, bytes, tuple[int, ...]], Kept[Any]] = LRU(MAX_BYTES, largest=2**20)
 
 

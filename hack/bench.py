@@ -18,7 +18,7 @@ each on a server of its own:
   function answers by recomposing only the steps that asked about that resource (function/recompose.py);
   latency and throughput as for repeated;
 - tag: every call a new meta.tag, nothing else changed: latency only;
-- cold: `--workspaces` workspaces the server has not seen, one call each (the example in another namespace, its
+- cold: `--workspaces` workspaces the server has not seen, one call each (the example under another name, its
   observed resources relabelled), then the server's steady RSS: composing from nothing, and memory with every
   cache as full as so many workspaces make it. The no-op gets the same calls for its RSS.
 
@@ -38,6 +38,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -69,6 +70,8 @@ SERVERS = {
     "function": [sys.executable, "-m", "function.main", "--metrics-address", "127.0.0.1:0"],
     "noop": [sys.executable, str(ROOT / "hack" / "noop_function.py")],
 }
+# With --floor only: a server that answers with the example's response, composing nothing.
+FLOOR = [sys.executable, str(ROOT / "hack" / "floor_function.py")]
 
 
 def _docs(path: Path) -> list[dict[str, Any]]:
@@ -131,12 +134,13 @@ def converge(
 
 
 @contextlib.contextmanager
-def served(kind: str) -> Iterator[tuple[str, int]]:
-    """(address, pid) of a freshly started server of `kind`."""
+def served(kind: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """(address, pid) of a freshly started server of `kind` (one of SERVERS, or "floor")."""
     address = f"127.0.0.1:{xp._free_port()}"
     proc = subprocess.Popen(
-        [*SERVERS[kind], "--insecure", "--address", address],
+        [*(FLOOR if kind == "floor" else SERVERS[kind]), "--insecure", "--address", address],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -174,7 +178,7 @@ MODES = {
     "repeated": "the same request every call",
     "status": "every call one observed resource's status changed from the call before (resources in turn)",
     "tag": "every call a new meta.tag, nothing else changed",
-    "workspace": "every call a workspace the function has not seen (another namespace, observed labels changed)",
+    "workspace": "every call a workspace the function has not seen (another name, observed labels changed)",
 }
 
 
@@ -200,15 +204,19 @@ class Requests:
             self.changed = self.keys[(self.stream + self.count) % len(self.keys)]
             _flip_status(self.req.observed.resources[self.changed].resource, mark)
         elif self.mode == "workspace":
-            metadata = self.req.observed.composite.resource.fields["metadata"].struct_value.fields
-            namespace = f"bench-{self.stream}-{self.count}"
+            # Another name in the same namespace: the namespace's tenancy rules (a resource group named after
+            # it) hold alike.
+            metadata = self.base.observed.composite.resource.fields["metadata"].struct_value.fields
+            named = self.req.observed.composite.resource.fields["metadata"].struct_value.fields
+            name = f"w{self.stream}x{self.count}"
             if "namespace" in metadata:
-                metadata["namespace"].string_value = namespace
+                named["name"].string_value = f"{metadata['name'].string_value}-{name}"
             else:
-                metadata["labels"].struct_value.fields["crossplane.io/claim-namespace"].string_value = namespace
+                claim = metadata["labels"].struct_value.fields["crossplane.io/claim-name"].string_value
+                named["labels"].struct_value.fields["crossplane.io/claim-name"].string_value = f"{claim}-{name}"
             for observed in self.req.observed.resources.values():
                 labels = observed.resource.fields["metadata"].struct_value.fields["labels"].struct_value.fields
-                labels["bench.aiworkspace.io/workspace"].string_value = namespace
+                labels["bench.aiworkspace.io/workspace"].string_value = name
         return self.req
 
 
@@ -258,8 +266,11 @@ async def _workspaces(address: str, pid: int, req: fnv1.RunFunctionRequest, coun
         for _ in range(count):
             message = requests.next()
             start = time.perf_counter()
-            await stub.RunFunction(message)
+            rsp = await stub.RunFunction(message)
             times.append(time.perf_counter() - start)
+            refused = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+            if refused:
+                raise RuntimeError(f"a new workspace was refused: {refused[0]}")
     await asyncio.sleep(0.5)
     return times, rss_kib(pid)
 
@@ -283,6 +294,8 @@ class Row:
     workspaces: int
     rss_kib: int
     noop_rss_kib: int
+    response_bytes: int = 0
+    floor_p50_ms: float | None = None  # a server answering with this response, composing nothing (--floor)
 
     @property
     def p50_ratio(self) -> float:
@@ -313,6 +326,10 @@ class Row:
         return self.cold_p50_ms / self.noop_p50_ms
 
     @property
+    def floor_p50_ratio(self) -> float | None:
+        return None if self.floor_p50_ms is None else self.floor_p50_ms / self.noop_p50_ms
+
+    @property
     def ms_per_resource(self) -> float:
         """The cold p50 above the no-op's, per composed resource: what composing costs when nothing is kept."""
         return (self.cold_p50_ms - self.noop_p50_ms) / max(self.resources, 1)
@@ -323,8 +340,16 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure(example: Path, calls: int, seconds: float, workspaces: int) -> Row:
-    req = build_request(example)
+def measure(example: Path, calls: int, seconds: float, workspaces: int, floor: bool = False) -> Row:
+    req, rsp = converge(example)
+    floor_p50 = None
+    if floor:
+        with tempfile.TemporaryDirectory() as scratch:
+            answer = Path(scratch) / "response.bin"
+            answer.write_bytes(rsp.SerializeToString(deterministic=True))
+            with served("floor", {"FLOOR_RESPONSE": str(answer)}) as (address, _):
+                times, _ = asyncio.run(_latencies(address, req, calls, "repeated"))
+                floor_p50 = statistics.median(t * 1000 for t in times)
     timing: dict[tuple[str, str], dict[str, Any]] = {}
     runs = (
         ("function", "repeated", True),
@@ -368,6 +393,8 @@ def measure(example: Path, calls: int, seconds: float, workspaces: int) -> Row:
         workspaces=workspaces,
         rss_kib=memory["function"],
         noop_rss_kib=memory["noop"],
+        response_bytes=rsp.ByteSize(),
+        floor_p50_ms=floor_p50,
     )
 
 
@@ -416,6 +443,18 @@ def markdown(rows: list[Row]) -> str:
             f"| {r.cold_p50_ratio:.1f}x | {r.rss_kib / 1024:.1f} | {r.noop_rss_kib / 1024:.1f} | {r.rss_ratio:.2f}x "
             f"| {', '.join(missed(r)) or '-'} |"
         )
+    floors = [r for r in rows if r.floor_p50_ms is not None]
+    if floors:
+        lines += [
+            "",
+            "| example | response KiB | no-op p50 ms | floor p50 ms | ratio | repeated p50 ms | ratio |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{r.example}` | {r.response_bytes / 1024:.0f} | {r.noop_p50_ms:.2f} | {r.floor_p50_ms:.2f} "
+            f"| {r.floor_p50_ratio:.2f}x | {r.p50_ms:.2f} | {r.p50_ratio:.2f}x |"
+            for r in floors
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -426,6 +465,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--calls", type=int, default=300, help="sequential calls per example, server and mode")
     parser.add_argument("--seconds", type=float, default=3.0, help="saturation time per example, server and mode")
     parser.add_argument("--workspaces", type=int, default=1000, help="new workspaces per example and server")
+    parser.add_argument(
+        "--floor", action="store_true", help="also a server answering with the example's response (repeated p50)"
+    )
     parser.add_argument("examples", nargs="*", help="example directory names (default: all)")
     args = parser.parse_args(argv)
     examples = sorted(p.parent for p in (ROOT / "examples").glob("*/xr.yaml"))
@@ -438,7 +480,7 @@ def main(argv: list[str]) -> int:
     )
     rows = []
     for example in examples:
-        row = measure(example, args.calls, args.seconds, args.workspaces)
+        row = measure(example, args.calls, args.seconds, args.workspaces, args.floor)
         rows.append(row)
         print(
             f"{row.example:<28} {row.resources:>4} {row.noop_p50_ms:>8.2f} {row.p50_ms:>7.2f} {row.p50_ratio:>6.2f} "
@@ -446,7 +488,8 @@ def main(argv: list[str]) -> int:
             f"{row.fresh_calls_per_s:>5.0f} {row.fresh_throughput_share * 100:>5.0f}% {row.tag_p50_ms:>6.2f} "
             f"{row.tag_p50_ratio:>6.2f} {row.cold_p50_ms:>6.2f} {row.cold_p50_ratio:>6.1f} "
             f"{row.rss_kib / 1024:>7.1f} {row.noop_rss_kib / 1024:>6.1f} {row.rss_ratio:>6.2f}  "
-            f"{', '.join(missed(row)) or '-'}",
+            f"{', '.join(missed(row)) or '-'}"
+            + ("" if row.floor_p50_ms is None else f"  (floor p50 {row.floor_p50_ms:.2f}, {row.floor_p50_ratio:.2f}x)"),
             flush=True,
         )
     print(
@@ -464,6 +507,7 @@ def main(argv: list[str]) -> int:
             "fresh_throughput_share",
             "tag_p50_ratio",
             "cold_p50_ratio",
+            "floor_p50_ratio",
             "rss_ratio",
             "ms_per_resource",
         )

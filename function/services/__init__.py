@@ -119,9 +119,12 @@ class Observed:
         body = self._summaries.get(key)
         return self._answer("data", (key,), None if body is None else dict(body.get("data") or {}))
 
-    def body(self, key: str) -> dict[str, Any]:
-        """The whole observed body (converted on first use), {} until it exists."""
-        return self._answer("body", (key,), self._resources.get(key) or {})
+    def part(self, key: str, field: str) -> Any:
+        """One top-level field of the observed body (e.g. its spec), converted alone; None if absent."""
+        part = getattr(self._resources, "part", None)
+        if part is not None:
+            return self._answer("part", (key, field), part(key, field))
+        return self._answer("part", (key, field), (self._resources.get(key) or {}).get(field))
 
     def at_provider(self, key: str) -> dict[str, Any]:
         body = self._resources.get(key) or {}
