@@ -14,8 +14,8 @@ module to that), and the plan is kept per distinct spec, Input and seed (fn._pla
 compares, for every example and every kind of single change, the response composed from kept outputs with one
 composed from nothing, byte for byte.
 
-Outputs are kept least recently used first out, within a byte budget (each weighed at a multiple of its wire form,
-about what its Python data weighs).
+Outputs are kept least recently used first out, within a byte budget, each weighed at what it holds (its bodies'
+marshal and wire forms, its items, the answers it recorded), as measured.
 """
 
 from __future__ import annotations
