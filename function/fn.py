@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import math
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +19,11 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from google.protobuf import struct_pb2
 
-from function import capacity, placements, readiness, structs, tenancy
+from function import capacity, placements, readiness, recompose, structs, tenancy
 from function.input import platform_settings
 from function.lru import LRU
-from function.memo import MAX_BYTES, ResponseMemo
-from function.observed import ObservedResources
+from function.memo import MAX_BYTES, Answer, ResponseMemo, request_key
+from function.observed import Digest, ObservedResources
 from function.observed import summary as observed_summary
 from function.observed import value as struct_value
 from function.placements import PLACEMENT_ANNOTATION
@@ -215,12 +218,18 @@ def _external_names(summaries: dict[str, dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _connections(req: fnv1.RunFunctionRequest) -> dict[str, dict[str, str]]:
-    return {
-        name: {k: v.decode(errors="replace") for k, v in sorted(obs.connection_details.items())}
-        for name, obs in sorted(req.observed.resources.items())
-        if obs.connection_details
-    }
+def _connections(resources: Mapping[str, fnv1.Resource]) -> Callable[[str], dict[str, str]]:
+    """A resource's decoded connection details by key ({} until published), each decoded once per call."""
+    decoded: dict[str, dict[str, str]] = {}
+
+    def connection(key: str) -> dict[str, str]:
+        found = decoded.get(key)
+        if found is None:
+            details = resources[key].connection_details if key in resources else {}
+            found = decoded[key] = {k: v.decode(errors="replace") for k, v in sorted(details.items())}
+        return found
+
+    return connection
 
 
 KEPT_METADATA = ("name", "namespace", "labels", "annotations")
@@ -292,12 +301,16 @@ def _within_ceilings(plan: Plan, wanted: list[Composed]) -> None:
         )
 
 
-# A plan holds its parsed spec: it weighs about four times the spec's wire form. At most 8 MiB, none above 512 KiB.
-_plans: LRU[bytes, Plan] = LRU(8 * 2**20, largest=2**19)
+# A plan holds its parsed spec and what is derived from it: about 40 KiB for the examples (measured), more for
+# a larger spec (its key holds the spec's and the Input's wire forms). At most 1.5 MiB (some 35 workspaces), none
+# above 512 KiB.
+PLAN_WEIGHT = 40 * 2**10
+_plans: LRU[bytes, Plan] = LRU(3 * 2**19, largest=2**19)
 
 
-def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> Plan:
-    """The workspace's plan: from the XR's identity, its spec, the Composition's input and the key of global names.
+def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> tuple[Plan, bytes]:
+    """The workspace's plan, and the key it is kept under: from the XR's identity, its spec, the Composition's
+    input and the key of global names.
 
     A plan depends on nothing else, and Crossplane sends the same spec and input on call after call (every
     change to a composed resource's status is a new request), so plans are kept per distinct (workspace, spec
@@ -325,14 +338,94 @@ def _plan(req: fnv1.RunFunctionRequest, name_key: bytes) -> Plan:
         platform = platform_settings(resource.struct_to_dict(req.input))
         tenancy.check_pins(raw, workspace.flavour is Flavour.NAMESPACED, platform.tenancy)
         plan = build_plan(workspace, parse_spec(raw), platform, PLAN_PARTS, name_key=name_key)
-        _plans.put(key, plan, weight=4 * len(key))
-    return plan
+        _plans.put(key, plan, weight=PLAN_WEIGHT + 8 * len(key))
+    return plan, key
 
 
-def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None:
-    """Everything between the request and the response; raises SpecError for requests it cannot serve."""
+@dataclass(frozen=True)
+class Output:
+    """What a step composed: its resources without their bodies (what every call reads of them), the bodies in
+    marshal form (read only by a step that reads other steps' output; several times smaller than Python data),
+    and each resource's desired body in wire form (None for one kept as observed or held, whose body the response
+    takes from what is observed)."""
+
+    items: tuple[Composed, ...]
+    bodies: bytes
+    wires: tuple[bytes | None, ...]
+
+    def composed(self) -> list[Composed]:
+        """The resources with their bodies."""
+        bodies = marshal.loads(self.bodies)
+        return [replace(item, body=body) for item, body in zip(self.items, bodies, strict=True)]
+
+
+_NO_BODY: dict[str, Any] = {}
+
+
+def _output(plan: Plan, items: list[Composed]) -> Output:
+    return Output(
+        tuple(replace(item, body=_NO_BODY) for item in items),
+        marshal.dumps(tuple(item.body for item in items)),
+        tuple(_desired_wire(plan, item) for item in items),
+    )
+
+
+def _composed(outputs: list[recompose.Kept[Output]]) -> list[Composed]:
+    return [item for kept in outputs for item in kept.value.composed()]
+
+
+def _desired_wire(plan: Plan, item: Composed) -> bytes | None:
+    """The wire form of the item's desired body as the response carries it: its key and its workspace as labels
+    (Usages and selectors find it by its key, operators and tests by its workspace, in both flavours alike), and
+    in a placement, where it was composed for (a later change of placement names it when refusing to leave data)."""
+    if item.hold or item.as_observed:
+        return None
+    body = item.body
+    labels = {**body.get("metadata", {}).get("labels", {}), **owner_labels(plan), RESOURCE_LABEL: item.key}
+    metadata = {**body.get("metadata", {}), "labels": labels}
+    if plan.placement is not None:
+        placed = {PLACEMENT_ANNOTATION: plan.placement.name}
+        metadata["annotations"] = {**metadata.get("annotations", {}), **placed}
+    return structs.wire({**body, "metadata": metadata})
+
+
+def _output_weight(output: Output) -> int:
+    """About what a kept output weighs in memory: its bodies' marshal and wire forms, and its items."""
+    return 512 + len(output.bodies) + sum(384 + len(wire or b"") for wire in output.wires)
+
+
+def _message_weight(message: str | None) -> int:
+    return 256 + len(message or "")
+
+
+def _service_step(service: Any) -> Callable[[Context], Output]:
+    def step(ctx: Context) -> Output:
+        return _output(ctx.plan, service.compose(ctx))
+
+    return step
+
+
+_SERVICE_STEPS = tuple((service.__name__, _service_step(service)) for service in SERVICES)
+
+
+def _refusal(check: Callable[[], None]) -> str | None:
+    """The message of the SpecError `check` raises, None if it passes: a refusal is kept like any output."""
+    try:
+        check()
+    except SpecError as err:
+        return str(err)
+    return None
+
+
+def compose(
+    req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse, digests: Mapping[str, Digest] | None = None
+) -> tuple[bytes, int]:
+    """Everything between the request and the response: the response's deterministic wire form (rsp holds all
+    of it but the desired resources, spliced in wire form) and how many resources it desires; raises SpecError
+    for requests it cannot serve. `digests` are the observed resources' own (function/observed.py), where the
+    caller computed them already."""
     seed = check_seed(request.get_credentials(req, CREDENTIALS_NAME).data.get(SEED_KEY))
-    plan = _plan(req, names_key(seed))
+    plan, plan_key = _plan(req, names_key(seed))
     workspace = plan.workspace
 
     # Declare every requirement on every call: Crossplane resolves them until they stop changing.
@@ -342,28 +435,66 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
         )
     referenced = _referenced_values(req, plan)
     if referenced is None:
-        return  # Crossplane fetches the Secrets and calls again before applying anything.
+        # Crossplane fetches the Secrets and calls again before applying anything.
+        return rsp.SerializeToString(deterministic=True), 0
 
-    observed = ObservedResources(req.observed.resources)
+    observed = ObservedResources(req.observed.resources, digests)
     summaries = observed.summaries
-    plan = with_existing_names(plan, _external_names(summaries))
+    external_names = _external_names(summaries)
+    plan = with_existing_names(plan, external_names)
     generated = resolve(seed, workspace, plan.generated_secrets, _observed_secret_data(summaries, plan))
-    ctx = Context(
-        plan=plan,
-        secrets=SecretValues(
-            generated=generated, referenced=referenced, fingerprint_key=fingerprint_key(seed, workspace)
-        ),
-        observed=Observed(observed, _connections(req), summaries),
-    )
+    secrets = SecretValues(generated=generated, referenced=referenced, fingerprint_key=fingerprint_key(seed, workspace))
+    view = Observed(summaries, observed, _connections(req.observed.resources))
+    # Steps are kept per plan: its key, and the observed names with_existing_names may have taken.
+    identity = hashlib.sha256(plan_key + marshal.dumps(sorted(external_names.items()))).digest()
+    steps = recompose.Steps(plan, identity, view, secrets)
 
-    wanted: list[Composed] = [item for service in SERVICES for item in service.compose(ctx)]
+    outputs = [steps.run(name, (), step, _output_weight) for name, step in _SERVICE_STEPS]
     # Monitoring watches exactly what the services composed, so it reads their output; in a placement, the
-    # Secrets they composed are carried to its cluster.
-    wanted += monitoring.compose(ctx, wanted)
-    wanted += placement.compose(ctx, wanted)
-    _within_ceilings(plan, wanted)
-    data = [(item.key, item.body) for item in wanted if item.holds_data]
-    placements.check_move(plan.spec, data, observed, summaries)
+    # Secrets they composed are carried to its cluster. Both read the bodies only when they run.
+    services = list(outputs)
+    outputs.append(
+        steps.run(
+            "monitoring",
+            tuple(kept.serial for kept in services),
+            lambda ctx: _output(ctx.plan, monitoring.compose(ctx, _composed(services))),
+            _output_weight,
+        )
+    )
+    monitored = list(outputs)
+    outputs.append(
+        steps.run(
+            "placement",
+            tuple(kept.serial for kept in monitored),
+            lambda ctx: _output(ctx.plan, placement.compose(ctx, _composed(monitored))),
+            _output_weight,
+        )
+    )
+    wanted = [item for kept in outputs for item in kept.value.items]
+    wires = [wire for kept in outputs for wire in kept.value.wires]
+    serials = tuple(kept.serial for kept in outputs)
+    for check in (
+        steps.run(
+            "ceilings",
+            serials,
+            lambda ctx: _refusal(lambda: _within_ceilings(ctx.plan, _composed(outputs))),
+            _message_weight,
+        ),
+        steps.run(
+            "check_move",
+            serials,
+            lambda ctx: _refusal(
+                lambda: placements.check_move(
+                    ctx.plan.spec,
+                    [(item.key, item.body) for item in _composed(outputs) if item.holds_data],
+                    ctx.observed,
+                )
+            ),
+            _message_weight,
+        ),
+    ):
+        if check.value is not None:
+            raise SpecError(check.value)
     retained = _retained(summaries, {item.key for item in wanted})
     for item in retained:
         _result(
@@ -374,11 +505,13 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
             f"delete it explicitly once its data is no longer needed",
         )
     wanted += retained
+    wires += [None] * len(retained)
 
     components: dict[str, list[tuple[str, bool, str]]] = defaultdict(list)
     held_back: list[str] = []
     owner = owner_labels(plan)
-    for item in wanted:
+    entries: dict[str, bytes] = {}  # the desired resources in wire form, by key
+    for item, wire in zip(wanted, wires, strict=True):
         waiting_on = [dep for dep in item.depends_on if dep not in observed]
         if item.key not in observed and (waiting_on or item.hold):
             why = f"waits for {item.hold or ', '.join(waiting_on)}"
@@ -386,24 +519,21 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
             components[item.component].append((item.key, False, why))
             continue
         ready = readiness.is_ready(summaries.get(item.key)) and not item.hold
-        desired = rsp.desired.resources[item.key]
-        if item.hold or item.as_observed:
-            # Already exists: keep it exactly as observed (until what it waits for is there).
-            _keep_as_observed(desired, req.observed.resources[item.key].resource, item.key, owner)
-            if item.hold:
-                held_back.append(f"{item.key} keeps its current state until {item.hold}")
+        state = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
+        if item.hold or item.as_observed or item.key in entries or wire is None:
+            desired = fnv1.Resource.FromString(entries.get(item.key, b""))
+            if item.hold or item.as_observed:
+                # Already exists: keep it exactly as observed (until what it waits for is there).
+                _keep_as_observed(desired, req.observed.resources[item.key].resource, item.key, owner)
+                if item.hold:
+                    held_back.append(f"{item.key} keeps its current state until {item.hold}")
+            else:
+                desired.resource.MergeFromString(wire or b"")
+            desired.ready = state
+            entries[item.key] = desired.SerializeToString(deterministic=True)
         else:
-            body = item.body
-            # Every composed resource carries its key and its workspace as labels: Usages and selectors find it by
-            # its key, operators and tests by its workspace (in both flavours alike).
-            labels = {**body.get("metadata", {}).get("labels", {}), **owner, RESOURCE_LABEL: item.key}
-            metadata = {**body.get("metadata", {}), "labels": labels}
-            if plan.placement is not None:
-                # Where it was composed for: a later change of placement names it when refusing to leave data.
-                placed = {PLACEMENT_ANNOTATION: plan.placement.name}
-                metadata["annotations"] = {**metadata.get("annotations", {}), **placed}
-            structs.update(desired, {**body, "metadata": metadata})
-        desired.ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
+            # Resource{resource: the body's Struct, ready}, as its deterministic serialization writes it.
+            entries[item.key] = _RESOURCE_FIELD + _varint(len(wire)) + wire + _READY_FIELD + _varint(state)
         why = ""
         if not ready:
             why = f"waits for {item.hold}" if item.hold else readiness.waiting_reason(summaries.get(item.key))
@@ -457,11 +587,65 @@ def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None
         _condition(rsp, DATA_RETAINED, True, "DataRetained", message)
     else:
         _condition(rsp, DATA_RETAINED, False, "NothingRetained", "Every resource holding data is in the workspace")
-    if rsp.ByteSize() > MAX_RESPONSE_BYTES:
+    sent = _assembled(rsp, entries)
+    if len(sent) > MAX_RESPONSE_BYTES:
+        for key, resource_wire in entries.items():
+            rsp.desired.resources[key].MergeFromString(resource_wire)
         raise SpecError(
-            f"spec: the workspace composes {rsp.ByteSize() // 1024} KiB of resources, more than the "
+            f"spec: the workspace composes {len(sent) // 1024} KiB of resources, more than the "
             f"{MAX_RESPONSE_BYTES // 1024} KiB one response may carry; compose fewer parts or smaller values"
         )
+    return sent, len(entries)
+
+
+# Tags of the fields the response is spliced from: RunFunctionResponse.desired (2), State.resources (2, a map
+# entry: key 1, value 2), Resource.resource (1) and Resource.ready (3).
+_ONE_BYTE = tuple(bytes((number,)) for number in range(0x80))
+_RESOURCE_FIELD = b"\x0a"
+_READY_FIELD = b"\x18"
+_DESIRED_FIELD = b"\x12"
+_ENTRY_FIELD = b"\x12"
+_KEY_FIELD = b"\x0a"
+_VALUE_FIELD = b"\x12"
+
+
+def _varint(number: int) -> bytes:
+    if number < 0x80:
+        return _ONE_BYTE[number]
+    if number < 0x4000:
+        return bytes(((number & 0x7F) | 0x80, number >> 7))
+    out = bytearray()
+    while number > 0x7F:
+        out.append((number & 0x7F) | 0x80)
+        number >>= 7
+    out.append(number)
+    return bytes(out)
+
+
+def _upb_order(name: bytes) -> bytes:
+    """The order of map keys in protobuf's (upb's) deterministic serialization: byte-wise, but a key before every
+    key it is a prefix of (UTF-8 never holds 0xff). tests/test_recompose.py holds the splice to that form."""
+    return name + b"\xff"
+
+
+def _assembled(rsp: fnv1.RunFunctionResponse, entries: dict[str, bytes]) -> bytes:
+    """rsp with `entries` as its desired resources, in the deterministic wire form (map entries by key) that
+    rsp.SerializeToString(deterministic=True) gives once they are added, without parsing them into it: the
+    fields in number order, desired (2) holding the composite (1) and then the resources (2) in upb's key order."""
+    state: list[bytes] = [rsp.desired.SerializeToString(deterministic=True)]
+    for name in sorted((key.encode() for key in entries), key=_upb_order):
+        value = entries[name.decode()]
+        name_size, value_size = _varint(len(name)), _varint(len(value))
+        size = 2 + len(name_size) + len(name) + len(value_size) + len(value)
+        state += (_ENTRY_FIELD, _varint(size), _KEY_FIELD, name_size, name, _VALUE_FIELD, value_size, value)
+    desired = b"".join(state)
+    head: bytes = fnv1.RunFunctionResponse(meta=rsp.meta).SerializeToString(deterministic=True)
+    rest = fnv1.RunFunctionResponse()
+    rest.CopyFrom(rsp)
+    rest.ClearField("meta")
+    rest.ClearField("desired")
+    tail: bytes = rest.SerializeToString(deterministic=True)
+    return head + _DESIRED_FIELD + _varint(len(desired)) + desired + tail
 
 
 class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
@@ -475,29 +659,40 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
     async def RunFunction(
         self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None
     ) -> fnv1.RunFunctionResponse:
-        started = time.perf_counter()
-        rsp, from_memo = self._run(req)
-        if self.metrics is not None:
-            self.metrics.observe(rsp, time.perf_counter() - started, memo=from_memo)
-            self.metrics.memo_size(self.memo.size, len(self.memo))
+        rsp: fnv1.RunFunctionResponse = fnv1.RunFunctionResponse.FromString(self.answer(req).wire)
         return rsp
 
-    def _run(self, req: fnv1.RunFunctionRequest) -> tuple[fnv1.RunFunctionResponse, bool]:
-        """The response, and whether it came from the memo."""
-        key = self.memo.key(req)
+    async def run_function_wire(self, req: fnv1.RunFunctionRequest, _: grpc.aio.ServicerContext | None) -> bytes:
+        """RunFunction, the response in wire form: what the server sends as it is (function/server.py)."""
+        return self.answer(req).wire
+
+    def answer(self, req: fnv1.RunFunctionRequest) -> Answer:
+        started = time.perf_counter()
+        answer = self._run(req)
+        if self.metrics is not None:
+            self.metrics.observe(
+                answer.severities, answer.resources, time.perf_counter() - started, memo=answer.from_memo
+            )
+            self.metrics.memo_size(self.memo.size, len(self.memo))
+        return answer
+
+    def _run(self, req: fnv1.RunFunctionRequest) -> Answer:
+        """The response, from the memo or composed."""
+        key, digests = request_key(req)
         answered = self.memo.get(key)
         if answered is not None:
-            return answered, True
+            return answered
         log = self.log.bind(tag=req.meta.tag)
         rsp = response.to(req, ttl=RESPONSE_TTL)
         try:
-            compose(req, rsp)
+            wire, resources = compose(req, rsp, digests)
         except (SpecError, SeedError) as err:
             # Nothing is applied on a fatal result, so existing resources stay exactly as they are.
             del rsp.results[:]
             del rsp.conditions[:]
             _result(rsp, fnv1.SEVERITY_FATAL, "InvalidWorkspace", str(err))
             log.info("cannot compose workspace", error=str(err))
+            wire, resources = rsp.SerializeToString(deterministic=True), len(rsp.desired.resources)
         except Exception as err:
             del rsp.results[:]
             del rsp.conditions[:]
@@ -509,5 +704,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
                 f"no resources were changed",
             )
             log.exception("unexpected error")
-        self.memo.put(key, rsp)
-        return rsp, False
+            wire, resources = rsp.SerializeToString(deterministic=True), len(rsp.desired.resources)
+        answer = Answer(wire, tuple(result.severity for result in rsp.results), resources)
+        self.memo.put(key, answer)
+        return answer

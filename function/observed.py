@@ -46,17 +46,13 @@ def _struct(message: struct_pb2.Value) -> Any:
 
 
 def summary(body: struct_pb2.Struct) -> dict[str, Any]:
-    """apiVersion, kind, metadata's name, namespace, labels and annotations, spec.providerConfigRef,
-    status.conditions, and a Secret's data: everything readiness, retention, the generated secrets and the
-    placement of a volume read."""
+    """apiVersion, kind, metadata's name, namespace, labels and annotations, status.conditions, and a
+    Secret's data: everything readiness, retention and the generated secrets read."""
     fields = body.fields
     out: dict[str, Any] = {k: value(fields[k]) for k in ("apiVersion", "kind") if k in fields}
     metadata = _struct(fields["metadata"]) if "metadata" in fields else None
     if metadata is not None:
         out["metadata"] = {k: value(metadata.fields[k]) for k in SUMMARY_METADATA if k in metadata.fields}
-    spec = _struct(fields["spec"]) if "spec" in fields else None
-    if spec is not None and "providerConfigRef" in spec.fields:
-        out["spec"] = {"providerConfigRef": value(spec.fields["providerConfigRef"])}
     status = _struct(fields["status"]) if "status" in fields else None
     if status is not None and "conditions" in status.fields:
         out["status"] = {"conditions": value(status.fields["conditions"])}
@@ -65,28 +61,51 @@ def summary(body: struct_pb2.Struct) -> dict[str, Any]:
     return out
 
 
-# A few hundred bytes each (a Secret's data more), weighing the body they summarise: at most 8 MiB of bodies.
-_summaries: LRU[bytes, dict[str, Any]] = LRU(8 * 2**20, largest=2**18)
+# A few hundred bytes each (a Secret's data more), weighing twice the body they summarise and what an entry costs
+# (measured): at most 2 MiB.
+_summaries: LRU[bytes, dict[str, Any]] = LRU(2 * 2**20, largest=2**18)
 
 
-def kept_summary(body: struct_pb2.Struct) -> dict[str, Any]:
-    """summary(body), kept per distinct body. Callers only read it."""
-    wire = body.SerializeToString(deterministic=True)
-    key = hashlib.sha256(wire).digest()
+# What identifies an observed resource: the SHA-256 of its deterministic wire form, and that form's size.
+Digest = tuple[bytes, int]
+
+
+def digest(observed: fnv1.Resource) -> Digest:
+    """The SHA-256 of the resource's deterministic wire form (map entries sorted), and its size."""
+    wire = observed.SerializeToString(deterministic=True)
+    return hashlib.sha256(wire).digest(), len(wire)
+
+
+def kept_summary(observed: fnv1.Resource, known: Digest | None = None) -> dict[str, Any]:
+    """summary(observed.resource), kept per distinct resource (its digest, computed unless `known`). Callers only
+    read it."""
+    key, size = known or digest(observed)
     found = _summaries.get(key)
     if found is None:
-        found = summary(body)
-        _summaries.put(key, found, weight=len(wire))
+        found = summary(observed.resource)
+        _summaries.put(key, found, weight=2 * size + 512)
     return found
 
 
 class ObservedResources(Mapping[str, dict[str, Any]]):
-    """Observed composed resources by key: whole bodies, each converted on first use, and `summaries`."""
+    """Observed composed resources by key: whole bodies, each converted on first use, and `summaries`; `digests`
+    are the resources' own (digest()), where the caller computed them already."""
 
-    def __init__(self, resources: Mapping[str, fnv1.Resource]) -> None:
+    def __init__(self, resources: Mapping[str, fnv1.Resource], digests: Mapping[str, Digest] | None = None) -> None:
         self._resources = resources
         self._bodies: dict[str, dict[str, Any]] = {}
-        self.summaries = {key: kept_summary(resources[key].resource) for key in sorted(resources)}
+        known = digests or {}
+        self.summaries = {key: kept_summary(resources[key], known.get(key)) for key in sorted(resources)}
+
+    def part(self, key: str, field: str) -> Any:
+        """One top-level field of the resource's body as Python data, None if the resource or field is absent;
+        converted alone unless the whole body was."""
+        if key in self._bodies:
+            return self._bodies[key].get(field)
+        if key not in self.summaries:
+            return None
+        fields = self._resources[key].resource.fields
+        return value(fields[field]) if field in fields else None
 
     def __getitem__(self, key: str) -> dict[str, Any]:
         found = self._bodies.get(key)

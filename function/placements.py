@@ -12,8 +12,7 @@ placement's, so a workspace's data stays where its placement says.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -28,6 +27,9 @@ from function.strings import (
     UnquotedName,
 )
 from function.tenancy import Patterns, Settings, allowed
+
+if TYPE_CHECKING:  # services import the plan, which imports this module
+    from function.services import Observed
 
 PLACEMENT_ANNOTATION = "aiworkspace.io/placement"
 
@@ -206,23 +208,21 @@ def _where(body: dict[str, Any]) -> str:
 def check_move(
     spec: AIWorkspaceSpec,
     desired: list[tuple[str, dict[str, Any]]],
-    observed: Mapping[str, Any],
-    summaries: Mapping[str, Any],
+    observed: Observed,
 ) -> None:
     """Refuse a change of placement that would leave data behind: a data-holding resource that exists where the
     new placement would not put it. A volume (an Object) moves only with placementChangePolicy: DropData, which
     starts it empty in the new cluster; a cloud database or bucket never changes region. A volume whose provider
-    config the platform changes in the input (no placement before or after) is refused too. `summaries` (metadata
-    and provider config) are read first; a cloud resource's whole observed body only for a workspace placed before
-    or now."""
+    config the platform changes in the input (no placement before or after) is refused too. Each resource's
+    metadata is read first; its kind and spec only for a volume, or for a workspace placed before or now."""
     for key, body in desired:
-        if key not in summaries:
+        if not observed.exists(key):
             continue
-        old = (summaries[key].get("metadata", {}).get("annotations") or {}).get(PLACEMENT_ANNOTATION)
+        old = (observed.metadata(key).get("annotations") or {}).get(PLACEMENT_ANNOTATION)
         if old is None and spec.placement is None and body.get("kind") != "Object":
             continue  # no placement before or after: a region the team changes is its own to change, as ever
-        # Where an Object is, its summary says (its provider config); a cloud resource's region, its whole body.
-        current = summaries[key] if body.get("kind") == "Object" else observed[key]
+        # What _where reads of it, converted alone: the rest of a managed resource's body is often large.
+        current = {"kind": observed.part(key, "kind"), "spec": observed.part(key, "spec")}
         before, after = _where(current), _where(body)
         if before == after:
             continue

@@ -9,18 +9,24 @@ from typing import Any
 
 import grpc
 from crossplane.function import runtime
-from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1beta1 import run_function_pb2_grpc as grpcv1beta1
 from grpc_health.v1 import health
 from grpc_reflection.v1alpha import reflection
 
 from function import telemetry
+from function.fn import FunctionRunner
 
 SERVICES = (*runtime.SERVICE_NAMES, health.SERVICE_NAME)
+V1_SERVICE = "apiextensions.fn.proto.v1.FunctionRunnerService"
+
+
+def _as_sent(wire: bytes) -> bytes:
+    return wire
 
 
 async def _serve(
-    runner: grpcv1.FunctionRunnerServiceServicer,
+    runner: FunctionRunner,
     address: str,
     creds: grpc.ServerCredentials | None,
     options: list[tuple[str, Any]],
@@ -31,7 +37,17 @@ async def _serve(
         signal.SIGTERM,
         lambda: asyncio.ensure_future(server.stop(grace=runtime.SHUTDOWN_GRACE_PERIOD_SECONDS)),
     )
-    grpcv1.add_FunctionRunnerServiceServicer_to_server(runner, server)  # type: ignore[no-untyped-call]
+    # v1 RunFunction as the SDK registers it, but the response goes out in the wire form the function made of it
+    # (function/fn.py): never parsed into a message to be serialized again.
+    handlers = {
+        "RunFunction": grpc.unary_unary_rpc_method_handler(
+            runner.run_function_wire,
+            request_deserializer=fnv1.RunFunctionRequest.FromString,
+            response_serializer=_as_sent,
+        )
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(V1_SERVICE, handlers),))
+    server.add_registered_method_handlers(V1_SERVICE, handlers)
     beta = runtime.BetaFunctionRunner(wrapped=runner)
     grpcv1beta1.add_FunctionRunnerServiceServicer_to_server(beta, server)  # type: ignore[no-untyped-call]
     telemetry.add_health_servicer(await telemetry.health_servicer(runtime.SERVICE_NAMES[1:]), server)
@@ -45,7 +61,7 @@ async def _serve(
 
 
 def serve(
-    runner: grpcv1.FunctionRunnerServiceServicer,
+    runner: FunctionRunner,
     address: str,
     *,
     creds: grpc.ServerCredentials | None,

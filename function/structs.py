@@ -19,19 +19,21 @@ from google.protobuf import struct_pb2
 
 from function.lru import LRU
 
-# Bodies are a few KiB; a body weighs its key and its value. At most 8 MiB in all, none above 256 KiB.
-MAX_BYTES = 8 * 2**20
+# Bodies are a few KiB; a body weighs its key and its value. At most 1 MiB in all, none above 32 KiB: the kept
+# outputs of function/recompose.py hold the bodies of whole workspaces, this only what a service composes again.
+MAX_BYTES = 2**20
 _wire: LRU[bytes, bytes] = LRU(MAX_BYTES, largest=MAX_BYTES // 32)
 
 
 def wire(data: dict[str, Any]) -> bytes:
-    """The serialized Struct of `data`."""
+    """The serialized Struct of `data`, in deterministic wire form (map entries by key): the form the response
+    carries it in (fn.py splices it into the response as it is)."""
     key = marshal.dumps(data)
     found = _wire.get(key)
     if found is None:
         message = struct_pb2.Struct()
         message.update(data)
-        found = bytes(message.SerializeToString())
+        found = bytes(message.SerializeToString(deterministic=True))
         _wire.put(key, found, weight=len(key) + len(found))
     return found
 

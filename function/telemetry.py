@@ -21,7 +21,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 
 PREFIX = "function_ai_workspace"
 METRICS_ADDRESS = ":8080"
-SEVERITIES = {
+SEVERITIES: dict[int, str] = {
     fnv1.SEVERITY_NORMAL: "normal",
     fnv1.SEVERITY_WARNING: "warning",
     fnv1.SEVERITY_FATAL: "fatal",
@@ -57,18 +57,19 @@ class Metrics:
         for severity in SEVERITIES.values():
             self.results.labels(severity)
 
-    def observe(self, rsp: fnv1.RunFunctionResponse, seconds: float, *, memo: bool) -> None:
+    def observe(self, severities: tuple[int, ...], resources: int, seconds: float, *, memo: bool) -> None:
+        """One call: its results' severities, the resources its response desires, its latency."""
         fatal = False
-        for result in rsp.results:
-            severity = SEVERITIES.get(result.severity)
+        for number in severities:
+            severity = SEVERITIES.get(number)
             if severity:
                 self.results.labels(severity).inc()
-            fatal = fatal or result.severity == fnv1.SEVERITY_FATAL
+            fatal = fatal or number == fnv1.SEVERITY_FATAL
         outcome = "memo" if memo else "fatal" if fatal else "composed"
         self.calls.labels(outcome).observe(seconds)
         (self.memo_hits if memo else self.memo_misses).inc()
         if outcome == "composed":
-            self.composed.observe(len(rsp.desired.resources))
+            self.composed.observe(resources)
 
     def memo_size(self, size: int, entries: int) -> None:
         self.memo_bytes.set(size)

@@ -40,8 +40,8 @@ Yaml12SafeDumper = _yaml12(SafeDumper)
 Yaml12PureDumper = _yaml12(yaml.SafeDumper)
 
 
-# A few KiB each, weighing their key and text: at most 4 MiB, none above 256 KiB.
-_texts: LRU[tuple[type[yaml.SafeDumper], bytes], str] = LRU(4 * 2**20, largest=2**18)
+# A few KiB each, weighing their key and text: at most 1 MiB, none above 128 KiB.
+_texts: LRU[tuple[type[yaml.SafeDumper], bytes], str] = LRU(2**20, largest=2**17)
 
 
 def dump(data: Any, *, dumper: type[yaml.SafeDumper] | None = None, **options: Any) -> str:
@@ -55,7 +55,7 @@ def dump(data: Any, *, dumper: type[yaml.SafeDumper] | None = None, **options: A
     text = _texts.get(key)
     if text is None:
         text = yaml.dump(data, Dumper=dumper, **options)
-        _texts.put(key, text)
+        _texts.put(key, text, weight=len(key[1]) + len(text))
     return text
 
 

@@ -14,7 +14,7 @@ from crossplane.function import resource
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
 
-from function import fn, structs, yamltext
+from function import fn, recompose, structs, yamltext
 from function import observed as observed_resources
 from function.fn import KEPT_METADATA, RESOURCE_LABEL, FunctionRunner, _keep_as_observed
 from function.lru import LRU
@@ -29,6 +29,7 @@ EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/xr.yaml"))
 def _clear_caches() -> None:
     for cache in (fn._plans, structs._wire, yamltext._texts, observed_resources._summaries):
         cache.clear()
+    recompose.clear()
 
 
 def _answer(runner: FunctionRunner, req: fnv1.RunFunctionRequest) -> bytes:
@@ -104,15 +105,15 @@ def test_fatal_answers_are_not_kept() -> None:
 
 
 def test_the_memo_keeps_within_its_budget() -> None:
-    rsp = asyncio.run(FunctionRunner(memo_bytes=0).RunFunction(full_request(namespaced_xr()), None))
-    size = len(rsp.SerializeToString())
+    answer = FunctionRunner(memo_bytes=0).answer(full_request(namespaced_xr()))
+    size = len(answer.wire)
     memo = ResponseMemo(max_bytes=2 * size + size // 2)
     for number in range(4):
-        memo.put(bytes([number]), rsp)
+        memo.put(bytes([number]), answer)
     assert len(memo) == 2 and memo.size <= memo._responses.budget
     assert memo.get(bytes([0])) is None and memo.get(bytes([3])) is not None
     off = ResponseMemo(max_bytes=0)
-    off.put(b"k", rsp)
+    off.put(b"k", answer)
     assert len(off) == 0 and off.get(b"k") is None
 
 

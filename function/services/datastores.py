@@ -63,7 +63,7 @@ def _volume(claim: str) -> list[dict[str, Any]]:
 
 def _datastore_secret(ctx: Context) -> Composed:
     plan = ctx.plan
-    values = {key: value for (name, key), value in ctx.secrets.generated.items() if name == plan.datastore_secret}
+    values = ctx.secrets.generated_in(plan.datastore_secret)
     return secret(plan, "datastore-secret", "datastores", name=plan.datastore_secret, values=values)
 
 

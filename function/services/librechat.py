@@ -376,9 +376,9 @@ def config_env(plan: Plan, storage: files.Storage | None = None) -> dict[str, An
 def secret_env(ctx: Context) -> dict[str, str]:
     """LibreChat's credentials: generated ones, copies of the team's referenced keys, and datastore URIs."""
     plan = ctx.plan
-    env = {key: value for (name, key), value in ctx.secrets.generated.items() if name == plan.librechat_env_secret}
+    env = ctx.secrets.generated_in(plan.librechat_env_secret)
     for entry in plan.env_from_secrets:
-        env[entry.env] = ctx.secrets.referenced[(entry.ref.name, entry.ref.key)]
+        env[entry.env] = ctx.secrets.referenced(entry.ref.name, entry.ref.key)
     if plan.speaches is not None:
         speaches_key = ctx.secrets.get(plan.speaches_secret, "api-key")
         for speech in (plan.stt, plan.tts):
@@ -495,7 +495,7 @@ def compose(ctx: Context) -> list[Composed]:
         "librechat",
         release_name=plan.librechat_fullname,
         chart=LIBRECHAT_CHART,
-        values=chart_values(plan, checksum, storage, fingerprint(ctx.secrets.fingerprint_key, env_values)),
+        values=chart_values(plan, checksum, storage, fingerprint(ctx.secrets.fingerprint_key(), env_values)),
         # The chart mounts the env Secret as optional: starting before it exists would run on temporary creds.
         depends_on=(env_secret.key, config.key),
     )

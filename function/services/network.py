@@ -212,7 +212,7 @@ def existing_mongodb(ctx: Context) -> tuple[ClusterService, ...]:
     ref = plan.spec.librechat.mongodb.existing_uri_secret_ref
     if ref is None:
         return ()
-    uri = ctx.secrets.referenced.get((ref.name, ref.key), "")
+    uri = ctx.secrets.referenced(ref.name, ref.key)
     where = "spec.librechat.mongodb.existingUriSecretRef"
     out = []
     for host, port in mongodb_hosts(uri):

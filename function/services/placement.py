@@ -60,14 +60,13 @@ def _carried(ctx: Context, wanted: list[Composed]) -> dict[str, dict[str, str]]:
         if item.hold is None:
             out[body["metadata"]["name"]] = dict(body.get("data") or {})
             continue
-        observed = (ctx.observed.summaries or ctx.observed.resources).get(item.key)
+        observed = ctx.observed.data(item.key)
         if observed is not None:
-            out[body["metadata"]["name"]] = dict(observed.get("data") or {})
+            out[body["metadata"]["name"]] = observed
     plan = ctx.plan
     if plan.team_keys:
-        values = ctx.secrets.referenced
         out[plan.team_keys_secret] = {
-            team_key_name(k.ref): b64(values[(k.ref.name, k.ref.key)]) for k in plan.team_keys
+            team_key_name(k.ref): b64(ctx.secrets.referenced(k.ref.name, k.ref.key)) for k in plan.team_keys
         }
     return out
 

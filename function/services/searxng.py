@@ -60,7 +60,7 @@ def compose(ctx: Context) -> list[Composed]:
     ws, ns, spec = plan.workspace.name, plan.workspace.namespace, plan.spec.searxng
     name = plan.searxng.service
     text = yamltext.dump(settings(ctx), sort_keys=True)
-    values = {key: value for (sec, key), value in ctx.secrets.generated.items() if sec == plan.searxng_secret}
+    values = ctx.secrets.generated_in(plan.searxng_secret)
     valkey_password = ctx.secrets.get(plan.datastore_secret, "redis-password")
     values["SEARXNG_VALKEY_URL"] = f"valkey://:{valkey_password}@{plan.redis.host_port}/1"
     config_name = plan.object_name("searxng-settings")

@@ -139,7 +139,7 @@ def compose(ctx: Context) -> list[Composed]:
         "resources": {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}},
         "volumeMounts": [{"name": "models", "mountPath": HF_CACHE}],
     }
-    values = {key: value for (sec, key), value in ctx.secrets.generated.items() if sec == plan.speaches_secret}
+    values = ctx.secrets.generated_in(plan.speaches_secret)
     return [
         secret(plan, "speaches-secret", "speaches", name=plan.speaches_secret, values=values),
         *workload(
