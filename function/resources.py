@@ -157,8 +157,13 @@ def config_map(plan: Plan, key: str, component: str, *, name: str, data: dict[st
         "metadata": {"name": name, "namespace": plan.workspace.namespace},
         "data": dict(sorted(data.items())),
     }
-    if plan.workspace.flavour is Flavour.CLAIMS or plan.placement is not None:
-        return kubernetes_object(plan, key, component, manifest)  # an Object: in a placement, in its cluster
+    if plan.workspace.flavour is Flavour.CLAIMS:
+        return kubernetes_object(plan, key, component, manifest)
+    if plan.placement is not None:
+        # An Object, in the placement's cluster, under a key of its own: Crossplane keeps a key's observed name
+        # across a change of kind, so a move back to the control plane would name the native ConfigMap after the
+        # Object, not as LibreChat's chart and SearXNG's Deployment ask for it.
+        return kubernetes_object(plan, f"{key}-object", component, manifest)
     manifest["metadata"].update(_metadata(component, False))
     return Composed(key, manifest, component)
 

@@ -492,3 +492,16 @@ def test_the_platform_repointing_the_inputs_config_keeps_volumes_where_they_are(
     assert "the cluster of provider config default" in problem and "back up" in problem
     problem, _ = _compose(_spec(), observed)
     assert problem is None
+
+
+def test_a_move_back_to_the_control_plane_names_the_configmaps_as_their_readers_ask() -> None:
+    """A placed workspace's ConfigMaps are Objects under keys of their own: moving back to the control plane's
+    cluster (DropData) composes the native ConfigMaps under their own keys, which Crossplane names as composed,
+    not after the Objects it observed under the same key (it keeps a key's observed name across a change of
+    kind), so LibreChat's chart and SearXNG find them by the names they ask for."""
+    placed = _observed(_state(_spec(placement="eu")))
+    problem, back = _compose(_spec(placementChangePolicy="DropData"), placed)
+    assert problem is None
+    for key in ("librechat-config",):
+        assert back[key]["kind"] == "ConfigMap" and key not in placed
+        assert placed[f"{key}-object"]["kind"] == "Object"
