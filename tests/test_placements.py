@@ -505,3 +505,38 @@ def test_a_move_back_to_the_control_plane_names_the_configmaps_as_their_readers_
     for key in ("librechat-config",):
         assert back[key]["kind"] == "ConfigMap" and key not in placed
         assert placed[f"{key}-object"]["kind"] == "Object"
+
+
+def test_librechat_moves_only_once_its_secrets_are_there() -> None:
+    """On a move (DropData), LibreChat's Release keeps its current state until the Secrets Release is Ready in the
+    new cluster: naming the new provider config and reconciled there at its current generation (its Synced
+    condition's observedGeneration), not Ready from the cluster it left. Otherwise LibreChat starts without its
+    Secrets (the chart mounts them optional)."""
+    eu2 = {**INPUT["placements"][0], "name": "eu2", "helmProviderConfigName": "helm-eu2"}
+    eu2["kubernetesProviderConfigName"] = "kubernetes-eu2"
+    function_input = {**INPUT, "placements": [*INPUT["placements"], eu2]}
+    placed = _observed(_state(_spec(placement="eu")))
+    # LibreChat's Release, composed once the Secrets Release is Ready in eu, and observed there.
+    _, then = _compose(_spec(placement="eu"), placed, function_input)
+    placed |= _observed({"librechat-release": then["librechat-release"]})
+    moved = _spec(placement="eu2", placementChangePolicy="DropData")
+
+    def librechat_config(observed: dict[str, dict[str, Any]]) -> str:
+        problem, state = _compose(moved, observed, function_input)
+        assert problem is None
+        return str(state["librechat-release"]["spec"]["providerConfigRef"]["name"])
+
+    assert librechat_config(placed) == "helm-eu"  # the Secrets Release is Ready, but in the cluster it left
+    secrets = copy.deepcopy(placed["workload-secrets-release"])
+    secrets["spec"]["providerConfigRef"]["name"] = "helm-eu2"
+    secrets["metadata"]["generation"] = 2
+    for observed_generation, want in ((1, "helm-eu"), (2, "helm-eu2")):
+        secrets["status"] = {
+            "conditions": [
+                {"type": "Ready", "status": "True"},
+                {"type": "Synced", "status": "True", "observedGeneration": observed_generation},
+            ]
+        }
+        assert librechat_config({**placed, "workload-secrets-release": secrets}) == want, observed_generation
+    # Without a move, Ready is enough, as before (a provider that stamps no observedGeneration holds nothing).
+    assert then["librechat-release"]["spec"]["providerConfigRef"]["name"] == "helm-eu"

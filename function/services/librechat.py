@@ -69,6 +69,32 @@ GENERATED_ENV = (
 )
 
 
+def _provider_config(ctx: Context, key: str) -> str | None:
+    """The provider config an observed managed resource names, None until it exists."""
+    spec = ctx.observed.part(key, "spec") or {}
+    return (spec.get("providerConfigRef") or {}).get("name")
+
+
+def _secrets_there(ctx: Context, librechat_release: str) -> bool:
+    """Whether the workspace's Secrets are in the cluster LibreChat's Release goes to: the carrying Release Ready
+    and, while LibreChat's Release moves to another cluster (a change of placement, or the platform re-pointing
+    one), Ready there: it names the same provider config and provider-helm reconciled it as it is (its Synced
+    condition's observedGeneration, which crossplane-runtime v2.3.3's managed reconciler stamps, is its current
+    generation), not a Ready left from the cluster it was in."""
+    if not ctx.observed.ready(WORKLOAD_SECRETS_RELEASE):
+        return False
+    wanted = ctx.plan.helm_provider_config
+    moving = ctx.observed.exists(librechat_release) and _provider_config(ctx, librechat_release) != wanted
+    if not moving:
+        return True
+    if _provider_config(ctx, WORKLOAD_SECRETS_RELEASE) != wanted:
+        return False
+    generation = (ctx.observed.part(WORKLOAD_SECRETS_RELEASE, "metadata") or {}).get("generation")
+    conditions = (ctx.observed.part(WORKLOAD_SECRETS_RELEASE, "status") or {}).get("conditions") or []
+    synced: dict[str, Any] = next((c for c in conditions if c.get("type") == "Synced"), {})
+    return generation is not None and synced.get("status") == "True" and synced.get("observedGeneration") == generation
+
+
 def mcp_secret_env(ref: SecretKeySelector) -> str:
     """The env var that carries a Secret key MCP headers send into LibreChat (referenced as ${VAR} in
     librechat.yaml): readable, at most 100 characters, distinct for every distinct Secret key."""
@@ -500,7 +526,7 @@ def compose(ctx: Context) -> list[Composed]:
         depends_on=(env_secret.key, config.key),
     )
     held = [replace(item, hold=hold) for item in (env_secret, config, release)]
-    if held[2].hold is None and plan.placement is not None and not ctx.observed.ready(WORKLOAD_SECRETS_RELEASE):
+    if held[2].hold is None and plan.placement is not None and not _secrets_there(ctx, release.key):
         # In a placement the chart starts once its Secrets are in the cluster (the carrying Release is Ready).
         held[2] = replace(held[2], hold=f"the workspace's Secrets in placement {plan.placement.name}")
     out = [held[0], held[1], volume, held[2]]
