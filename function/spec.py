@@ -827,7 +827,7 @@ class SafeSearch(StrEnum):
     STRICT = "Strict"
 
 
-# A SearXNG engine name as settings.yml names engines (e.g. google, bing images): LibreChat trims what it reads.
+# A SearXNG engine name as settings.yml names engines (e.g. google, bing images); it lands only in settings.yml.
 EngineName = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9]([a-z0-9 ._-]*[a-z0-9])?$")
 ]

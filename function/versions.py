@@ -1,11 +1,11 @@
 """Every image and chart the function composes, pinned in one place.
 
 Where each image tag is published upstream (repository, ref, file) is recorded in hack/image-evidence.yaml;
-tests/test_image_evidence.py fails when a composed image has no evidence for its exact tag. LibreChat v0.8.8
-is the release whose config version (1.3.16) matches librechat-data-provider 0.8.523, the schema the tests
-validate librechat.yaml with (hack/librechat-schema/package.json); its git tag is not in any source seen yet
-(the newest is v0.8.8-rc1, config 1.3.14, whose schema drops webSearch.searxngSearchOptions), so the
-evidence file lists it as a gap. Chart 2.0.6 is the newest chart release whose version could be confirmed
+tests/test_image_evidence.py fails when a composed image has no evidence for its exact tag. LibreChat is
+pinned to v0.8.8-rc1, the newest tag shown in a source (its git tag, with the tag-images workflow that publishes
+it); its librechat-data-provider is 0.8.521 (config 1.3.14), the schema the tests validate librechat.yaml with
+(hack/librechat-schema/package.json). The v0.8.8 release (config 1.3.16) is in no source seen yet: move both
+together once its tag can be shown. Chart 2.0.6 is the newest chart release whose version could be confirmed
 (its default appVersion is v0.8.7-rc1, ../shared/charts/librechat-2.0.6); the image tag is set explicitly,
 so the chart default never applies.
 """
@@ -34,9 +34,9 @@ class Image:
 
 
 LIBRECHAT_CHART = Chart(repository="oci://ghcr.io/danny-avila/librechat-chart", name="librechat", version="2.0.6")
-LIBRECHAT_IMAGE = Image("registry.librechat.ai", "danny-avila/librechat", "v0.8.8")
+LIBRECHAT_IMAGE = Image("registry.librechat.ai", "danny-avila/librechat", "v0.8.8-rc1")
 # The librechat.yaml schema version the pinned image understands (Constants.CONFIG_VERSION).
-LIBRECHAT_CONFIG_VERSION = "1.3.16"
+LIBRECHAT_CONFIG_VERSION = "1.3.14"
 
 # LibreChat's own datastores, as its upstream deploy-compose.yml pins them (at v0.8.7 and v0.8.8-rc1).
 MONGODB_IMAGE = Image("docker.io", "library/mongo", "8.0.20")
@@ -62,8 +62,8 @@ SPEACHES_CPU_IMAGE = Image("ghcr.io", "speaches-ai/speaches", "0.8.3-cpu")
 SPEACHES_CUDA_IMAGE = Image("ghcr.io", "speaches-ai/speaches", "0.8.3-cuda")
 # Ollama at the app version of otwld/ollama-helm 1.77.0.
 OLLAMA_IMAGE = Image("docker.io", "ollama/ollama", "0.32.15")
-# vLLM's OpenAI-compatible server, matching PyPI vllm 0.33.0 (its release pipeline pushes v<version>; the
-# git tag itself is not in any source seen, see hack/image-evidence.yaml).
+# vLLM's OpenAI-compatible server at its v0.33.0 release (the PyPI sdist vllm-0.33.0 is the source at that tag,
+# and its release pipeline pushes vllm/vllm-openai:v<version>; see hack/image-evidence.yaml).
 VLLM_IMAGE = Image("docker.io", "vllm/vllm-openai", "v0.33.0")
 # LibreChat's RAG API (danny-avila/rag_api), the lite image upstream's deploy-compose.yml runs, at its v0.9.0
 # release tag; and pgvector 0.8.1 on PostgreSQL 17 for the in-cluster database.

@@ -22,6 +22,7 @@ import pytest
 import xp
 import yaml
 
+from function.versions import LIBRECHAT_CONFIG_VERSION
 from tests.helpers import basic_spec, namespaced_xr, secret
 from tests.test_wiring import full_state
 
@@ -224,7 +225,7 @@ def test_team_text_keeps_its_type_in_librechat(tmp_path: Path) -> None:
 def test_schema_check_catches_dropped_keys(tmp_path: Path) -> None:
     """The strict check really fails on a key LibreChat would silently drop (the renamed scraperType)."""
     path = tmp_path / "librechat.yaml"
-    path.write_text("version: 1.3.16\nwebSearch:\n  scraperType: firecrawl\n")
+    path.write_text(f"version: {LIBRECHAT_CONFIG_VERSION}\nwebSearch:\n  scraperType: firecrawl\n")
     report = run_schema_check(path)
     assert not report["ok"] and report["dropped"] == ["webSearch.scraperType"]
 

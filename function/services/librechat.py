@@ -216,8 +216,8 @@ def _web_search(plan: Plan) -> dict[str, Any] | None:
         block |= {
             "searchProvider": "searxng",
             "searxngInstanceUrl": "${SEARXNG_INSTANCE_URL}",
-            # The schema's own form: a comma-separated string (a list is transformed into one).
-            "searxngSearchOptions": {"engines": ",".join(plan.spec.searxng.engines)},
+            # The engines are chosen in SearXNG's own settings.yml (keep_only), which every query goes through:
+            # the pinned LibreChat (config 1.3.14) has no per-query engine option (searxngSearchOptions is newer).
             "safeSearch": SAFE_SEARCH[plan.spec.searxng.safe_search],
         }
     if plan.firecrawl:
