@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import xp
 import yaml
 
 from function.k8s import RUNS_AS_ROOT
@@ -121,6 +122,62 @@ def test_every_pod_is_restricted_or_a_named_exception(example: str) -> None:
     for app, pod in pods:
         problems = restricted_violations(pod, as_root=app in RUNS_AS_ROOT)
         assert not problems, f"{app}: {problems}"
+
+
+def token_mounted(pod: dict[str, Any], service_account: dict[str, Any] | None) -> bool:
+    """Whether the kubelet mounts a service account token into the pod: the pod's own setting wins, else its
+    ServiceAccount's, else it does (Kubernetes' default)."""
+    if "automountServiceAccountToken" in pod:
+        return bool(pod["automountServiceAccountToken"])
+    return bool((service_account or {}).get("automountServiceAccountToken", True))
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_no_pod_gets_a_service_account_token(example: str) -> None:
+    """No workload calls the Kubernetes API, so none gets a token: every pod the Objects hold says so itself."""
+    docs = [d for d in yaml.safe_load_all((ROOT / "tests" / "golden" / f"{example}.yaml").read_text()) if d]
+    pods = [(app, pod) for app, pod in _pods(docs) if app != "librechat"]
+    assert all(pod.get("automountServiceAccountToken") is False for _, pod in pods), [
+        app for app, pod in pods if pod.get("automountServiceAccountToken") is not False
+    ]
+
+
+# The examples whose observed state lets LibreChat's Release be composed (the others wait for its datastores).
+LIBRECHAT_EXAMPLES = [e for e in EXAMPLES if "kind: Release" in (ROOT / "tests" / "golden" / f"{e}.yaml").read_text()]
+
+
+@pytest.mark.parametrize("example", LIBRECHAT_EXAMPLES)
+def test_librechat_chart_pod_is_restricted_and_tokenless(example: str, tools: xp.Tools) -> None:
+    """LibreChat's pod as the pinned chart really renders it from the composed values (`helm template`, as
+    provider-helm installs it): restricted, and no service account token (the chart mounts one by default)."""
+    docs = [d for d in yaml.safe_load_all((ROOT / "tests" / "golden" / f"{example}.yaml").read_text()) if d]
+    releases = [
+        d for d in docs if d.get("kind") == "Release" and d["spec"]["forProvider"]["chart"]["name"] == "librechat"
+    ]
+    assert len(releases) == 1
+    release = releases[0]
+    name = release["metadata"]["annotations"]["crossplane.io/external-name"]
+    rendered = [
+        d
+        for d in yaml.safe_load_all(xp.helm_template(name, release["spec"]["forProvider"]["namespace"],
+                                                     release["spec"]["forProvider"]["values"], tools))
+        if d
+    ]  # fmt: skip
+    accounts = {d["metadata"]["name"]: d for d in rendered if d["kind"] == "ServiceAccount"}
+    deployments = [d for d in rendered if d["kind"] == "Deployment"]
+    assert len(deployments) == 1, [d["kind"] for d in rendered]
+    pod = deployments[0]["spec"]["template"]["spec"]
+    assert not restricted_violations(pod), restricted_violations(pod)
+    account = accounts.get(pod.get("serviceAccountName", "default"))
+    assert not token_mounted(pod, account), (pod.get("serviceAccountName"), account)
+
+
+def test_token_check_is_real() -> None:
+    """A pod that says nothing gets a token unless its ServiceAccount says no; the pod's own word wins."""
+    assert token_mounted({}, None)
+    assert token_mounted({}, {"automountServiceAccountToken": True})
+    assert not token_mounted({}, {"automountServiceAccountToken": False})
+    assert token_mounted({"automountServiceAccountToken": True}, {"automountServiceAccountToken": False})
 
 
 def test_the_checker_catches_a_root_pod() -> None:

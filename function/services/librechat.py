@@ -483,9 +483,12 @@ def chart_values(
         "meilisearch": {"enabled": False},
         "redis": {"enabled": False},
         "librechat-rag-api": {"enabled": False},
+        # LibreChat never calls the Kubernetes API: its ServiceAccount mounts no token (the chart's default does).
+        # IRSA's webhook projects its own token volume for the role annotation, whatever this says.
+        "serviceAccount": {"create": True, "automount": False},
     }
     if storage and storage.service_account_annotations:
-        values["serviceAccount"] = {"annotations": dict(sorted(storage.service_account_annotations.items()))}
+        values["serviceAccount"]["annotations"] = dict(sorted(storage.service_account_annotations.items()))
     return values
 
 
