@@ -309,9 +309,11 @@ def cron_job(
     suspend: bool = False,
     backoff_limit: int = 2,
     restart_policy: str = "OnFailure",
+    deadline_seconds: int | None = None,
 ) -> dict[str, Any]:
     """A batch/v1 CronJob that never overlaps itself, retries a failed run (twice by default) and keeps a short
-    history. A suspended one never runs on its schedule: it is a template for `kubectl create job --from`."""
+    history. A suspended one never runs on its schedule: it is a template for `kubectl create job --from`. With a
+    deadline, a run still active then is stopped and fails (reason DeadlineExceeded), whatever its retries."""
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -327,6 +329,7 @@ def cron_job(
                 "metadata": {"labels": labels(workspace, component)},
                 "spec": {
                     "backoffLimit": backoff_limit,
+                    **({"activeDeadlineSeconds": deadline_seconds} if deadline_seconds else {}),
                     "template": {
                         "metadata": {"labels": labels(workspace, component)},
                         "spec": {**pod_spec, "restartPolicy": restart_policy},

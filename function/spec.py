@@ -1299,6 +1299,13 @@ class Backups(Model):
         description="When to back up, as a cron schedule in the cluster's time zone (default: daily at 03:00).",
     )
     retention_days: int = Field(default=14, ge=1, le=3650, description="Days a dump is kept.")
+    deadline_minutes: int = Field(
+        default=360,
+        ge=10,
+        le=1440,
+        description="Minutes a backup run may take; a run still going then is stopped and counts as failed "
+        "(with spec.monitoring, the AIWorkspaceBackupFailed alert fires).",
+    )
     storage: Storage = section(Storage, "The backup volume, used when the workspace has no bucket (default 20Gi).")
 
 

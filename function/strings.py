@@ -365,11 +365,12 @@ _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 # A five-field cron schedule as a CronJob's controller reads it (robfig/cron's standard parser): minute, hour, day
 # of month, month, day of week, each a list of values, ranges and steps within its range; or a macro (@daily).
+# The minute is one number, so a schedule runs at most once an hour: every run is a whole dump, kept retentionDays.
 CRON = (
     r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|"
     + " ".join(
         (
-            _cron_field(r"[0-5]?[0-9]"),
+            r"([0-5]?[0-9])",
             _cron_field(r"[01]?[0-9]|2[0-3]"),
             _cron_field(r"0?[1-9]|[12][0-9]|3[01]", question=True),
             _cron_field(r"0?[1-9]|1[0-2]", _MONTHS),
@@ -381,11 +382,49 @@ CRON = (
 
 
 def _ranges_ascend(schedule: str) -> str:
-    """Every numeric range of a schedule runs upwards (the controller refuses 30-10)."""
+    """Every numeric range of a schedule runs upwards (the controller refuses 30-10), and the schedule names a day
+    that exists (the controller takes '0 3 30 2 *' and never runs it)."""
     for start, end in re.findall(r"(?<![A-Za-z])([0-9]+)-([0-9]+)", schedule):
         if int(start) > int(end):
             raise ValueError(f"{schedule!r}: the range {start}-{end} runs backwards; write it {end}-{start}")
+    if not schedule.startswith("@") and not _names_a_day(*schedule.split()[2:5]):
+        raise ValueError(f"{schedule!r}: no month has that day, so it would never run; name a day that exists")
     return schedule
+
+
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February's 29th exists in leap years
+
+
+def _cron_values(field: str, low: int, high: int, names: tuple[str, ...] = ()) -> set[int]:
+    """The numbers a cron field (already matched by CRON) selects: at most high - low + 1 of them."""
+    values: set[int] = set()
+    for item in field.split(","):
+        part, _, step = item.partition("/")
+        if part in ("*", "?"):
+            first, last = low, high
+        else:
+            ends = [names.index(e.upper()) + low if e.upper() in names else int(e) for e in part.split("-")]
+            first, last = ends[0], ends[-1] if len(ends) > 1 or step else ends[0]
+            if step and len(ends) == 1:
+                last = high
+        values.update(range(first, last + 1, int(step or 1)))
+    return values
+
+
+def _cron_star(field: str) -> bool:
+    """Whether a field is a star to robfig/cron's dayMatches: it has an item '*' or '?' (without a step > 1). An item
+    '*/2' counts as a restriction here, which refuses nothing that runs: as days it holds the 1st, which every month
+    has; as weekdays it leaves the check at "runs"."""
+    return any(i.partition("/")[0] in ("*", "?") and int(i.partition("/")[2] or 1) <= 1 for i in field.split(","))
+
+
+def _names_a_day(day: str, month: str, weekday: str) -> bool:
+    """robfig/cron v3 (spec.go, dayMatches): with day or weekday a star, a day must match both; else either. A
+    weekday matches every week, so only a day of month under a star weekday can name no day at all."""
+    if _cron_star(day) or not _cron_star(weekday):
+        return True
+    months = _cron_values(month, 1, 12, _MONTHS)
+    return any(d <= _MONTH_DAYS[m - 1] for m in months for d in _cron_values(day, 1, 31))
 
 
 class _Ascending:
@@ -395,8 +434,8 @@ class _Ascending:
 
 CronSchedule = Annotated[str, StringConstraints(pattern=CRON, max_length=128), _Ascending()]
 PATTERN_HINTS[CRON] = (
-    "a cron schedule of five fields within their ranges (minute 0-59, hour 0-23, day 1-31, month 1-12 or JAN-DEC, "
-    "weekday 0-6 or SUN-SAT), e.g. '0 3 * * *', or a macro such as @daily"
+    "a cron schedule of five fields within their ranges (minute: one number 0-59, so at most once an hour; hour "
+    "0-23, day 1-31, month 1-12 or JAN-DEC, weekday 0-6 or SUN-SAT), e.g. '0 3 * * *', or a macro such as @daily"
 )
 
 

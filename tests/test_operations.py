@@ -332,6 +332,41 @@ def test_a_bad_schedule_is_refused_naming_the_field() -> None:
     assert message and "spec.backups.schedule" in message
 
 
+@pytest.mark.parametrize(
+    ("schedule", "hint"),
+    [
+        ("*/5 * * * *", "at most once an hour"),  # a whole dump every five minutes, each kept retentionDays
+        ("0,30 * * * *", "at most once an hour"),
+        ("0 3 30 2 *", "never run"),  # the controller takes it and never runs it
+        ("0 3 31 4,6,9,11 *", "never run"),
+        ("0 3 31 feb-jun/2 *", "never run"),
+    ],
+)
+def test_a_schedule_too_frequent_or_never_running_is_refused(schedule: str, hint: str) -> None:
+    """More than once an hour, or on a day no month has: a Fatal result naming the field and what would do."""
+    xr = namespaced_xr(_spec(backups={"enabled": True, "schedule": schedule}))
+    message = fatal(run(request(xr, required=required_for(xr, [OPENAI]))))
+    assert message and "spec.backups.schedule" in message and hint in message, message
+
+
+@pytest.mark.parametrize("schedule", ["0 * * * *", "@hourly", "15 3 29 2 *", "0 3 30 2 1", "0 3 31 */2 *"])
+def test_schedules_that_run_are_admitted(schedule: str) -> None:
+    """Hourly at most, and a day that exists (29 February in leap years; 30 February or any Monday, since a named
+    weekday widens the days)."""
+    state = full_state(namespaced_xr(_spec(backups={"enabled": True, "schedule": schedule})), [OPENAI])
+    assert state["backup-cronjob"]["spec"]["forProvider"]["manifest"]["spec"]["schedule"] == schedule
+
+
+def test_a_backup_run_has_a_deadline() -> None:
+    """A run that hangs or never starts fails at spec.backups.deadlineMinutes (its alert fires) instead of holding
+    every later run back; restore Jobs, made by hand, have none."""
+    state = full_state(namespaced_xr(_spec(backups={"enabled": True, "deadlineMinutes": 90})), [OPENAI])
+    job = state["backup-cronjob"]["spec"]["forProvider"]["manifest"]["spec"]["jobTemplate"]["spec"]
+    assert job["activeDeadlineSeconds"] == 5400
+    restore = state["mongodb-restore-cronjob"]["spec"]["forProvider"]["manifest"]["spec"]["jobTemplate"]["spec"]
+    assert "activeDeadlineSeconds" not in restore
+
+
 # The scripts, run ----------------------------------------------------------------------------------------------------
 
 FAKE_DUMP = """#!/bin/sh

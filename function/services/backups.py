@@ -254,6 +254,9 @@ def _backup_job(plan: Plan, backups: Backups, databases: list[tuple[str, Endpoin
         component=BACKUP,
         schedule=spec.schedule,
         pod_spec=pod,
+        # A hung dump or a pod that never starts fails the run (and fires the alert) instead of holding every
+        # later run back: the CronJob never overlaps itself.
+        deadline_seconds=spec.deadline_minutes * 60,
     )
 
 
