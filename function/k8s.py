@@ -91,11 +91,11 @@ RUNS_AS_ROOT: dict[str, str] = {
     # firecrawl/firecrawl@61e38dc8 apps/playwright-service-ts/Dockerfile: no USER, CMD npm start (node dist/api.js)
     # on PORT 3000; api.ts launches Chromium with --no-sandbox --disable-setuid-sandbox, so no setuid sandbox.
     "firecrawl-playwright": "Firecrawl's Playwright image has no USER (apps/playwright-service-ts/Dockerfile)",
-    # vllm-project/vllm docker/Dockerfile at v0.33.0 could not be read (the tag is in no source seen; the snapshot
-    # is too large to fetch). Read instead: the file at 0000977e, whose vllm-openai target has no USER, and
-    # docker/entrypoints/vllm-nonroot-entrypoint.sh at 2cfa5c32, which serves an opt-in vllm-openai-nonroot
-    # image, the default one staying root. Whatever its ENTRYPOINT, the composed `command: [vllm, serve]`
-    # replaces it: the server listens on 8000 and writes under /root/.cache (the models volume) and /dev/shm.
+    # vllm-project/vllm docker/Dockerfile at v0.33.0 (read in the PyPI source distribution of that release): the
+    # vllm-openai target, which the release pipeline publishes, leaves `USER vllm` commented out ("The default
+    # `vllm-openai` image keeps `USER root`") with ENTRYPOINT ["vllm", "serve"]; a non-root image is the opt-in
+    # vllm-openai-nonroot target. The composed `command: [vllm, serve]` is the same: the server listens on 8000 and
+    # writes under /root/.cache (the models volume) and /dev/shm.
     "vllm": "the vLLM image runs as root and keeps its model cache under /root",
     # danny-avila/rag_api@v0.9.0 Dockerfile.lite: no USER, no ENTRYPOINT, CMD python main.py, which serves
     # uvicorn on RAG_PORT 8000 (app/config.py) and writes uploads to RAG_UPLOAD_DIR (an emptyDir).

@@ -74,6 +74,7 @@ from function.strings import (
     S3BucketName,
     S3Region,
     SecretKey,
+    SttLanguage,
     UnquotedName,
     WelcomeText,
     free_text,
@@ -854,7 +855,9 @@ class SpeachesSTT(Model):
         default="large-v3",
         description="faster-whisper model: a size such as large-v3 or distil-large-v3, or a Hugging Face id.",
     )
-    language: LanguageTag | None = Field(default=None, description="Spoken language, e.g. en; detected when unset.")
+    language: SttLanguage | None = Field(
+        default=None, description="Spoken language (ISO 639-1, e.g. en or en-US); detected when unset."
+    )
 
 
 DEFAULT_KOKORO_VOICES = ("af_heart", "af_bella")

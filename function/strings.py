@@ -299,6 +299,13 @@ ModelId = typed(
 # A language as BCP 47 names it (en, en-US, pt_BR, zh-Hans), or auto.
 LANGUAGE = r"^(auto|[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3})$"
 LanguageTag = typed(LANGUAGE, 35, "a language tag such as en, en-US or pt_BR, or auto")
+# The spoken language of speech-to-text as LibreChat passes it on (v0.8.8-rc1 api/server/services/Files/Audio/
+# STTService.js, getValidatedLanguageCode): ISO 639-1, with a region at most; it drops anything else with a warning
+# and the language is detected, so pt_BR, zh-Hans or auto would silently mean "detect".
+STT_LANGUAGE = r"^[a-z]{2}(-[A-Za-z]{2})?$"
+SttLanguage = typed(
+    STT_LANGUAGE, 16, "an ISO 639-1 language such as en, or with a region such as en-US (unset: detected)"
+)
 # An OAuth client id: what identity providers issue (Google's 123-abc.apps.googleusercontent.com, GitHub's
 # Iv1.abc, a GUID, a Keycloak client name, Zitadel's 123@project).
 OAUTH_CLIENT_ID = r"^[A-Za-z0-9][-A-Za-z0-9._@:/+=~]*$"

@@ -5,9 +5,10 @@ tests/test_image_evidence.py fails when a composed image has no evidence for its
 pinned to v0.8.8-rc1, the newest tag shown in a source (its git tag, with the tag-images workflow that publishes
 it); its librechat-data-provider is 0.8.521 (config 1.3.14), the schema the tests validate librechat.yaml with
 (hack/librechat-schema/package.json). The v0.8.8 release (config 1.3.16) is in no source seen yet: move both
-together once its tag can be shown. Chart 2.0.6 is the newest chart release whose version could be confirmed
-(its default appVersion is v0.8.7-rc1, ../shared/charts/librechat-2.0.6); the image tag is set explicitly,
-so the chart default never applies.
+together once its tag can be shown. Chart 2.0.6 is the chart the tests render (hack/xp.py librechat_chart: its
+source at the release tag, or `helm pull`); its default appVersion is v0.8.7-rc1, so the image tag is set
+explicitly (its `app.kubernetes.io/version` label still says v0.8.7-rc1). Upstream tagged chart-2.0.8
+(appVersion v0.8.8-rc1) on the same commit as v0.8.8-rc1; move to it once a copy can be rendered here.
 """
 
 from __future__ import annotations

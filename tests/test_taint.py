@@ -448,6 +448,7 @@ NO_TEXT = {
     "spec.monitoring.interval",
     "spec.backups.schedule",
     "spec.azureOpenAI.apiVersion",  # a date, digits and "-preview" only
+    "spec.speaches.stt.language",  # two letters, and a region of two
 }
 
 

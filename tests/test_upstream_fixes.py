@@ -10,6 +10,7 @@ import copy
 import hashlib
 import http.server
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -90,6 +91,31 @@ def test_speaches_sets_only_settings_of_its_release(plan_basic: dict[str, dict[s
     names = {env["name"] for env in container["env"]}
     assert names <= SPEACHES_083_SETTINGS, names - SPEACHES_083_SETTINGS
     assert {"name": "WHISPER__TTL", "value": "-1"} in container["env"]
+
+
+def _speaches_xr(language: str) -> dict[str, Any]:
+    xr = yaml.safe_load((EXAMPLES / "plan-basic-namespaced" / "xr.yaml").read_text())
+    xr["spec"]["speaches"]["stt"]["language"] = language
+    return xr
+
+
+@pytest.mark.parametrize("language", ["pt_BR", "zh-Hans", "auto", "EN"])
+def test_a_stt_language_librechat_would_drop_is_refused(language: str) -> None:
+    """LibreChat v0.8.8-rc1 (STTService.js, getValidatedLanguageCode) passes on only ISO 639-1 with a region at most;
+    it drops anything else with a warning, so the team's language would silently become "detect"."""
+    xr = _speaches_xr(language)
+    message = fatal(run(request(xr, required=required_for(xr, []))))
+    assert message and "spec.speaches.stt.language" in message and "ISO 639-1" in message, message
+
+
+@pytest.mark.parametrize("language", ["en", "en-US", "pt-br"])
+def test_a_stt_language_reaches_librechat_as_written(language: str) -> None:
+    """What is admitted lands in speechTab.speechToText.languageSTT, and LibreChat's own check keeps it."""
+    rsp = run(request(_speaches_xr(language), required=required_for(_speaches_xr(language), [])))
+    assert fatal(rsp) is None
+    config = yaml.safe_load(desired(rsp)["librechat-config"]["data"][CONFIG_KEY])
+    assert config["speech"]["speechTab"]["speechToText"]["languageSTT"] == language
+    assert re.fullmatch(r"[a-z]{2}(-[a-z]{2})?", language.lower())  # STTService.js's own test
 
 
 def test_speaches_probes_send_the_api_key(plan_basic: dict[str, dict[str, Any]]) -> None:
@@ -213,7 +239,7 @@ def _files_env(state: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 def test_checksum_settings_only_for_gcs(gcp: dict[str, dict[str, Any]]) -> None:
-    """AWS SDK v3 >= 3.729 sends checksums Cloud Storage's XML API refuses; S3 keeps the SDK default."""
+    """AWS SDK v3 >= 3.729 sends checksums Cloud Storage's XML API refuses: GCS gets both settings, S3 neither."""
     env = _files_env(gcp)
     assert env["AWS_REQUEST_CHECKSUM_CALCULATION"] == "WHEN_REQUIRED"
     assert env["AWS_RESPONSE_CHECKSUM_VALIDATION"] == "WHEN_REQUIRED"

@@ -35,9 +35,11 @@ FILES_ROLE = "roles/storage.objectUser"
 # AWS SDK for JavaScript v3 clients from 3.729.0 on add CRC32 checksums to every upload and ask for them on
 # downloads (requestChecksumCalculation/responseChecksumValidation WHEN_SUPPORTED); Cloud Storage's XML API
 # does not accept those headers and answers SignatureDoesNotMatch. The SDK reads these two settings from the
-# environment; WHEN_REQUIRED restores the older behaviour. LibreChat depends on @aws-sdk/client-s3 ^3.758.0
-# (api/package.json since v0.8.2) and builds its client without these options, so the environment decides.
-# Only the GCS wiring sets them: S3 itself and the s3 provider keep the SDK's default integrity checks.
+# environment; WHEN_REQUIRED restores the older behaviour. LibreChat v0.8.8-rc1 depends on @aws-sdk/client-s3
+# ^3.980.0 and already builds its S3 client with requestChecksumCalculation WHEN_REQUIRED
+# (packages/api/src/cdn/s3.ts), but not responseChecksumValidation, which the environment still decides. Both
+# are set for GCS alone, so the wiring holds whatever a LibreChat release passes; S3 itself and the s3 provider
+# keep the SDK's default response validation.
 GCS_CHECKSUM_ENV = {
     "AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED",
     "AWS_RESPONSE_CHECKSUM_VALIDATION": "WHEN_REQUIRED",

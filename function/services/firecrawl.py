@@ -4,6 +4,12 @@ The API and its workers run from one image as separate Deployments, as upstream'
 Beside them run the Playwright service and Firecrawl's own queue database (the nuq-postgres image with
 pg_cron and the queue schema) and Redis, each on its own volume. Connection URLs carry passwords, so they
 live in Firecrawl's Secret. The LLM key is referenced from the team's Secret, never copied.
+
+Firecrawl publishes only `latest` (function/versions.py). The API's drain, health routes, the queue worker's
+/liveness and WORKER_PORT were read at 61e38dc8 (the snapshot); the NuQ worker and extract worker, their ports and
+process groups, and the nuq-postgres queue database are newer than that and were read in the stored file index
+(apps/api/src/services/worker/nuq-worker.ts at 3b844de2, docker-compose.yaml at 000c456d): a platform that pins
+the images by digest should check these against the commit it pins.
 """
 
 from __future__ import annotations

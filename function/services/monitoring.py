@@ -4,7 +4,8 @@ Scraped, where the upstream exposes Prometheus metrics without a secret in the s
 - Meilisearch v1.35.1 serves /metrics when MEILI_EXPERIMENTAL_ENABLE_METRICS is set, behind a key with
   metrics.get (crates/meilisearch/src/routes/metrics.rs); the ServiceMonitor reads, by reference, a key allowed
   only that (datastores.METRICS_KEY_UID), never the master key.
-- vLLM serves /metrics on its API port; its API key guards /v1 paths only.
+- vLLM v0.33.0 serves /metrics on its API port; its API key guards /v1, /v2, /inference and /cohere only
+  (vllm/entrypoints/serve/middleware/authenticate.py), so /metrics and /health need none.
 Not scraped: Ollama v0.32.15 has no metrics route; SearXNG (541c6c3cb) takes its /metrics password only in
 settings.yml (general.open_metrics, no env var), which would put it in a ConfigMap; Firecrawl's metrics route
 carries BULL_AUTH_KEY in its path. Their health shows in the alerts below, as every part's does.
