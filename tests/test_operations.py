@@ -278,6 +278,30 @@ def test_with_a_bucket_dumps_are_uploaded_with_its_keys_by_reference(
     _assert_credentials_by_reference(pod, _secret_values(state) | {"s3-secret-0123456789abcdef"})
 
 
+def test_a_bucket_backup_uses_bounded_node_disk_it_requests() -> None:
+    """The scratch volume of a bucket backup and restore holds at most the dumped databases' volumes (and /tmp):
+    its emptyDir has that limit and the pod requests it, so a dump never fills a node other teams share."""
+    storage = {
+        "provider": "s3",
+        "s3": {
+            "endpoint": "https://minio.example.com",
+            "bucket": "team-a-files",
+            "accessKeyIdSecretRef": {"name": "s3", "key": "id"},
+            "secretAccessKeySecretRef": {"name": "s3", "key": "secret"},
+        },
+    }
+    spec = _spec(objectStorage=storage, backups={"enabled": True})
+    spec["librechat"]["mongodb"] = {"storage": {"size": "3Gi"}}
+    state = _state(spec, [OPENAI, S3_KEYS])
+    # MongoDB's 3Gi and Postgres's default 10Gi, each with /tmp's 64Mi; a restore reads one database's dump.
+    expected = {"backup-cronjob": "13376Mi", "mongodb-restore-cronjob": "3136Mi", "pgvector-restore-cronjob": "10304Mi"}
+    for key, size in expected.items():
+        pod = _cron_pod(state, key)
+        limits = {v["name"]: v["emptyDir"].get("sizeLimit") for v in pod["volumes"] if "emptyDir" in v}
+        assert limits == {"work": size, "tmp": "64Mi"}, (key, limits)
+        assert pod["containers"][0]["resources"]["requests"]["ephemeral-storage"] == size
+
+
 def test_cloud_examples_upload_to_their_bucket() -> None:
     """The AWS and Azure examples back up MongoDB to their bucket: S3 with the access key, Blob Storage with
     the account's connection string, both by reference."""

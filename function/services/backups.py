@@ -29,8 +29,9 @@ from function import k8s
 from function.plan import BACKUP, CRON_JOB_NAME_LIMIT, RAG, Backups, Draft, Endpoint, Files, Part, Plan
 from function.resources import Composed, kubernetes_object
 from function.services import Context, files
-from function.services.datastores import MONGODB_USER
-from function.spec import ObjectStorageProvider
+from function.services.database import PGVECTOR_VOLUME
+from function.services.datastores import MONGODB_USER, MONGODB_VOLUME
+from function.spec import ObjectStorageProvider, quantity_value
 from function.versions import MONGODB_IMAGE, PGVECTOR_IMAGE, RCLONE_IMAGE, RCLONE_UID
 
 COMPONENT = "backups"
@@ -219,19 +220,43 @@ def _database_container(plan: Plan, name: str, datastore: str, endpoint: Endpoin
     }
 
 
-def _volumes(backups: Backups, read_only: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The mount the dumps are in, and the pod's volumes (with a scratch /tmp)."""
-    tmp = {"name": "tmp", "emptyDir": {}}
+TMP_SIZE = "64Mi"  # /tmp holds the MongoDB tools' config file and rclone's HOME
+
+
+def scratch_size(plan: Plan, datastores: list[str]) -> str:
+    """The node disk a bucket backup or restore may use: the dumped databases' volumes together (a dump is no
+    larger than the data it holds), in whole MiB. Requested, so the pod lands on a node with that room, and its
+    emptyDir's limit, so a dump never fills a node shared with other teams."""
+    sizes = {
+        "mongodb": plan.spec.librechat.mongodb.storage.size or MONGODB_VOLUME,
+        "pgvector": plan.spec.database.storage.size or PGVECTOR_VOLUME,
+    }
+    total = sum((quantity_value(str(sizes[d])) for d in datastores), start=quantity_value(TMP_SIZE))
+    return f"{-(-int(total) // 2**20)}Mi"
+
+
+def _volumes(backups: Backups, scratch: str, read_only: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The mount the dumps are in, and the pod's volumes (with a scratch /tmp); every emptyDir has a limit."""
+    tmp = {"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE}}
     if backups.volume is not None:
         claim: dict[str, Any] = {"claimName": backups.volume, **({"readOnly": True} if read_only else {})}
         mount: dict[str, Any] = {"name": "backups", "mountPath": VOLUME, **({"readOnly": True} if read_only else {})}
         return mount, [{"name": "backups", "persistentVolumeClaim": claim}, tmp]
-    return {"name": "work", "mountPath": SCRATCH}, [{"name": "work", "emptyDir": {}}, tmp]
+    return {"name": "work", "mountPath": SCRATCH}, [{"name": "work", "emptyDir": {"sizeLimit": scratch}}, tmp]
+
+
+def _with_ephemeral(container: dict[str, Any], size: str) -> dict[str, Any]:
+    """The container with an ephemeral-storage request of `size`: the scheduler then places the pod where its
+    scratch volume fits."""
+    resources = container.get("resources", {})
+    requests = {**resources.get("requests", {}), "ephemeral-storage": size}
+    return {**container, "resources": {**resources, "requests": requests}}
 
 
 def _backup_job(plan: Plan, backups: Backups, databases: list[tuple[str, Endpoint]]) -> dict[str, Any]:
     spec = plan.spec.backups
-    mount, volumes = _volumes(backups)
+    scratch = scratch_size(plan, [d for d, _ in databases])
+    mount, volumes = _volumes(backups, scratch)
     tmp = {"name": "tmp", "mountPath": "/tmp"}
     root = VOLUME if backups.volume is not None else SCRATCH
     dumps = []
@@ -246,7 +271,7 @@ def _backup_job(plan: Plan, backups: Backups, databases: list[tuple[str, Endpoin
     else:
         script = _upload_script([d for d, _ in databases], spec.retention_days)
         upload = _rclone(plan, backups, "upload", script, {**mount, "readOnly": True})
-        pod = k8s.restricted_pod(upload, DUMP_UID, volumes, init_containers=dumps)
+        pod = k8s.restricted_pod(_with_ephemeral(upload, scratch), DUMP_UID, volumes, init_containers=dumps)
     return k8s.cron_job(
         name=plan.object_name(BACKUP, CRON_JOB_NAME_LIMIT),
         namespace=plan.workspace.namespace,
@@ -264,8 +289,9 @@ def _restore_job(plan: Plan, backups: Backups, datastore: str, endpoint: Endpoin
     tmp = {"name": "tmp", "mountPath": "/tmp"}
     component = f"{datastore}-restore"
     restore = RESTORE[datastore]
+    scratch = scratch_size(plan, [datastore])
     if backups.volume is not None:
-        mount, volumes = _volumes(backups, read_only=True)
+        mount, volumes = _volumes(backups, scratch, read_only=True)
         directory = f"{VOLUME}/{datastore}"
         listing = f'ls -1t "{directory}" | grep -x "{datastore}-.*\\.{EXTENSIONS[datastore]}" || true'
         script = f'set -eu; {_chosen_dump(datastore, listing)}; file="{directory}/$RESTORE_DUMP"; '
@@ -274,7 +300,7 @@ def _restore_job(plan: Plan, backups: Backups, datastore: str, endpoint: Endpoin
         container = {**_database_container(plan, "restore", datastore, endpoint, script), "volumeMounts": [mount, tmp]}
         pod = k8s.restricted_pod(container, DUMP_UID, volumes)
     else:
-        mount, volumes = _volumes(backups)
+        mount, volumes = _volumes(backups, scratch)
         remote = f'"$BACKUP_TARGET/{datastore}"'
         listing = f'rclone lsf --include "{_pattern(datastore)}" {remote}'
         fetch = (
@@ -289,7 +315,7 @@ def _restore_job(plan: Plan, backups: Backups, datastore: str, endpoint: Endpoin
             **_database_container(plan, "restore", datastore, endpoint, script),
             "volumeMounts": [{**mount, "readOnly": True}, tmp],
         }
-        pod = k8s.restricted_pod(container, DUMP_UID, volumes, init_containers=[download])
+        pod = k8s.restricted_pod(_with_ephemeral(container, scratch), DUMP_UID, volumes, init_containers=[download])
     return k8s.cron_job(
         name=plan.object_name(component, CRON_JOB_NAME_LIMIT),
         namespace=plan.workspace.namespace,

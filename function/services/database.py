@@ -20,6 +20,7 @@ from function.versions import PGVECTOR_IMAGE
 
 COMPONENT = DATABASE_COMPONENT
 SECRET_KEY = "rag-database-secret"
+PGVECTOR_VOLUME = "10Gi"  # the in-cluster Postgres's volume, unless spec.database.storage.size
 RAG_DEPLOYMENT_KEY = "rag-api-deployment"
 IN_CLUSTER_USER = "rag"
 PGVECTOR_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
@@ -73,7 +74,7 @@ def _in_cluster(ctx: Context) -> list[Composed]:
         "pgvector",
         COMPONENT,
         port=pg.port,
-        pvc=k8s.pvc(pg.service, ns, ws, "pgvector", spec.storage, "10Gi"),
+        pvc=k8s.pvc(pg.service, ns, ws, "pgvector", spec.storage, PGVECTOR_VOLUME),
         deployment=k8s.deployment(
             name=pg.service,
             namespace=ns,

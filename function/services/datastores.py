@@ -18,6 +18,7 @@ from function.versions import MEILISEARCH_IMAGE, MONGODB_IMAGE, VALKEY_IMAGE
 
 MONGODB_DATABASE = "LibreChat"
 MONGODB_USER = "librechat"
+MONGODB_VOLUME = "8Gi"  # the in-cluster MongoDB's volume, unless spec.librechat.mongodb.storage.size
 
 MONGODB_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
 MEILISEARCH_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}}
@@ -100,7 +101,7 @@ def _mongodb(ctx: Context) -> list[Composed]:
         "mongodb",
         "mongodb",
         port=plan.mongodb.port,
-        pvc=k8s.pvc(name, ns, ws, "mongodb", spec.storage, "8Gi"),
+        pvc=k8s.pvc(name, ns, ws, "mongodb", spec.storage, MONGODB_VOLUME),
         deployment=k8s.deployment(
             name=name,
             namespace=ns,
