@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from function.placements import Placement, check_elsewhere, check_one_cluster_one_network, check_unique
 from function.plan import Platform
-from function.spec import SpecError
+from function.spec import SpecError, error_message
 from function.strings import CIDR
 from function.tenancy import Tenancy
 from function.versions import OVERRIDABLE_IMAGES
@@ -88,8 +88,9 @@ def platform_settings(raw: dict[str, Any]) -> Platform:
         parsed = FunctionInput.model_validate(raw)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
-        where = ".".join(map(str, first["loc"]))
-        message = first["msg"].removeprefix("Value error, ")
+        loc = first["loc"][:-2] if first["loc"] and first["loc"][-1] == "[key]" else first["loc"]
+        where = ".".join(map(str, loc))
+        message = error_message(first)
         raise SpecError(f"Composition input {where}: {message}" if where else f"Composition input {message}") from None
     return Platform(
         helm=parsed.helm_provider_config_name,
