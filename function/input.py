@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from function.clusterdns import ClusterDNS
 from function.placements import Placement, check_elsewhere, check_one_cluster_one_network, check_unique
 from function.plan import Platform
 from function.spec import SpecError, error_message
@@ -47,6 +48,13 @@ class FunctionInput(BaseModel):
         alias="clusterNetworks",
         description="The cluster's pod and service CIDRs: the workspace's internet egress excludes them, as it "
         "always excludes link-local and metadata addresses, so that 'the internet' never means the cluster.",
+    )
+    cluster_dns: ClusterDNS = Field(
+        default_factory=ClusterDNS,
+        alias="clusterDNS",
+        description="Where this cluster's DNS answers: every workload's egress on port 53 goes to these pods and "
+        "addresses only. Set it where the DNS pods are labelled otherwise or a DNS runs outside the pod network "
+        "(NodeLocal DNSCache, GKE's Cloud DNS); a placement's cluster has its own (placements[].clusterDNS).",
     )
     placements: list[Placement] = Field(
         default_factory=list,
@@ -98,5 +106,6 @@ def platform_settings(raw: dict[str, Any]) -> Platform:
         images=tuple(sorted(parsed.images.items())),
         tenancy=parsed.tenancy,
         cluster_networks=tuple(parsed.cluster_networks),
+        cluster_dns=parsed.cluster_dns,
         placements=tuple(parsed.placements),
     )
