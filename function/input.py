@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from function.clusterdns import ClusterDNS
 from function.placements import Placement, check_elsewhere, check_one_cluster_one_network, check_unique
 from function.plan import Platform
-from function.spec import SpecError
+from function.spec import SpecError, error_message
 from function.strings import CIDR
 from function.tenancy import Tenancy
 from function.versions import OVERRIDABLE_IMAGES
@@ -47,6 +48,13 @@ class FunctionInput(BaseModel):
         alias="clusterNetworks",
         description="The cluster's pod and service CIDRs: the workspace's internet egress excludes them, as it "
         "always excludes link-local and metadata addresses, so that 'the internet' never means the cluster.",
+    )
+    cluster_dns: ClusterDNS = Field(
+        default_factory=ClusterDNS,
+        alias="clusterDNS",
+        description="Where this cluster's DNS answers: every workload's egress on port 53 goes to these pods and "
+        "addresses only. Set it where the DNS pods are labelled otherwise or a DNS runs outside the pod network "
+        "(NodeLocal DNSCache, GKE's Cloud DNS); a placement's cluster has its own (placements[].clusterDNS).",
     )
     placements: list[Placement] = Field(
         default_factory=list,
@@ -88,8 +96,9 @@ def platform_settings(raw: dict[str, Any]) -> Platform:
         parsed = FunctionInput.model_validate(raw)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
-        where = ".".join(map(str, first["loc"]))
-        message = first["msg"].removeprefix("Value error, ")
+        loc = first["loc"][:-2] if first["loc"] and first["loc"][-1] == "[key]" else first["loc"]
+        where = ".".join(map(str, loc))
+        message = error_message(first)
         raise SpecError(f"Composition input {where}: {message}" if where else f"Composition input {message}") from None
     return Platform(
         helm=parsed.helm_provider_config_name,
@@ -97,5 +106,6 @@ def platform_settings(raw: dict[str, Any]) -> Platform:
         images=tuple(sorted(parsed.images.items())),
         tenancy=parsed.tenancy,
         cluster_networks=tuple(parsed.cluster_networks),
+        cluster_dns=parsed.cluster_dns,
         placements=tuple(parsed.placements),
     )

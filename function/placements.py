@@ -2,8 +2,8 @@
 
 A placement names the provider-helm and provider-kubernetes ProviderConfigs that reach a workload cluster, the
 cloud regions its datastores go to (the first of each cloud by default), the ingress defaults there, and the
-cluster's own networks. A team picks one with spec.placement, among those whose `namespaces` admit its namespace;
-without one the workspace runs in the control plane's own cluster, exactly as it always did.
+cluster's own networks and DNS. A team picks one with spec.placement, among those whose `namespaces` admit its
+namespace; without one the workspace runs in the control plane's own cluster, exactly as it always did.
 
 The placement's own values are the platform's: they are not held to the tenancy allow-lists a team's values are
 (tenancy.check runs on the team's spec before they are filled in). A team's explicit region must be one of the
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from function.clusterdns import ClusterDNS
 from function.spec import AIWorkspaceSpec, DatabaseProvider, ObjectStorageProvider, PlacementChangePolicy, SpecError
 from function.strings import (
     CIDR,
@@ -77,6 +78,12 @@ class Placement(Settings):
         description="The placement cluster's own pod and service CIDRs, which internet egress excludes (the "
         "input's clusterNetworks are the control plane's, not this cluster's).",
     )
+    cluster_dns: ClusterDNS = Field(
+        default_factory=ClusterDNS,
+        alias="clusterDNS",
+        description="Where the placement cluster's DNS answers, the only destination its workspaces reach on port "
+        "53 (the input's clusterDNS is the control plane's, not this cluster's): the defaults unless set here.",
+    )
 
 
 def check_unique(placements: tuple[Placement, ...]) -> tuple[Placement, ...]:
@@ -88,9 +95,10 @@ def check_unique(placements: tuple[Placement, ...]) -> tuple[Placement, ...]:
 
 
 def check_one_cluster_one_network(placements: tuple[Placement, ...]) -> None:
-    """Refuse placements that name one provider config (so one cluster) with different clusterNetworks: the
-    networks of that cluster are what a workspace's internet egress excludes, and one of them would leave that
-    cluster's own pods open to its workspaces as 'the internet'."""
+    """Refuse placements that name one provider config (so one cluster) with different clusterNetworks or
+    clusterDNS: the networks of that cluster are what a workspace's internet egress excludes, and one of them
+    would leave that cluster's own pods open to its workspaces as 'the internet'; its DNS is where they may send
+    port 53, and one of them would open port 53 to what is not that cluster's DNS."""
     seen: dict[tuple[str, str], tuple[int, Placement]] = {}
     for i, placement in enumerate(placements):
         for field_name, config in (
@@ -105,6 +113,19 @@ def check_one_cluster_one_network(placements: tuple[Placement, ...]) -> None:
                     f"({', '.join(placement.cluster_networks)} against {', '.join(other.cluster_networks)}); give "
                     f"both that cluster's pod and service ranges"
                 )
+            if other.cluster_dns.destinations() != placement.cluster_dns.destinations():
+                raise ValueError(
+                    f"placements.{i}.clusterDNS: placement {placement.name} names {field_name} {config!r} as "
+                    f"placement {other.name} (placements.{j}) does, so the same cluster, with another DNS "
+                    f"({_dns(placement.cluster_dns)} against {_dns(other.cluster_dns)}); give both where that "
+                    f"cluster's DNS answers"
+                )
+
+
+def _dns(dns: ClusterDNS) -> str:
+    namespace, labels, networks = dns.destinations()
+    pods = f"pods {','.join(f'{k}={v}' for k, v in labels)} in {namespace}"
+    return " and ".join([pods, *networks])
 
 
 def check_elsewhere(placements: tuple[Placement, ...], helm: str, kubernetes: str) -> None:

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from function import placements, tenancy
+from function.clusterdns import ClusterDNS
 from function.placements import Placement
 from function.spec import (
     AIWorkspaceSpec,
@@ -313,7 +314,7 @@ class Backups:
 @dataclass(frozen=True)
 class Platform:
     """What the platform team sets in the Composition's function input: provider configs, image overrides, what
-    teams may use (tenancy) and the cluster's own address ranges."""
+    teams may use (tenancy), the cluster's own address ranges and where its DNS answers."""
 
     helm: str = "default"
     kubernetes: str = "default"
@@ -321,6 +322,8 @@ class Platform:
     tenancy: Tenancy = field(default_factory=Tenancy)
     # The cluster's pod and service ranges: internet egress excludes them (and the metadata ranges).
     cluster_networks: tuple[str, ...] = ()
+    # The control plane's cluster's DNS: the only destination of port 53 for workspaces without a placement.
+    cluster_dns: ClusterDNS = field(default_factory=ClusterDNS)
     placements: tuple[Placement, ...] = ()  # the workload clusters (and regions) teams may pick
 
     def image(self, name: str) -> str:
@@ -422,6 +425,12 @@ class Plan:
         for placement in self.platform.placements:
             networks += placement.cluster_networks
         return tuple(dict.fromkeys(networks))
+
+    @property
+    def cluster_dns(self) -> ClusterDNS:
+        """Where the DNS of the cluster the workspace runs in answers: the placement's, else the input's. Unlike
+        the networks, never another cluster's: port 53 is opened only to the DNS the pods use."""
+        return self.placement.cluster_dns if self.placement else self.platform.cluster_dns
 
     def model_endpoints(self) -> list[ModelEndpoint]:
         return [m for m in (self.ollama, self.vllm) if m is not None]

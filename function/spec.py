@@ -1545,7 +1545,7 @@ def parse_spec(raw: Any) -> AIWorkspaceSpec:
     except ValidationError as err:
         problems = []
         for error in err.errors(include_url=False):
-            location, message = _where(error["loc"]), _what(error)
+            location, message = _where(error["loc"]), error_message(error)
             problems.append(message if message.startswith("spec.") else f"{location}: {message}")
         raise SpecError("; ".join(problems)) from None
 
@@ -1558,7 +1558,7 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return "spec" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
 
-def _what(error: Any) -> str:
+def error_message(error: Any) -> str:
     """A pydantic error's message, in the words of the type when a value does not match its pattern."""
     pattern = (error.get("ctx") or {}).get("pattern")
     if error["type"] == "string_pattern_mismatch" and pattern in PATTERN_HINTS:

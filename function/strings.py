@@ -122,6 +122,11 @@ NamespaceName = typed(
 PlacementName = typed(
     DNS_LABEL, 63, "a placement name: lower-case letters, digits and '-', starting and ending with a letter or digit"
 )
+# Both are DNS labels, and a hint is kept per pattern: one that names either.
+PATTERN_HINTS[DNS_LABEL] = (
+    "a DNS label (a namespace's or a placement's name): lower-case letters, digits and '-', starting and ending with "
+    "a letter or digit"
+)
 SECRET_KEY = r"^[-._a-zA-Z0-9]+$"
 # A key of a Secret's data.
 SecretKey = typed(SECRET_KEY, 253, "a Secret key: letters, digits, '-', '_' and '.'")
@@ -463,13 +468,9 @@ class _NetworkCheck:
 
 
 # An IPv4 or IPv6 network in CIDR notation: the pattern at admission, the address in the function.
-CIDR = Annotated[
-    str,
-    StringConstraints(
-        max_length=43, pattern=r"^([0-9]{1,3}([.][0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)/[0-9]{1,3}$"
-    ),
-    _NetworkCheck(),
-]
+CIDR_PATTERN = r"^([0-9]{1,3}([.][0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)/[0-9]{1,3}$"
+CIDR = Annotated[str, StringConstraints(max_length=43, pattern=CIDR_PATTERN), _NetworkCheck()]
+PATTERN_HINTS[CIDR_PATTERN] = "a network in CIDR notation, e.g. 10.20.0.0/16 or fd00::/8"
 
 # --- Cloud coordinates (each also within what the platform allows: input.Tenancy) -----------------------
 # AWS: a region (eu-west-1, us-gov-west-1), an RDS instance class, VPC, subnet, security group and DB subnet

@@ -8,7 +8,10 @@ the Services they name and the pods those select. The policies are then evaluate
 destination's ingress), in both of the CNIs' readings of ipBlock: matching only addresses outside the cluster
 (Cilium, GKE Dataplane V2), or any address, pods' included (Calico). In-cluster calls must work on the first
 (so they are allowed by selector) and nothing else may on the second (so the internet rule excepts the
-cluster's networks, which the platform names: CLUSTER_NETWORKS here).
+cluster's networks, which the platform names: CLUSTER_NETWORKS here). Port 53 reaches the cluster's DNS and
+nothing else: the DNS pods by namespace and labels, and the addresses the platform names for a DNS outside the
+pod network (a hostNetwork NodeLocal DNSCache, modelled as an address outside the pod network, as GKE's
+Dataplane V2 and Calico match it).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
+from function.services.network import DNS_PORTS
 from tests.helpers import basic_spec, desired, fatal, namespaced_xr, request, required_for, run, yaml_docs
 from tests.test_wiring import full_state
 
@@ -351,3 +355,206 @@ def test_services_a_team_names_are_reached_by_namespace_never_others(cni: str) -
     assert allowed(cluster, librechat, own, 8080) and not allowed(cluster, librechat, own, 9000)
     assert allowed(cluster, librechat, shared, 9000) and not allowed(cluster, librechat, shared, 8080)
     assert not allowed(cluster, librechat, other, 8080) and not allowed(cluster, librechat, other, 9000)
+
+
+# --- DNS: port 53 to the cluster's DNS only ------------------------------------------------------------------
+DNS_POD = Pod("coredns", "kube-system", (("k8s-app", "kube-dns"),), address="10.244.0.10")
+NODE_LOCAL_DNS = "169.254.20.10"
+
+
+def dns_destinations(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    """The destinations of a policy's one egress rule on port 53, failing when a rule names no destination (it
+    would allow every address, on its ports or on all), or port 53 is allowed by more or fewer than one rule."""
+    egress = policy["spec"]["egress"]
+    name = policy["metadata"]["name"]
+    open_rules = [rule for rule in egress if not rule.get("to")]
+    assert not open_rules, f"{name}: an egress rule without destinations allows every address: {open_rules}"
+    dns = [rule for rule in egress if {"protocol": "UDP", "port": 53} in rule.get("ports", [])]
+    assert len(dns) == 1, f"{name}: {len(dns)} rules allow DNS"
+    assert dns[0]["ports"] == DNS_PORTS, name
+    return list(dns[0]["to"])
+
+
+def test_the_dns_check_refuses_a_rule_without_destinations() -> None:
+    """The check the DNS tests use catches the rule composed before: port 53 with no `to`, which allowed every
+    address on the internet and every pod and node of the cluster."""
+    policy = {"metadata": {"name": "chat-mongodb"}, "spec": {"egress": [{"ports": DNS_PORTS}]}}
+    with pytest.raises(AssertionError, match="without destinations allows every address"):
+        dns_destinations(policy)
+
+
+def _pods(namespace: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "podSelector": {"matchLabels": labels},
+    }
+
+
+@dataclass
+class DnsCase:
+    reason: str
+    cluster_dns: dict[str, Any] | None  # the input's clusterDNS, None: not set
+    want: list[dict[str, Any]]  # the DNS rule's destinations in every policy
+
+
+DNS_CASES = [
+    DnsCase(
+        "Without clusterDNS, the pods CoreDNS and kube-dns run as on kubeadm, kind, k3s, EKS, GKE and AKS.",
+        None,
+        [_pods("kube-system", {"k8s-app": "kube-dns"})],
+    ),
+    DnsCase(
+        "The platform's namespace and labels replace the defaults; a pod needs every label.",
+        {"namespace": "dns", "podLabels": {"app.kubernetes.io/name": "coredns", "app.kubernetes.io/instance": "dns"}},
+        [_pods("dns", {"app.kubernetes.io/instance": "dns", "app.kubernetes.io/name": "coredns"})],
+    ),
+    DnsCase(
+        "Each CIDR becomes an ipBlock after the pods, as a network (host bits cleared), sorted, without repeats.",
+        {"cidrs": ["169.254.20.10/32", "10.0.0.2/32", "169.254.20.10/32", "fd00:ec2::253/128", "10.1.2.3/16"]},
+        [
+            _pods("kube-system", {"k8s-app": "kube-dns"}),
+            {"ipBlock": {"cidr": "10.0.0.2/32"}},
+            {"ipBlock": {"cidr": "10.1.0.0/16"}},
+            {"ipBlock": {"cidr": "169.254.20.10/32"}},
+            {"ipBlock": {"cidr": "fd00:ec2::253/128"}},
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", DNS_CASES, ids=lambda c: c.reason)
+def test_dns_goes_to_the_destinations_the_input_names_and_no_other(case: DnsCase) -> None:
+    function_input = {**INPUT, "clusterNetworks": CLUSTER_NETWORKS}
+    if case.cluster_dns is not None:
+        function_input["clusterDNS"] = case.cluster_dns
+    policies = [
+        m for m in _manifests(_example_state("operations-namespaced", function_input)) if m["kind"] == "NetworkPolicy"
+    ]
+    assert len(policies) > 10, "every workload of the example has a policy"
+    for policy in policies:
+        assert dns_destinations(policy) == case.want, (case.reason, policy["metadata"]["name"])
+
+
+@pytest.mark.parametrize("cni", sorted(CNIS))
+def test_port_53_reaches_the_clusters_dns_and_nothing_else(cni: str) -> None:
+    """Every workload resolves names through the DNS pods, on UDP and TCP. None reaches port 53 of another
+    namespace's pod (one labelled like the DNS pods included: the namespace is the platform's, the labels anyone's),
+    of a kube-system pod without the DNS labels, or of the link-local NodeLocal DNSCache address the input does
+    not name; the datastores and a backup writing to a volume reach no internet address on it either (the parts
+    that call out reach the internet on every port, port 53 as any other)."""
+    state = _example_state("operations-namespaced", {**INPUT, "clusterNetworks": CLUSTER_NETWORKS})
+    cluster, _ = wired(state)
+    cluster.ipblock_matches_pods = CNIS[cni]
+    squatter = Pod("fake-dns", "team-b", (("k8s-app", "kube-dns"),), address="10.244.9.9")
+    other_system = Pod("metrics-server", "kube-system", (("k8s-app", "metrics-server"),), address="10.244.0.11")
+    internet = Pod("resolver", "", outside=True, address="203.0.113.53")
+    node_local = Pod("node-local-dns", "", outside=True, address=NODE_LOCAL_DNS)
+    assert OFFLINE & set(cluster.pods), "the example runs datastores"
+    for app, pod in sorted(cluster.pods.items()):
+        for protocol in ("UDP", "TCP"):
+            assert allowed(cluster, pod, DNS_POD, 53, protocol), (app, protocol)
+            assert not allowed(cluster, pod, DNS_POD, 443, protocol), (app, protocol)
+            assert not allowed(cluster, pod, squatter, 53, protocol), (app, protocol)
+            assert not allowed(cluster, pod, other_system, 53, protocol), (app, protocol)
+            assert not allowed(cluster, pod, node_local, 53, protocol), (app, protocol)
+            assert allowed(cluster, pod, internet, 53, protocol) == (app not in OFFLINE), (app, protocol)
+
+
+@pytest.mark.parametrize("cni", sorted(CNIS))
+def test_a_dns_outside_the_pod_network_is_reached_on_port_53_only(cni: str) -> None:
+    """With NodeLocal DNSCache's address in clusterDNS.cidrs, every workload reaches it on port 53, though the
+    internet rule excepts link-local addresses; a datastore reaches it on no other port, and no neighbouring
+    link-local address (the metadata service included) on port 53."""
+    function_input = {
+        **INPUT,
+        "clusterNetworks": CLUSTER_NETWORKS,
+        "clusterDNS": {"cidrs": [f"{NODE_LOCAL_DNS}/32"]},
+    }
+    cluster, _ = wired(_example_state("operations-namespaced", function_input))
+    cluster.ipblock_matches_pods = CNIS[cni]
+    node_local = Pod("node-local-dns", "", outside=True, address=NODE_LOCAL_DNS)
+    for app, pod in sorted(cluster.pods.items()):
+        for protocol in ("UDP", "TCP"):
+            assert allowed(cluster, pod, node_local, 53, protocol), (app, protocol)
+            assert allowed(cluster, pod, DNS_POD, 53, protocol), (app, protocol)
+        assert not allowed(cluster, pod, node_local, 443), app
+        for address in ("169.254.20.11", "169.254.169.254"):
+            assert not allowed(cluster, pod, Pod("x", "", outside=True, address=address), 53, "UDP"), (app, address)
+
+
+def test_the_platforms_dns_pods_replace_the_default_ones() -> None:
+    """With the DNS pods named otherwise, workloads reach those and no longer kube-system's kube-dns pods."""
+    function_input = {
+        **INPUT,
+        "clusterNetworks": CLUSTER_NETWORKS,
+        "clusterDNS": {"namespace": "dns", "podLabels": {"app.kubernetes.io/name": "coredns"}},
+    }
+    cluster, _ = wired(_example_state("operations-namespaced", function_input))
+    coredns = Pod("coredns", "dns", (("app.kubernetes.io/name", "coredns"),), address="10.244.0.12")
+    for app, pod in sorted(cluster.pods.items()):
+        assert allowed(cluster, pod, coredns, 53, "UDP"), app
+        assert not allowed(cluster, pod, DNS_POD, 53, "UDP"), app
+
+
+@pytest.mark.parametrize(
+    ("reason", "cluster_dns", "want"),
+    [
+        (
+            "No labels would select every pod of the namespace.",
+            {"podLabels": {}},
+            "Composition input clusterDNS.podLabels: Dictionary should have at least 1 item",
+        ),
+        (
+            "A label key is a Kubernetes label key.",
+            {"podLabels": {"k8s app": "kube-dns"}},
+            "Composition input clusterDNS.podLabels: key 'k8s app' is not a label or annotation key",
+        ),
+        (
+            "A label value is a Kubernetes label value.",
+            {"podLabels": {"k8s-app": "kube dns"}},
+            "Composition input clusterDNS.podLabels.k8s-app: 'kube dns' is not a label value",
+        ),
+        (
+            "The namespace is a namespace's name.",
+            {"namespace": "Kube_System"},
+            "Composition input clusterDNS.namespace: 'Kube_System' is not a DNS label",
+        ),
+        (
+            "A CIDR is a network in CIDR notation.",
+            {"cidrs": ["169.254.20.10"]},
+            "Composition input clusterDNS.cidrs.0: '169.254.20.10' is not a network in CIDR notation",
+        ),
+        (
+            "An address the pattern admits is still checked.",
+            {"cidrs": ["169.254.20.300/32"]},
+            "Composition input clusterDNS.cidrs.0: '169.254.20.300/32' is not a CIDR",
+        ),
+        (
+            "Port 53 to the whole internet is the channel this closes.",
+            {"cidrs": ["0.0.0.0/0"]},
+            "Composition input clusterDNS.cidrs: '0.0.0.0/0' is wider than a /8",
+        ),
+        (
+            "Half of it is no better.",
+            {"cidrs": ["128.0.0.0/1"]},
+            "Composition input clusterDNS.cidrs: '128.0.0.0/1' is wider than a /8",
+        ),
+        (
+            "The same for IPv6.",
+            {"cidrs": ["::/0"]},
+            "Composition input clusterDNS.cidrs: '::/0' is wider than a /32",
+        ),
+        (
+            "A misspelt setting is refused, not ignored.",
+            {"cidr": ["169.254.20.10/32"]},
+            "Composition input clusterDNS.cidr: Extra inputs are not permitted",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.endswith(".") else "",
+)
+def test_a_bad_cluster_dns_is_fatal_naming_the_field(reason: str, cluster_dns: dict[str, Any], want: str) -> None:
+    xr = namespaced_xr()
+    secrets = [d for d in yaml_docs(ROOT / "examples" / "basic-namespaced" / "required-resources.yaml")]
+    function_input = {**INPUT, "clusterDNS": cluster_dns}
+    problem = fatal(run(request(xr, required=required_for(xr, secrets), function_input=function_input)))
+    assert problem is not None and problem.startswith(want), (reason, problem)

@@ -35,6 +35,7 @@ from tests.helpers import (
     secret,
     yaml_docs,
 )
+from tests.test_network import dns_destinations
 from tests.test_wiring import example_state, full_state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -481,6 +482,64 @@ def test_one_cluster_has_one_set_of_networks() -> None:
     same = {**shared, "clusterNetworks": INPUT["placements"][0]["clusterNetworks"]}
     problem, _ = _compose(_spec(), function_input={**INPUT, "placements": [INPUT["placements"][0], same]})
     assert problem is None
+
+
+def _dns_rules(state: dict[str, dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The destinations of every NetworkPolicy's DNS rule (port 53) in a state."""
+    return [
+        dns_destinations(body["spec"]["forProvider"]["manifest"])
+        for key, body in sorted(state.items())
+        if key.endswith("-networkpolicy")
+    ]
+
+
+def test_dns_is_the_clusters_the_workspace_runs_in() -> None:
+    """Port 53 goes to the DNS of the cluster the workspace runs in: a placement's own clusterDNS there (the
+    input's is the control plane's), the defaults for a placement that names none, and the input's without a
+    placement. Never another cluster's: the DNS is where a pod's queries go, not a range to exclude."""
+    node_local = {"cidrs": ["169.254.20.10/32"]}
+    eu = {**INPUT["placements"][0], "clusterDNS": {"namespace": "dns-eu", "podLabels": {"app": "coredns"}}}
+    function_input = {**INPUT, "clusterDNS": node_local, "placements": [eu, INPUT["placements"][1]]}
+    default_pods = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+    }
+    eu_pods = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "dns-eu"}},
+        "podSelector": {"matchLabels": {"app": "coredns"}},
+    }
+    cases = [
+        (_spec(placement="eu"), "team-a", [eu_pods]),
+        (_spec(placement="us"), "team-b", [default_pods]),
+        (_spec(), "team-a", [default_pods, {"ipBlock": {"cidr": "169.254.20.10/32"}}]),
+    ]
+    for spec, namespace, want in cases:
+        openai = secret("openai", {"api-key": "sk-x"}, namespace)
+        state = full_state(namespaced_xr(spec, namespace=namespace), [openai], function_input=function_input)
+        rules = _dns_rules(state)
+        assert rules and all(rule == want for rule in rules), (spec.get("placement"), rules[:1])
+
+
+def test_one_cluster_has_one_dns() -> None:
+    """Two placements naming one provider config (one cluster) with different clusterDNS are refused, naming the
+    field: one of them would open port 53 to what is not that cluster's DNS. The same DNS written in another
+    order is the same."""
+    eu = {**INPUT["placements"][0], "clusterDNS": {"cidrs": ["169.254.20.10/32", "10.64.0.10/32"]}}
+    shared = {**eu, "name": "shared", "clusterDNS": {"cidrs": ["169.254.20.10/32"]}}
+    problem, _ = _compose(_spec(), function_input={**INPUT, "placements": [eu, shared]})
+    assert problem is not None and problem.startswith("Composition input placements.1.clusterDNS: placement shared")
+    assert "169.254.20.10/32 against pods k8s-app=kube-dns in kube-system and 10.64.0.10/32" in problem, problem
+    same = {**shared, "clusterDNS": {"cidrs": ["10.64.0.10/32", "169.254.20.10/32"]}}
+    problem, _ = _compose(_spec(), function_input={**INPUT, "placements": [eu, same]})
+    assert problem is None, problem
+
+
+def test_a_placements_bad_dns_is_fatal_naming_the_field() -> None:
+    """A placement's clusterDNS is checked as the input's, and the error names the placement's field."""
+    eu = {**INPUT["placements"][0], "clusterDNS": {"podLabels": {"k8s-app": "kube dns"}}}
+    problem, _ = _compose(_spec(), function_input={**INPUT, "placements": [eu, INPUT["placements"][1]]})
+    assert problem is not None
+    assert problem.startswith("Composition input placements.0.clusterDNS.podLabels.k8s-app: 'kube dns' is not a label")
 
 
 def test_the_platform_repointing_the_inputs_config_keeps_volumes_where_they_are() -> None:

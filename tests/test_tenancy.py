@@ -239,11 +239,12 @@ def test_tenancy(case: Case) -> None:
 
 
 def test_a_bad_tenancy_input_is_fatal() -> None:
-    """A CIDR in the platform's input that is not one is a Fatal result naming the input field."""
+    """A CIDR in the platform's input that is not one is a Fatal result naming the input field and what it must be."""
     xr = namespaced_xr()
     function_input = {**INPUT, "tenancy": {"cidrs": ["ten-dot-something"]}}
     message = fatal(run(request(xr, required=required_for(xr, []), function_input=function_input)))
     assert message and message.startswith("Composition input tenancy.cidrs")
+    assert "'ten-dot-something' is not a network in CIDR notation, e.g. 10.20.0.0/16" in message, message
 
 
 def _bucket_name(rsp: Any) -> str:

@@ -2,13 +2,14 @@
 
 Each workload's policy selects its pods and isolates them both ways. Ingress: from the workloads that call it,
 on the port they call; LibreChat also from the ingress controller's namespace, and the scraped parts from
-Prometheus's. Egress: DNS (port 53, anywhere), the endpoints it calls, the in-cluster Services the team's URLs
-name (its own namespace's, or one the platform allows, by namespace selector), and the internet only for the
-parts that need it. An in-cluster destination is allowed by selector, never by address: CNIs such as Cilium do
-not match pods with ipBlock rules. The internet rule (0.0.0.0/0, ::/0) excludes link-local and metadata
-addresses and the cluster's own pod and service ranges (the platform names them), so on CNIs that do match
-cluster addresses with ipBlock (Calico) "the internet" never means another team's pods; it still covers
-addresses outside the cluster, such as a cloud database.
+Prometheus's. Egress: DNS (port 53 to the cluster's DNS pods and the DNS addresses the platform names, nowhere
+else: function/clusterdns.py), the endpoints it calls, the in-cluster Services the team's URLs name (its own
+namespace's, or one the platform allows, by namespace selector), and the internet only for the parts that need
+it. An in-cluster destination is allowed by selector, never by address: CNIs such as Cilium do not match pods
+with ipBlock rules. The internet rule (0.0.0.0/0, ::/0) excludes link-local and metadata addresses and the
+cluster's own pod and service ranges (the platform names them), so on CNIs that do match cluster addresses with
+ipBlock (Calico) "the internet" never means another team's pods; it still covers addresses outside the cluster,
+such as a cloud database.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from function.spec import AIWorkspaceSpec, ObjectStorageProvider
 COMPONENT = "network"
 # Workloads that call out of the cluster: model providers, sign-in, MCP and buckets (LibreChat), search engines,
 # the pages scraped and the LLM (Firecrawl, Playwright), model downloads (Speaches, Ollama, vLLM), embeddings
-# and cloud databases (RAG API). The datastores reach nothing but DNS.
+# and cloud databases (RAG API). The datastores reach nothing but the cluster's DNS.
 INTERNET = {LIBRECHAT, "searxng", *FIRECRAWL_PROCESSES, "firecrawl-playwright", "speaches", "ollama", "vllm", "rag-api"}
 SCRAPED = {"meilisearch", "vllm"}  # what spec.monitoring's ServiceMonitors scrape
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
@@ -91,6 +92,17 @@ def internet(plan: Plan) -> list[dict[str, Any]]:
     v4 = sorted({*METADATA_V4, *(str(n) for n in cluster if n.version == 4)})
     v6 = sorted({*METADATA_V6, *(str(n) for n in cluster if n.version == 6)})
     return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": v4}}, {"ipBlock": {"cidr": "::/0", "except": v6}}]
+
+
+def dns(plan: Plan) -> dict[str, Any]:
+    """The one DNS rule: port 53 to the DNS pods of the cluster the workspace runs in (by namespace and labels) and
+    the addresses the platform names for a DNS outside the pod network; never to anywhere else."""
+    namespace, labels, networks = plan.cluster_dns.destinations()
+    pods = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "podSelector": {"matchLabels": dict(labels)},
+    }
+    return {"to": [pods, *({"ipBlock": {"cidr": cidr}} for cidr in networks)], "ports": DNS_PORTS}
 
 
 def _namespace(plan: Plan, namespace: str) -> dict[str, Any]:
@@ -171,7 +183,7 @@ def _policy(
     for namespace, port in outside:
         selector = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
         ingress.append({"from": [selector], "ports": _ports({port})})
-    egress: list[dict[str, Any]] = [{"ports": DNS_PORTS}]
+    egress: list[dict[str, Any]] = [dns(plan)]
     called: dict[str, set[int]] = defaultdict(set)
     for caller, endpoint in connections:
         if caller == app:
