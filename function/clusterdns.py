@@ -21,6 +21,9 @@ from function.tenancy import Settings
 
 DEFAULT_NAMESPACE = "kube-system"
 DEFAULT_POD_LABELS = {"k8s-app": "kube-dns"}
+# NodeLocal DNSCache's conventional link-local address (on by default in GKE Autopilot, and in GKE Standard from
+# 1.34): nothing else can listen there, so port 53 to it is allowed unless the platform names other addresses.
+DEFAULT_CIDRS = ("169.254.20.10/32",)
 # The widest network a DNS address may be given as: a host, a node subnet, a VPC; never "the internet".
 MIN_PREFIX = {4: 8, 6: 32}
 
@@ -40,10 +43,10 @@ class ClusterDNS(Settings):
         "them in that namespace.",
     )
     cidrs: tuple[CIDR, ...] = Field(
-        default=(),
+        default=DEFAULT_CIDRS,
         description="Addresses of a DNS that is not a pod the labels select, reached on port 53 only: NodeLocal "
-        "DNSCache's link-local address (169.254.20.10/32; its pods use the host's network), GKE's Cloud DNS "
-        "(169.254.169.254/32), a resolver on the nodes. At most a /8 (IPv4) or a /32 (IPv6).",
+        "DNSCache's link-local address (169.254.20.10/32, the default; its pods use the host's network), GKE's "
+        "Cloud DNS (169.254.169.254/32), a resolver on the nodes. At most a /8 (IPv4) or a /32 (IPv6).",
     )
 
     @field_validator("cidrs")

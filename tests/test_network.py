@@ -399,14 +399,23 @@ class DnsCase:
 
 DNS_CASES = [
     DnsCase(
-        "Without clusterDNS, the pods CoreDNS and kube-dns run as on kubeadm, kind, k3s, EKS, GKE and AKS.",
+        "Without clusterDNS, the pods CoreDNS and kube-dns run as on kubeadm, kind, k3s, EKS, GKE and AKS, and "
+        "NodeLocal DNSCache's link-local address.",
         None,
-        [_pods("kube-system", {"k8s-app": "kube-dns"})],
+        [_pods("kube-system", {"k8s-app": "kube-dns"}), {"ipBlock": {"cidr": "169.254.20.10/32"}}],
     ),
     DnsCase(
         "The platform's namespace and labels replace the defaults; a pod needs every label.",
         {"namespace": "dns", "podLabels": {"app.kubernetes.io/name": "coredns", "app.kubernetes.io/instance": "dns"}},
-        [_pods("dns", {"app.kubernetes.io/instance": "dns", "app.kubernetes.io/name": "coredns"})],
+        [
+            _pods("dns", {"app.kubernetes.io/instance": "dns", "app.kubernetes.io/name": "coredns"}),
+            {"ipBlock": {"cidr": "169.254.20.10/32"}},
+        ],
+    ),
+    DnsCase(
+        "Naming no address leaves the DNS pods alone.",
+        {"cidrs": []},
+        [_pods("kube-system", {"k8s-app": "kube-dns"})],
     ),
     DnsCase(
         "Each CIDR becomes an ipBlock after the pods, as a network (host bits cleared), sorted, without repeats.",
@@ -439,10 +448,11 @@ def test_dns_goes_to_the_destinations_the_input_names_and_no_other(case: DnsCase
 def test_port_53_reaches_the_clusters_dns_and_nothing_else(cni: str) -> None:
     """Every workload resolves names through the DNS pods, on UDP and TCP. None reaches port 53 of another
     namespace's pod (one labelled like the DNS pods included: the namespace is the platform's, the labels anyone's),
-    of a kube-system pod without the DNS labels, or of the link-local NodeLocal DNSCache address the input does
-    not name; the datastores and a backup writing to a volume reach no internet address on it either (the parts
-    that call out reach the internet on every port, port 53 as any other)."""
-    state = _example_state("operations-namespaced", {**INPUT, "clusterNetworks": CLUSTER_NETWORKS})
+    of a kube-system pod without the DNS labels, or of the link-local NodeLocal DNSCache address when the input
+    names no address (it is the default's); the datastores and a backup writing to a volume reach no internet
+    address on it either (the parts that call out reach the internet on every port, port 53 as any other)."""
+    function_input = {**INPUT, "clusterNetworks": CLUSTER_NETWORKS, "clusterDNS": {"cidrs": []}}
+    state = _example_state("operations-namespaced", function_input)
     cluster, _ = wired(state)
     cluster.ipblock_matches_pods = CNIS[cni]
     squatter = Pod("fake-dns", "team-b", (("k8s-app", "kube-dns"),), address="10.244.9.9")

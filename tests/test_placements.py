@@ -497,9 +497,10 @@ def test_dns_is_the_clusters_the_workspace_runs_in() -> None:
     """Port 53 goes to the DNS of the cluster the workspace runs in: a placement's own clusterDNS there (the
     input's is the control plane's), the defaults for a placement that names none, and the input's without a
     placement. Never another cluster's: the DNS is where a pod's queries go, not a range to exclude."""
-    node_local = {"cidrs": ["169.254.20.10/32"]}
+    resolver = {"cidrs": ["10.0.0.10/32"]}  # the control plane's cluster queries a resolver on its nodes
     eu = {**INPUT["placements"][0], "clusterDNS": {"namespace": "dns-eu", "podLabels": {"app": "coredns"}}}
-    function_input = {**INPUT, "clusterDNS": node_local, "placements": [eu, INPUT["placements"][1]]}
+    function_input = {**INPUT, "clusterDNS": resolver, "placements": [eu, INPUT["placements"][1]]}
+    node_local = {"ipBlock": {"cidr": "169.254.20.10/32"}}  # the default cidrs
     default_pods = {
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
         "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
@@ -509,9 +510,9 @@ def test_dns_is_the_clusters_the_workspace_runs_in() -> None:
         "podSelector": {"matchLabels": {"app": "coredns"}},
     }
     cases = [
-        (_spec(placement="eu"), "team-a", [eu_pods]),
-        (_spec(placement="us"), "team-b", [default_pods]),
-        (_spec(), "team-a", [default_pods, {"ipBlock": {"cidr": "169.254.20.10/32"}}]),
+        (_spec(placement="eu"), "team-a", [eu_pods, node_local]),
+        (_spec(placement="us"), "team-b", [default_pods, node_local]),
+        (_spec(), "team-a", [default_pods, {"ipBlock": {"cidr": "10.0.0.10/32"}}]),
     ]
     for spec, namespace, want in cases:
         openai = secret("openai", {"api-key": "sk-x"}, namespace)
