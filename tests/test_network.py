@@ -330,7 +330,16 @@ def test_the_internet_never_means_the_metadata_service_or_the_cluster() -> None:
     address, never 169.254.169.254 or another team's pod by its IP."""
     cluster, librechat = _policies_of(namespaced_xr(), {**INPUT, "clusterNetworks": ["10.244.0.0/16", "10.96.0.0/12"]})
     assert allowed(cluster, librechat, Pod("api", "", outside=True, address="203.0.113.10"), 443)
-    for address in ("169.254.169.254", "169.254.170.2", "10.244.3.7", "10.96.0.1", "127.0.0.1", "fd00:ec2::254"):
+    for address in (
+        "169.254.169.254",
+        "169.254.170.2",
+        "10.244.3.7",
+        "10.96.0.1",
+        "127.0.0.1",
+        "fd00:ec2::254",
+        "fd00:ec2::23",
+        "::1",
+    ):
         assert not allowed(cluster, librechat, Pod("x", "", outside=True, address=address), 443), address
     # A cloud database outside the cluster's networks stays reachable (the RAG API's RDS, say).
     assert allowed(cluster, librechat, Pod("rds", "", outside=True, address="10.20.3.4"), 443)

@@ -43,9 +43,11 @@ INTERNET = {LIBRECHAT, "searxng", *FIRECRAWL_PROCESSES, "firecrawl-playwright", 
 SCRAPED = {"meilisearch", "vllm"}  # what spec.monitoring's ServiceMonitors scrape
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 # Never "the internet": link-local addresses (the cloud metadata services at 169.254.169.254 and
-# 169.254.170.2, AWS's at fd00:ec2::254, Alibaba's at 100.100.100.200) and loopback.
+# 169.254.170.2, EKS Pod Identity's agent at 169.254.170.23), AWS's IPv6 instance metadata (fd00:ec2::254) and
+# Pod Identity agent (fd00:ec2::23, "Set up the Amazon EKS Pod Identity Agent"), Alibaba's metadata at
+# 100.100.100.200, and loopback.
 METADATA_V4 = ("100.100.100.200/32", "127.0.0.0/8", "169.254.0.0/16")
-METADATA_V6 = ("fd00:ec2::254/128", "fe80::/10")
+METADATA_V6 = ("::1/128", "fd00:ec2::23/128", "fd00:ec2::254/128", "fe80::/10")
 
 
 def _team_urls(spec: AIWorkspaceSpec) -> list[tuple[str, str, tuple[str, ...]]]:
