@@ -119,6 +119,13 @@ class Ceilings(Settings):
     gpus: int = Field(default=8, ge=0, description="GPUs of all its pods, at their most replicas.")
     storage: Quantity = Field(default="2Ti", description="Volumes and cloud database storage, in all.")
     replicas: int = Field(default=20, ge=1, description="Pods of any one workload (replicas or maxReplicas).")
+    backup_retention_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description="Days a backup dump may be kept (spec.backups.retentionDays): dumps are whole copies, stored "
+        "in the workspace's bucket or backup volume, one per run.",
+    )
 
 
 class Tenancy(Settings):
@@ -282,6 +289,12 @@ def check(spec: AIWorkspaceSpec, namespace: str, own_provider_configs: bool, ten
                 f"{path}: {value} pods are more than one workload may run here ({tenancy.ceilings.replicas}); "
                 f"{ALLOW.format('tenancy.ceilings.replicas')}"
             )
+    retention, most = spec.backups.retention_days, tenancy.ceilings.backup_retention_days
+    if spec.backups.enabled and retention > most:
+        raise SpecError(
+            f"spec.backups.retentionDays: {retention} days are more than a dump may be kept here ({most}); "
+            f"{ALLOW.format('tenancy.ceilings.backupRetentionDays')}"
+        )
     _check_provider_configs(spec, own_provider_configs, tenancy)
     _check_cidrs(spec, tenancy)
     _check_clouds(spec, namespace, tenancy)

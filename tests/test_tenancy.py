@@ -150,6 +150,17 @@ CASES = [
         refused="spec.librechat.replicas: 8 pods are more than one workload may run here (4)",
     ),
     Case(
+        "Dumps kept longer than the platform allows are refused, naming the field and the ceiling.",
+        {"backups": {"enabled": True, "retentionDays": 120}},
+        tenancy={"ceilings": {"backupRetentionDays": 90}},
+        refused="spec.backups.retentionDays: 120 days are more than a dump may be kept here (90); ask the platform "
+        "team to allow it in the Composition's input (tenancy.ceilings.backupRetentionDays)",
+    ),
+    Case(
+        "Within the default ceiling (365 days), a retention passes.",
+        {"backups": {"enabled": True, "retentionDays": 365}},
+    ),
+    Case(
         "An RDS instance class beyond the default sizes is refused.",
         {"database.aws.instanceClass": "db.x2iedn.32xlarge"},
         refused="spec.database.aws.instanceClass: 'db.x2iedn.32xlarge' is not an RDS instance class",
