@@ -25,21 +25,11 @@ from crossplane.function import resource
 
 from function.services import backups
 from tests.helpers import basic_spec, claims_xr, fatal, namespaced_xr, request, required_for, run, secret
+from tests.test_backup_restore import S3, S3_KEYS
 from tests.test_wiring import full_state
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAI = secret("openai", {"api-key": "sk-test-0123456789abcdef"})
-S3_KEYS = secret("s3", {"id": "AKIAEXAMPLEEXAMPLE00", "secret": "s3-secret-0123456789abcdef"})
-S3_BUCKET = {  # an existing S3-compatible bucket, reached with S3_KEYS
-    "provider": "s3",
-    "s3": {
-        "endpoint": "https://minio.example.com",
-        "bucket": "team-a-files",
-        "forcePathStyle": True,
-        "accessKeyIdSecretRef": {"name": "s3", "key": "id"},
-        "secretAccessKeySecretRef": {"name": "s3", "key": "secret"},
-    },
-}
 
 
 def _manifest(state: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
@@ -255,7 +245,7 @@ def test_without_a_bucket_dumps_go_to_a_protected_volume() -> None:
 @pytest.mark.parametrize(
     ("storage", "secrets", "remote"),
     [
-        (S3_BUCKET, [S3_KEYS], {"TYPE": "s3", "PROVIDER": "Other", "ENDPOINT": "https://minio.example.com",
+        (S3, [S3_KEYS], {"TYPE": "s3", "PROVIDER": "Other", "ENDPOINT": "https://minio.example.com",
                          "FORCE_PATH_STYLE": "true"}),
     ],
     ids=["existing-s3"],
@@ -285,7 +275,7 @@ def test_with_a_bucket_dumps_are_uploaded_with_its_keys_by_reference(
 def test_a_bucket_backup_uses_bounded_node_disk_it_requests() -> None:
     """The scratch volume of a bucket backup and restore holds at most the dumped databases' volumes (and /tmp):
     its emptyDir has that limit and the pod requests it, so a dump never fills a node other teams share."""
-    spec = _spec(objectStorage=S3_BUCKET, backups={"enabled": True})
+    spec = _spec(objectStorage=S3, backups={"enabled": True})
     spec["librechat"]["mongodb"] = {"storage": {"size": "3Gi"}}
     state = _state(spec, [OPENAI, S3_KEYS])
     # MongoDB's 3Gi and Postgres's default 10Gi, each with /tmp's 64Mi; a restore reads one database's dump.
